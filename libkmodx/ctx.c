@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "config.h"
+#include "file.h"
+#include "index-text.h"
+#include "index.h"
+#include "libkmodx-private.h"
+#include "util/fileio.h"
+#include "util/path.h"
+
+static const char *const index_names[] = {
+	[KMODX_INDEX_DEP] = "modules.dep",
+	[KMODX_INDEX_ALIAS] = "modules.alias",
+	[KMODX_INDEX_SYMBOL] = "modules.symbols",
+	[KMODX_INDEX_BUILTIN] = "modules.builtin",
+	[KMODX_INDEX_BUILTIN_ALIAS] = "modules.builtin.alias",
+};
+
+enum { INDEX_UNTRIED = 0, INDEX_OPEN, INDEX_ABSENT };
+
+/* ---- logging ---- */
+
+static const char *prio_name(int prio)
+{
+	switch (prio) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+		return "FATAL";
+	case LOG_ERR:
+		return "ERROR";
+	case LOG_WARNING:
+		return "WARNING";
+	case LOG_NOTICE:
+		return "NOTICE";
+	case LOG_INFO:
+		return "INFO";
+	default:
+		return "DEBUG";
+	}
+}
+
+static void log_stderr(void *data, int prio, const char *msg)
+{
+	(void)data;
+	fprintf(stderr, "libkmodx: %s: %s\n", prio_name(prio), msg);
+}
+
+bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio)
+{
+	return ctx->log_fn != NULL && prio <= ctx->log_prio;
+}
+
+void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ctx->log_fn(ctx->log_data, prio, buf);
+}
+
+static int log_priority_from_env(void)
+{
+	const char *s = getenv("KMOD_LOG");
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return LOG_ERR;
+	if (strstartswith(s, "err"))
+		return LOG_ERR;
+	if (strstartswith(s, "info"))
+		return LOG_INFO;
+	if (strstartswith(s, "debug"))
+		return LOG_DEBUG;
+	v = strtol(s, &end, 10);
+	return (*end == '\0' && v >= 0 && v <= LOG_DEBUG) ? (int)v : LOG_ERR;
+}
+
+_public_ void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void *data)
+{
+	ctx->log_fn = fn;
+	ctx->log_data = data;
+}
+
+_public_ void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority)
+{
+	ctx->log_prio = priority;
+}
+
+_public_ int kmodx_ctx_get_log_priority(const struct kmodx_ctx *ctx)
+{
+	return ctx->log_prio;
+}
+
+/* ---- life cycle and settings ---- */
+
+_public_ int kmodx_ctx_new(struct kmodx_ctx **out)
+{
+	struct kmodx_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (ctx == NULL)
+		return -ENOMEM;
+	ctx->refcount = 1;
+	ctx->root = strdup("");
+	if (ctx->root == NULL) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	ctx->use_cmdline = true;
+	ctx->log_fn = log_stderr;
+	ctx->log_prio = log_priority_from_env();
+	ctx->kernel_compression = -1;
+	*out = ctx;
+	return 0;
+}
+
+_public_ struct kmodx_ctx *kmodx_ctx_ref(struct kmodx_ctx *ctx)
+{
+	if (ctx)
+		ctx->refcount++;
+	return ctx;
+}
+
+static void free_strv(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+_public_ struct kmodx_ctx *kmodx_ctx_unref(struct kmodx_ctx *ctx)
+{
+	if (ctx == NULL || --ctx->refcount > 0)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(ctx->indexes); i++)
+		index_close(ctx->indexes[i]);
+	config_free(ctx->config);
+	hash_release(&ctx->modules);
+	free_strv(ctx->config_paths);
+	free(ctx->root);
+	free(ctx->kver);
+	free(ctx->base_dir);
+	free(ctx->module_dir);
+	free(ctx);
+	return NULL;
+}
+
+static int set_string(struct kmodx_ctx *ctx, char **field, const char *value)
+{
+	char *copy = NULL;
+
+	if (ctx->frozen)
+		return -EBUSY;
+	if (value != NULL) {
+		copy = strdup(value);
+		if (copy == NULL)
+			return -ENOMEM;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+_public_ int kmodx_ctx_set_root(struct kmodx_ctx *ctx, const char *root)
+{
+	char buf[PATH_MAX];
+	size_t len;
+
+	if (root == NULL || root[0] == '\0')
+		return -EINVAL;
+	len = strlen(root);
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, root, len + 1);
+	while (len > 0 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	return set_string(ctx, &ctx->root, buf);
+}
+
+_public_ int kmodx_ctx_set_kernel_release(struct kmodx_ctx *ctx, const char *release)
+{
+	if (release != NULL && (strchr(release, '/') || streq(release, "..") || !*release))
+		return -EINVAL;
+	return set_string(ctx, &ctx->kver, release);
+}
+
+_public_ int kmodx_ctx_set_base_dir(struct kmodx_ctx *ctx, const char *base_dir)
+{
+	return set_string(ctx, &ctx->base_dir, base_dir);
+}
+
+_public_ int kmodx_ctx_set_module_dir(struct kmodx_ctx *ctx, const char *module_dir)
+{
+	return set_string(ctx, &ctx->module_dir, module_dir);
+}
+
+_public_ int kmodx_ctx_set_config_paths(struct kmodx_ctx *ctx, const char *const *paths)
+{
+	char **copy = NULL;
+	size_t n = 0;
+
+	if (ctx->frozen)
+		return -EBUSY;
+	if (paths != NULL) {
+		while (paths[n])
+			n++;
+		copy = calloc(n + 1, sizeof(char *));
+		if (copy == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			copy[i] = strdup(paths[i]);
+			if (copy[i] == NULL) {
+				free_strv(copy);
+				return -ENOMEM;
+			}
+		}
+	}
+	free_strv(ctx->config_paths);
+	ctx->config_paths = copy;
+	return 0;
+}
+
+_public_ int kmodx_ctx_set_use_cmdline(struct kmodx_ctx *ctx, bool use)
+{
+	if (ctx->frozen)
+		return -EBUSY;
+	ctx->use_cmdline = use;
+	return 0;
+}
+
+_public_ const char *kmodx_ctx_get_root(const struct kmodx_ctx *ctx)
+{
+	return ctx->root;
+}
+
+int ctx_path(const struct kmodx_ctx *ctx, const char *abs, char *buf)
+{
+	int n = snprintf(buf, PATH_MAX, "%s%s", ctx->root, abs);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+_public_ int kmodx_ctx_resolve_path(const struct kmodx_ctx *ctx, const char *path, char *buf,
+				    size_t size)
+{
+	int n;
+
+	if (path == NULL || path[0] != '/')
+		return -EINVAL;
+	n = snprintf(buf, size, "%s%s", ctx->root, path);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The running kernel's release: <root>/proc/sys/kernel/osrelease, or uname(). */
+static int detect_release(struct kmodx_ctx *ctx)
+{
+	char path[PATH_MAX], buf[256];
+	struct utsname u;
+
+	if (ctx->root[0] != '\0' && ctx_path(ctx, "/proc/sys/kernel/osrelease", path) == 0 &&
+	    read_attr(path, buf, sizeof(buf)) == 0 && buf[0] != '\0' && !strchr(buf, '/')) {
+		ctx->kver = strdup(buf);
+		return ctx->kver ? 0 : -ENOMEM;
+	}
+	if (uname(&u) < 0)
+		return -errno;
+	ctx->kver = strdup(u.release);
+	return ctx->kver ? 0 : -ENOMEM;
+}
+
+int ctx_prepare(struct kmodx_ctx *ctx)
+{
+	char buf[PATH_MAX];
+	int r, n;
+
+	if (ctx->frozen)
+		return 0;
+	ctx->frozen = true;
+	if (ctx->kver == NULL && (r = detect_release(ctx)) < 0)
+		return r;
+	if (ctx->module_dir == NULL) {
+		if (ctx->base_dir)
+			n = snprintf(buf, sizeof(buf), "%s%s/%s", ctx->base_dir, MODULE_DIRECTORY,
+				     ctx->kver);
+		else
+			n = snprintf(buf, sizeof(buf), "%s%s/%s", ctx->root, MODULE_DIRECTORY,
+				     ctx->kver);
+		if (n < 0 || n >= (int)sizeof(buf))
+			return -ENAMETOOLONG;
+		ctx->module_dir = strdup(buf);
+		if (ctx->module_dir == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+_public_ const char *kmodx_ctx_get_kernel_release(struct kmodx_ctx *ctx)
+{
+	return ctx_prepare(ctx) < 0 ? NULL : ctx->kver;
+}
+
+_public_ const char *kmodx_ctx_get_module_dir(struct kmodx_ctx *ctx)
+{
+	return ctx_prepare(ctx) < 0 ? NULL : ctx->module_dir;
+}
+
+int ctx_module_path(struct kmodx_ctx *ctx, const char *rel, char *buf)
+{
+	int n, r = ctx_prepare(ctx);
+
+	if (r < 0)
+		return r;
+	if (rel[0] == '/')
+		n = snprintf(buf, PATH_MAX, "%s", rel);
+	else
+		n = snprintf(buf, PATH_MAX, "%s/%s", ctx->module_dir, rel);
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* ---- lazily loaded resources ---- */
+
+struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err)
+{
+	int r;
+
+	if (ctx->config)
+		return ctx->config;
+	r = ctx_prepare(ctx);
+	if (r == 0)
+		r = config_load(ctx, &ctx->config);
+	if (r < 0) {
+		*err = r;
+		return NULL;
+	}
+	return ctx->config;
+}
+
+struct index *ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (ctx->index_state[which] != INDEX_UNTRIED)
+		return ctx->indexes[which];
+	ctx->index_state[which] = INDEX_ABSENT;
+	if (ctx_prepare(ctx) < 0)
+		return NULL;
+	r = snprintf(path, sizeof(path), "%s/%s.bin", ctx->module_dir, index_names[which]);
+	if (r < 0 || r >= (int)sizeof(path))
+		return NULL;
+	r = index_open(path, &ctx->indexes[which]);
+	if (r == -ENOENT) {
+		DBG(ctx, "%s not found, reading the text index instead", path);
+		r = index_from_text(ctx, which, &ctx->indexes[which]);
+		if (r == -ENOENT)
+			return NULL;
+	}
+	if (r < 0) {
+		ERR(ctx, "%s: %s", path,
+		    r == -EBADMSG ? "corrupt index, ignored" : strerror(-r));
+		return NULL;
+	}
+	ctx->index_state[which] = INDEX_OPEN;
+	return ctx->indexes[which];
+}
+
+int ctx_get_kernel_compression(struct kmodx_ctx *ctx)
+{
+	char path[PATH_MAX], buf[32];
+
+	if (ctx->kernel_compression >= 0)
+		return ctx->kernel_compression;
+	ctx->kernel_compression = COMPRESSION_NONE;
+	if (ctx_path(ctx, "/sys/module/compression", path) == 0 &&
+	    read_attr(path, buf, sizeof(buf)) == 0)
+		ctx->kernel_compression = compression_from_name(buf);
+	return ctx->kernel_compression;
+}
+
+_public_ int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index which, int fd)
+{
+	struct index *idx;
+	const char *prefix;
+
+	if ((unsigned)which >= ARRAY_SIZE(index_names))
+		return -EINVAL;
+	idx = ctx_get_index(ctx, which);
+	if (idx == NULL)
+		return -ENOENT;
+	prefix = which == KMODX_INDEX_ALIAS || which == KMODX_INDEX_SYMBOL ? "alias " : "";
+	return index_dump(idx, fd, prefix);
+}
+
+/* ---- module pool ---- */
+
+void ctx_pool_add(struct kmodx_ctx *ctx, struct kmodx_module *mod)
+{
+	/* a failed insertion only costs sharing, never correctness */
+	hash_set(&ctx->modules, mod->pool_key, mod);
+}
+
+void ctx_pool_del(struct kmodx_ctx *ctx, struct kmodx_module *mod)
+{
+	if (hash_find(&ctx->modules, mod->pool_key) == mod)
+		hash_remove(&ctx->modules, mod->pool_key);
+}
+
+struct kmodx_module *ctx_pool_find(struct kmodx_ctx *ctx, const char *key)
+{
+	return hash_find(&ctx->modules, key);
+}

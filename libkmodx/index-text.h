@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * When a .bin index is missing, kmodx builds the same trie in memory from the text
+ * file depmod writes next to it (modules.dep, modules.alias, modules.symbols,
+ * modules.builtin; builtin aliases come from modules.builtin.modinfo), so that lookups
+ * keep working on trees whose .bin files were never generated. kmod gives up there.
+ */
+#pragma once
+
+#include "libkmodx.h"
+
+struct index;
+struct kmodx_ctx;
+
+/* -ENOENT if the text file is missing too. */
+int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx);

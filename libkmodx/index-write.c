@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Building and serialising module index tries (format: index-format.h).
+ *
+ * Insertion follows the radix-trie rules that make the shape unique for a set of keys;
+ * the order of values within a key is priority order with later insertions first among
+ * equals, so that files come out byte-identical to depmod's for the same insertions.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index-format.h"
+#include "index-write.h"
+#include "util/arena.h"
+#include "util/macro.h"
+
+struct tvalue {
+	struct tvalue *next;
+	const char *value;
+	size_t len;
+	uint32_t priority;
+};
+
+struct tchild {
+	uint8_t c;
+	struct tnode *node;
+};
+
+struct tnode {
+	char *prefix; /* NUL-terminated at prefix_len */
+	size_t prefix_len;
+	struct tvalue *values;
+	uint32_t value_count;
+	struct tchild *children; /* sorted by c */
+	uint16_t n_children, cap_children;
+	/* serialisation scratch */
+	uint32_t size, total, offset;
+};
+
+struct trie {
+	struct arena arena;
+	struct tnode *root;
+};
+
+int trie_new(struct trie **out)
+{
+	struct trie *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return -ENOMEM;
+	t->arena.chunk_size = 256 * 1024;
+	t->root = arena_zalloc(&t->arena, sizeof(*t->root));
+	if (t->root == NULL) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->root->prefix = (char *)"";
+	*out = t;
+	return 0;
+}
+
+void trie_free(struct trie *t)
+{
+	if (t == NULL)
+		return;
+	arena_release(&t->arena);
+	free(t);
+}
+
+static bool ascii7(const char *s, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	}
+	*len = i;
+	return true;
+}
+
+static struct tnode *child_find(const struct tnode *n, uint8_t c)
+{
+	for (uint16_t i = 0; i < n->n_children; i++) {
+		if (n->children[i].c == c)
+			return n->children[i].node;
+		if (n->children[i].c > c)
+			break;
+	}
+	return NULL;
+}
+
+static int child_add(struct trie *t, struct tnode *n, uint8_t c, struct tnode *child)
+{
+	uint16_t i;
+
+	if (n->n_children == n->cap_children) {
+		uint16_t cap = n->cap_children ? n->cap_children * 2 : 2;
+		struct tchild *v = arena_alloc(&t->arena, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		if (n->n_children)
+			memcpy(v, n->children, n->n_children * sizeof(*v));
+		n->children = v;
+		n->cap_children = cap;
+	}
+	for (i = n->n_children; i > 0 && n->children[i - 1].c > c; i--)
+		n->children[i] = n->children[i - 1];
+	n->children[i].c = c;
+	n->children[i].node = child;
+	n->n_children++;
+	return 0;
+}
+
+static int value_add(struct trie *t, struct tnode *n, const char *value, size_t len,
+		     uint32_t priority)
+{
+	struct tvalue **pp = &n->values, *v = arena_alloc(&t->arena, sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	v->value = arena_strndup(&t->arena, value, len);
+	if (v->value == NULL)
+		return -ENOMEM;
+	v->len = len;
+	v->priority = priority;
+	while (*pp && (*pp)->priority < priority)
+		pp = &(*pp)->next;
+	v->next = *pp;
+	*pp = v;
+	n->value_count++;
+	return 0;
+}
+
+/* Split n at prefix position j: n keeps prefix[0..j) and gets one child holding the rest
+ * along with n's values and children. */
+static int node_split(struct trie *t, struct tnode *n, size_t j)
+{
+	struct tnode *rest = arena_zalloc(&t->arena, sizeof(*rest));
+	uint8_t edge = (uint8_t)n->prefix[j];
+
+	if (rest == NULL)
+		return -ENOMEM;
+	rest->prefix = n->prefix + j + 1;
+	rest->prefix_len = n->prefix_len - j - 1;
+	rest->values = n->values;
+	rest->value_count = n->value_count;
+	rest->children = n->children;
+	rest->n_children = n->n_children;
+	rest->cap_children = n->cap_children;
+	n->prefix[j] = '\0';
+	n->prefix_len = j;
+	n->values = NULL;
+	n->value_count = 0;
+	n->children = NULL;
+	n->n_children = n->cap_children = 0;
+	return child_add(t, n, edge, rest);
+}
+
+int trie_add(struct trie *t, const char *key, const char *value, uint32_t priority)
+{
+	struct tnode *n = t->root;
+	size_t keylen, valuelen, i = 0;
+	int r;
+
+	if (!ascii7(key, &keylen) || !ascii7(value, &valuelen))
+		return -EILSEQ;
+	if (keylen > INDEX_KEY_MAX)
+		return -ENAMETOOLONG;
+	for (;;) {
+		size_t j;
+		struct tnode *child;
+
+		for (j = 0; j < n->prefix_len; j++) {
+			if (n->prefix[j] != key[i + j]) {
+				r = node_split(t, n, j);
+				if (r < 0)
+					return r;
+				break;
+			}
+		}
+		i += j;
+		if (key[i] == '\0')
+			return value_add(t, n, value, valuelen, priority);
+		child = child_find(n, (uint8_t)key[i]);
+		if (child == NULL) {
+			child = arena_zalloc(&t->arena, sizeof(*child));
+			if (child == NULL)
+				return -ENOMEM;
+			child->prefix = arena_strndup(&t->arena, key + i + 1, keylen - i - 1);
+			if (child->prefix == NULL)
+				return -ENOMEM;
+			child->prefix_len = keylen - i - 1;
+			r = child_add(t, n, (uint8_t)key[i], child);
+			if (r < 0)
+				return r;
+			return value_add(t, child, value, valuelen, priority);
+		}
+		n = child;
+		i++;
+	}
+}
+
+static uint32_t node_flags(const struct tnode *n)
+{
+	return (n->prefix_len ? INDEX_NODE_PREFIX : 0) | (n->n_children ? INDEX_NODE_CHILDS : 0) |
+	       (n->value_count ? INDEX_NODE_VALUES : 0);
+}
+
+/* Sizes of every node and subtree; -EFBIG beyond the 28-bit offset space. */
+static int measure(struct tnode *n)
+{
+	uint64_t size = 0, total;
+
+	if (n->prefix_len)
+		size += n->prefix_len + 1;
+	if (n->n_children) {
+		unsigned span = n->children[n->n_children - 1].c - n->children[0].c + 1u;
+
+		size += 2 + 4 * (uint64_t)span;
+	}
+	if (n->value_count) {
+		size += 4;
+		for (const struct tvalue *v = n->values; v; v = v->next)
+			size += 4 + v->len + 1;
+	}
+	total = size;
+	for (uint16_t i = 0; i < n->n_children; i++) {
+		int r = measure(n->children[i].node);
+
+		if (r < 0)
+			return r;
+		total += n->children[i].node->total;
+	}
+	if (total > INDEX_NODE_MASK)
+		return -EFBIG;
+	n->size = (uint32_t)size;
+	n->total = (uint32_t)total;
+	return 0;
+}
+
+/* Assign offsets: pre-order puts a node before its subtrees, post-order after them. */
+static void place(struct tnode *n, uint32_t base, enum index_layout layout)
+{
+	uint32_t off = layout == INDEX_PREORDER ? base + n->size : base;
+
+	for (uint16_t i = 0; i < n->n_children; i++) {
+		place(n->children[i].node, off, layout);
+		off += n->children[i].node->total;
+	}
+	n->offset = layout == INDEX_PREORDER ? base : off;
+}
+
+static void emit(const struct tnode *n, uint8_t *buf)
+{
+	uint8_t *p = buf + n->offset;
+
+	if (n->prefix_len) {
+		memcpy(p, n->prefix, n->prefix_len + 1);
+		p += n->prefix_len + 1;
+	}
+	if (n->n_children) {
+		uint8_t first = n->children[0].c, last = n->children[n->n_children - 1].c;
+
+		*p++ = first;
+		*p++ = last;
+		memset(p, 0, 4 * (size_t)(last - first + 1));
+		for (uint16_t i = 0; i < n->n_children; i++) {
+			const struct tnode *c = n->children[i].node;
+
+			index_put_u32(p + 4 * (size_t)(n->children[i].c - first),
+				      c->offset | node_flags(c));
+		}
+		p += 4 * (size_t)(last - first + 1);
+	}
+	if (n->value_count) {
+		index_put_u32(p, n->value_count);
+		p += 4;
+		for (const struct tvalue *v = n->values; v; v = v->next) {
+			index_put_u32(p, v->priority);
+			memcpy(p + 4, v->value, v->len + 1);
+			p += 4 + v->len + 1;
+		}
+	}
+	for (uint16_t i = 0; i < n->n_children; i++)
+		emit(n->children[i].node, buf);
+}
+
+int trie_serialize(struct trie *t, enum index_layout layout, uint8_t **out, size_t *len)
+{
+	struct tnode *root = t->root;
+	uint8_t *buf;
+	size_t size;
+	int r = measure(root);
+
+	if (r < 0)
+		return r;
+	size = INDEX_HEADER_SIZE + (size_t)root->total;
+	if (size > INDEX_NODE_MASK)
+		return -EFBIG;
+	buf = malloc(size);
+	if (buf == NULL)
+		return -ENOMEM;
+	place(root, INDEX_HEADER_SIZE, layout);
+	index_put_u32(buf, INDEX_MAGIC);
+	index_put_u32(buf + 4, INDEX_VERSION);
+	index_put_u32(buf + 8, root->offset | node_flags(root));
+	emit(root, buf);
+	*out = buf;
+	*len = size;
+	return 0;
+}

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "index-format.h"
+#include "index.h"
+#include "util/glob.h"
+#include "util/macro.h"
+#include "util/strbuf.h"
+
+struct index {
+	const uint8_t *mem;
+	size_t size;
+	bool mapped;
+	uint32_t root;
+};
+
+struct node {
+	const char *prefix; /* "" if none */
+	size_t prefix_len;
+	uint8_t first, last;
+	const uint8_t *children; /* NULL if none */
+	uint32_t value_count;
+	const uint8_t *values; /* first value record */
+};
+
+/* A budget of node visits for whole-subtree walks: a well-formed index has fewer nodes
+ * than bytes, so more visits than bytes means a loop or shared subtrees. */
+struct walk {
+	const struct index *idx;
+	size_t budget;
+};
+
+static int index_check_header(const uint8_t *mem, size_t size, uint32_t *root)
+{
+	if (size < INDEX_HEADER_SIZE)
+		return -EBADMSG;
+	if (index_get_u32(mem) != INDEX_MAGIC)
+		return -EBADMSG;
+	if ((index_get_u32(mem + 4) >> 16) != INDEX_VERSION_MAJOR)
+		return -EBADMSG;
+	*root = index_get_u32(mem + 8);
+	return 0;
+}
+
+int index_open_buffer(uint8_t *buf, size_t size, struct index **out)
+{
+	struct index *idx;
+	uint32_t root;
+	int r = index_check_header(buf, size, &root);
+
+	if (r < 0)
+		return r;
+	idx = calloc(1, sizeof(*idx));
+	if (idx == NULL)
+		return -ENOMEM;
+	idx->mem = buf;
+	idx->size = size;
+	idx->root = root;
+	*out = idx;
+	return 0;
+}
+
+int index_open(const char *path, struct index **out)
+{
+	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct index *idx;
+	struct stat st;
+	uint32_t root;
+	void *mem;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADMSG;
+	if (st.st_size < (off_t)INDEX_HEADER_SIZE || (uint64_t)st.st_size > INDEX_NODE_MASK)
+		return -EBADMSG;
+	mem = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	r = index_check_header(mem, (size_t)st.st_size, &root);
+	idx = r < 0 ? NULL : calloc(1, sizeof(*idx));
+	if (idx == NULL) {
+		munmap(mem, (size_t)st.st_size);
+		return r < 0 ? r : -ENOMEM;
+	}
+	idx->mem = mem;
+	idx->size = (size_t)st.st_size;
+	idx->mapped = true;
+	idx->root = root;
+	*out = idx;
+	return 0;
+}
+
+void index_close(struct index *idx)
+{
+	if (idx == NULL)
+		return;
+	if (idx->mapped)
+		munmap((void *)idx->mem, idx->size);
+	else
+		free((void *)idx->mem);
+	free(idx);
+}
+
+/* Parse the node a reference points to, checking it lies inside the file. */
+static int read_node(const struct index *idx, uint32_t ref, struct node *n)
+{
+	size_t off = ref & INDEX_NODE_MASK, end = idx->size;
+
+	memset(n, 0, sizeof(*n));
+	n->prefix = "";
+	if ((ref & INDEX_NODE_FLAGS) == 0)
+		return 0; /* an empty node (the root of an empty index) has no bytes */
+	if (off < INDEX_HEADER_SIZE || off >= end || (ref & 0x10000000u))
+		return -EBADMSG;
+	if (ref & INDEX_NODE_PREFIX) {
+		const char *p = (const char *)idx->mem + off;
+		const char *nul = memchr(p, '\0', end - off);
+
+		if (nul == NULL || nul == p)
+			return -EBADMSG;
+		n->prefix = p;
+		n->prefix_len = (size_t)(nul - p);
+		off += n->prefix_len + 1;
+	}
+	if (ref & INDEX_NODE_CHILDS) {
+		if (end - off < 2)
+			return -EBADMSG;
+		n->first = idx->mem[off];
+		n->last = idx->mem[off + 1];
+		if (n->first > n->last || n->last >= INDEX_CHILDMAX)
+			return -EBADMSG;
+		off += 2;
+		if ((end - off) / 4 < (size_t)(n->last - n->first + 1))
+			return -EBADMSG;
+		n->children = idx->mem + off;
+		off += 4 * (size_t)(n->last - n->first + 1);
+	}
+	if (ref & INDEX_NODE_VALUES) {
+		if (end - off < 4)
+			return -EBADMSG;
+		n->value_count = index_get_u32(idx->mem + off);
+		off += 4;
+		/* each value takes at least 5 bytes */
+		if (n->value_count == 0 || n->value_count > (end - off) / 5)
+			return -EBADMSG;
+		n->values = idx->mem + off;
+	}
+	return 0;
+}
+
+/* The child reference for byte c, 0 if none. */
+static uint32_t child_ref(const struct node *n, unsigned char c)
+{
+	if (n->children == NULL || c < n->first || c > n->last)
+		return 0;
+	return index_get_u32(n->children + 4 * (size_t)(c - n->first));
+}
+
+/* Read one value record at *p, advancing it; checks the string ends inside the file. */
+static int read_value(const struct index *idx, const uint8_t **p, struct index_value *v)
+{
+	size_t off = (size_t)(*p - idx->mem);
+	const char *s, *nul;
+
+	if (idx->size - off < 5)
+		return -EBADMSG;
+	v->priority = index_get_u32(*p);
+	s = (const char *)*p + 4;
+	nul = memchr(s, '\0', idx->size - off - 4);
+	if (nul == NULL)
+		return -EBADMSG;
+	v->value = s;
+	*p = (const uint8_t *)nul + 1;
+	return 0;
+}
+
+int index_search(const struct index *idx, const char *key, const char **value)
+{
+	uint32_t ref = idx->root;
+
+	for (;;) {
+		struct node n;
+		struct index_value v;
+		int r = read_node(idx, ref, &n);
+
+		if (r < 0)
+			return r;
+		if (strncmp(n.prefix, key, n.prefix_len) != 0)
+			return -ENOENT;
+		key += n.prefix_len;
+		if (*key == '\0') {
+			if (n.value_count == 0)
+				return -ENOENT;
+			r = read_value(idx, &n.values, &v);
+			if (r < 0)
+				return r;
+			*value = v.value;
+			return 0;
+		}
+		ref = child_ref(&n, (unsigned char)*key);
+		if ((ref & INDEX_NODE_MASK) == 0)
+			return -ENOENT;
+		key++;
+	}
+}
+
+/* Insert keeping ascending priority; an equal priority goes before the existing ones. */
+static int values_insert(struct index_values *out, const char *value, uint32_t priority)
+{
+	size_t i;
+
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 8;
+		struct index_value *v = realloc(out->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		out->v = v;
+		out->cap = cap;
+	}
+	for (i = 0; i < out->n && out->v[i].priority < priority; i++)
+		;
+	memmove(out->v + i + 1, out->v + i, (out->n - i) * sizeof(*out->v));
+	out->v[i].value = value;
+	out->v[i].priority = priority;
+	out->n++;
+	return 0;
+}
+
+void index_values_release(struct index_values *vals)
+{
+	free(vals->v);
+	vals->v = NULL;
+	vals->n = vals->cap = 0;
+}
+
+static int take_values(const struct index *idx, const struct node *n, struct index_values *out)
+{
+	const uint8_t *p = n->values;
+
+	for (uint32_t i = 0; i < n->value_count; i++) {
+		struct index_value v;
+		int r = read_value(idx, &p, &v);
+
+		if (r == 0)
+			r = values_insert(out, v.value, v.priority);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Pattern mode: every key in this subtree is a glob pattern (it had a wildcard at or
+ * above this point). pattern holds the pattern from the wildcard on; subject is what
+ * remains of the query at that point. Matching values are taken after the children,
+ * as libkmod does, which only matters for the order of equal priorities.
+ */
+static int wild_subtree(struct walk *w, uint32_t ref, size_t skip, struct strbuf *pattern,
+			const char *subject, struct index_values *out)
+{
+	size_t saved = pattern->len;
+	struct node n;
+	int r;
+
+	if (w->budget-- == 0)
+		return -EBADMSG;
+	r = read_node(w->idx, ref, &n);
+	if (r < 0)
+		return r;
+	if (skip > n.prefix_len)
+		return -EBADMSG;
+	r = strbuf_append(pattern, n.prefix + skip, n.prefix_len - skip);
+	if (r < 0 || pattern->len > INDEX_KEY_MAX)
+		return -EBADMSG;
+	for (unsigned c = n.first; n.children && c <= n.last && r == 0; c++) {
+		uint32_t child = child_ref(&n, (unsigned char)c);
+
+		if ((child & INDEX_NODE_MASK) == 0)
+			continue;
+		r = strbuf_putc(pattern, (char)c);
+		if (r == 0)
+			r = wild_subtree(w, child, 0, pattern, subject, out);
+		pattern->len--;
+	}
+	if (r == 0 && n.value_count > 0 && glob_match(strbuf_str(pattern), subject))
+		r = take_values(w->idx, &n, out);
+	pattern->len = saved;
+	return r;
+}
+
+int index_search_wild(const struct index *idx, const char *key, struct index_values *out)
+{
+	struct strbuf pattern = {.max = INDEX_KEY_MAX + 2};
+	struct walk w = {idx, idx->size};
+	uint32_t ref = idx->root;
+	int r = 0;
+
+	while (r == 0) {
+		static const char wild[] = "*?[";
+		struct node n;
+		size_t j;
+
+		r = read_node(idx, ref, &n);
+		if (r < 0)
+			break;
+		for (j = 0; j < n.prefix_len; j++) {
+			char c = n.prefix[j];
+
+			if (c == '*' || c == '?' || c == '[') {
+				strbuf_clear(&pattern);
+				r = wild_subtree(&w, ref, j, &pattern, key + j, out);
+				goto done;
+			}
+			if (c != key[j])
+				goto done;
+		}
+		key += j;
+		for (const char *c = wild; *c && r == 0; c++) {
+			uint32_t child = child_ref(&n, (unsigned char)*c);
+
+			if ((child & INDEX_NODE_MASK) == 0)
+				continue;
+			strbuf_clear(&pattern);
+			r = strbuf_putc(&pattern, *c);
+			if (r == 0)
+				r = wild_subtree(&w, child, 0, &pattern, key, out);
+		}
+		if (r < 0)
+			break;
+		if (*key == '\0') {
+			r = take_values(idx, &n, out);
+			break;
+		}
+		ref = child_ref(&n, (unsigned char)*key);
+		if ((ref & INDEX_NODE_MASK) == 0)
+			break;
+		key++;
+	}
+done:
+	strbuf_release(&pattern);
+	return r;
+}
+
+static int walk_all(struct walk *w, uint32_t ref, struct strbuf *key, index_foreach_fn fn,
+		    void *data)
+{
+	size_t saved = key->len;
+	struct node n;
+	int r;
+
+	if (w->budget-- == 0)
+		return -EBADMSG;
+	r = read_node(w->idx, ref, &n);
+	if (r < 0)
+		return r;
+	r = strbuf_append(key, n.prefix, n.prefix_len);
+	if (r < 0 || key->len > INDEX_KEY_MAX)
+		return -EBADMSG;
+	if (n.value_count > 0) {
+		const uint8_t *p = n.values;
+		const char *k = strbuf_str(key);
+
+		for (uint32_t i = 0; i < n.value_count && r == 0; i++) {
+			struct index_value v;
+
+			r = read_value(w->idx, &p, &v);
+			if (r == 0)
+				r = fn(data, k, v.value, v.priority);
+		}
+	}
+	for (unsigned c = n.first; n.children && c <= n.last && r == 0; c++) {
+		uint32_t child = child_ref(&n, (unsigned char)c);
+
+		if ((child & INDEX_NODE_MASK) == 0)
+			continue;
+		r = strbuf_putc(key, (char)c);
+		if (r == 0)
+			r = walk_all(w, child, key, fn, data);
+		key->len--;
+	}
+	key->len = saved;
+	return r;
+}
+
+int index_foreach(const struct index *idx, index_foreach_fn fn, void *data)
+{
+	struct strbuf key = {.max = INDEX_KEY_MAX + 2};
+	struct walk w = {idx, idx->size};
+	int r = walk_all(&w, idx->root, &key, fn, data);
+
+	strbuf_release(&key);
+	return r;
+}
+
+struct dump_ctx {
+	FILE *f;
+	const char *prefix;
+};
+
+static int dump_one(void *data, const char *key, const char *value, uint32_t priority)
+{
+	struct dump_ctx *d = data;
+
+	(void)priority;
+	if (fprintf(d->f, "%s%s %s\n", d->prefix, key, value) < 0)
+		return -EIO;
+	return 0;
+}
+
+int index_dump(const struct index *idx, int fd, const char *prefix)
+{
+	_cleanup_(closep) int dupfd = dup(fd);
+	struct dump_ctx d = {NULL, prefix};
+	int r;
+
+	if (dupfd < 0)
+		return -errno;
+	d.f = fdopen(dupfd, "w");
+	if (d.f == NULL)
+		return -errno;
+	dupfd = -1;
+	r = index_foreach(idx, dump_one, &d);
+	if (fclose(d.f) != 0 && r == 0)
+		r = -errno;
+	return r;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Declarations shared between the files of libkmodx; nothing here is installed. */
+#pragma once
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "libkmodx.h"
+#include "util/arena.h"
+#include "util/array.h"
+#include "util/hash.h"
+#include "util/macro.h"
+
+#define MODULE_DIRECTORY "/lib/modules"
+
+struct config;
+struct index;
+struct kmodx_file;
+struct elf;
+
+/* ---- logging ---- */
+
+void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...) _printf_(3, 4);
+bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio);
+
+#define log_at(ctx, prio, ...)                               \
+	do {                                                 \
+		if (ctx_log_enabled((ctx), (prio)))          \
+			ctx_log((ctx), (prio), __VA_ARGS__); \
+	} while (0)
+#define ERR(ctx, ...)    log_at(ctx, LOG_ERR, __VA_ARGS__)
+#define WARN(ctx, ...)   log_at(ctx, LOG_WARNING, __VA_ARGS__)
+#define NOTICE(ctx, ...) log_at(ctx, LOG_NOTICE, __VA_ARGS__)
+#define INFO(ctx, ...)   log_at(ctx, LOG_INFO, __VA_ARGS__)
+#define DBG(ctx, ...)    log_at(ctx, LOG_DEBUG, __VA_ARGS__)
+
+/* ---- context ---- */
+
+struct kmodx_ctx {
+	int refcount;
+	bool frozen; /* settings are fixed once something has been looked up */
+	bool use_cmdline;
+	char *root; /* "" for "/" */
+	char *kver;
+	char *base_dir;
+	char *module_dir;
+	char **config_paths; /* NULL: defaults */
+	kmodx_log_fn log_fn;
+	void *log_data;
+	int log_prio;
+
+	struct config *config;
+	struct index *indexes[KMODX_INDEX_BUILTIN_ALIAS + 1];
+	uint8_t index_state[KMODX_INDEX_BUILTIN_ALIAS + 1]; /* 0 untried, 1 open, 2 absent */
+	struct hash modules; /* pool: name -> struct kmodx_module (not referenced) */
+	int kernel_compression; /* enum compression, or -1 before it is read */
+};
+
+/* Freeze the settings and compute the derived paths. */
+int ctx_prepare(struct kmodx_ctx *ctx);
+/* root + abs into buf (PATH_MAX): 0 or -ENAMETOOLONG. */
+int ctx_path(const struct kmodx_ctx *ctx, const char *abs, char *buf);
+/* module_dir + "/" + rel into buf (PATH_MAX). An absolute rel is used as is. */
+int ctx_module_path(struct kmodx_ctx *ctx, const char *rel, char *buf);
+/* The parsed configuration (lazily read), or NULL with *err set. */
+struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err);
+/* The index (lazily opened), or NULL if it is missing or broken (logged once). */
+struct index *ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which);
+/* What /sys/module/compression says the kernel can decompress (enum compression). */
+int ctx_get_kernel_compression(struct kmodx_ctx *ctx);
+
+void ctx_pool_add(struct kmodx_ctx *ctx, struct kmodx_module *mod);
+void ctx_pool_del(struct kmodx_ctx *ctx, struct kmodx_module *mod);
+struct kmodx_module *ctx_pool_find(struct kmodx_ctx *ctx, const char *key);
+
+/* ---- lists ---- */
+
+struct kmodx_list {
+	struct ptrarray mods;
+};
+
+int list_new(struct kmodx_list **list);
+/* Takes a new reference on mod. 0 or -ENOMEM. */
+int list_append(struct kmodx_list *list, struct kmodx_module *mod);
+bool list_contains(const struct kmodx_list *list, const struct kmodx_module *mod);
+
+struct kv_entry {
+	const char *key;
+	const char *value;
+	uint64_t number;
+};
+
+struct kmodx_kvlist {
+	struct kv_entry *v;
+	size_t n, cap;
+	struct arena strings;
+};
+
+int kvlist_new(struct kmodx_kvlist **list);
+/* Copies key and value (value may be NULL: ""). */
+int kvlist_add(struct kmodx_kvlist *list, const char *key, size_t keylen, const char *value,
+	       size_t valuelen, uint64_t number);
+
+/* ---- modules ---- */
+
+struct kmodx_module {
+	int refcount;
+	struct kmodx_ctx *ctx;
+	char *name;
+	char *pool_key; /* name, or "name\alias" for modules found through an alias */
+	char *alias;
+	char *path;
+	char *options;
+	char *dep_line; /* the dependencies part of the modules.dep line */
+	bool path_looked_up;
+	bool from_path; /* created from a file: never builtin */
+	bool builtin_known, builtin;
+	bool options_known;
+	/* scratch state for the probe/remove algorithms */
+	bool visited;
+	bool ignore_cmd;
+	struct kmodx_file *file;
+	struct kmodx_list *deps;
+	bool deps_known;
+};
+
+/* A pooled module for name (already normalised) found as alias (or NULL). */
+int module_new(struct kmodx_ctx *ctx, const char *name, const char *alias,
+	       struct kmodx_module **mod);
+/* Set the path from a modules.dep line "path: dep dep..." and remember the deps. */
+int module_set_dep_line(struct kmodx_module *mod, const char *line);
+/* The module's opened file (lazily), or NULL with *err set. */
+struct kmodx_file *module_get_file(struct kmodx_module *mod, int *err);
+
+/* ---- the kernel interface (one implementation per binary) ---- */
+
+#define MODULE_INIT_IGNORE_MODVERSIONS 1
+#define MODULE_INIT_IGNORE_VERMAGIC    2
+#define MODULE_INIT_COMPRESSED_FILE    4
+
+int kernel_finit_module(struct kmodx_ctx *ctx, int fd, const char *args, unsigned flags);
+int kernel_init_module(struct kmodx_ctx *ctx, const void *image, size_t len,
+		       const char *args);
+int kernel_delete_module(struct kmodx_ctx *ctx, const char *name, unsigned flags);

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libkmodx: Linux kernel module handling.
+ *
+ * Conventions of this API:
+ * - Functions that can fail return 0 or a negative errno. Objects come back through
+ *   out-parameters, which are left untouched on failure. An empty result is success
+ *   with an empty list, never an error.
+ * - Objects are opaque and reference counted: *_ref() takes a reference, *_unref()
+ *   drops one and accepts NULL. "new reference" below means the caller must unref it;
+ *   "borrowed" means it lives as long as the object it came from.
+ * - Strings returned as `const char *` are borrowed from the object they came from.
+ * - The library never prints and never exits: it reports through the context's log
+ *   function. A context and the objects made from it must be used from one thread at a
+ *   time.
+ * - Every path the library finds by itself (configuration, the module directory,
+ *   /proc, /sys, the kernel release) is resolved under the context's root directory,
+ *   "/" by default. Paths passed in by the caller are used as given.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kmodx_ctx;
+struct kmodx_module;
+struct kmodx_list;
+struct kmodx_kvlist;
+
+/* ---- context ---------------------------------------------------------------------- */
+
+/*
+ * Log function: priority is a syslog level (LOG_ERR = 3 ... LOG_DEBUG = 7); msg is one
+ * line without its trailing newline.
+ */
+typedef void (*kmodx_log_fn)(void *data, int priority, const char *msg);
+
+/* A new context with root "/", default configuration and the running kernel's release.
+ * The log priority starts at LOG_ERR, or what $KMOD_LOG says (err, info, debug or a
+ * number). *ctx is a new reference. */
+int kmodx_ctx_new(struct kmodx_ctx **ctx);
+struct kmodx_ctx *kmodx_ctx_ref(struct kmodx_ctx *ctx);
+struct kmodx_ctx *kmodx_ctx_unref(struct kmodx_ctx *ctx);
+
+/*
+ * Settings. They must be made before the context is first used to look anything up;
+ * afterwards they fail with -EBUSY.
+ *
+ * root: the directory everything the library finds by itself is resolved under.
+ * kernel_release: instead of <root>/proc/sys/kernel/osrelease (or uname()).
+ * base_dir: the module directory becomes <base_dir>/lib/modules/<release> (kmod's
+ *   -b/--basedir and -d/--dirname); a path given as is, not under root.
+ * module_dir: the module directory itself, given as is (overrides base_dir).
+ * config_paths: NULL-terminated list of modprobe.d files and directories used instead of
+ *   the default directories; an empty list means no configuration; NULL restores the
+ *   defaults. Paths are used as given. The kernel command line is read in every case
+ *   unless kmodx_ctx_set_use_cmdline() turned it off.
+ */
+int kmodx_ctx_set_root(struct kmodx_ctx *ctx, const char *root);
+int kmodx_ctx_set_kernel_release(struct kmodx_ctx *ctx, const char *release);
+int kmodx_ctx_set_base_dir(struct kmodx_ctx *ctx, const char *base_dir);
+int kmodx_ctx_set_module_dir(struct kmodx_ctx *ctx, const char *module_dir);
+int kmodx_ctx_set_config_paths(struct kmodx_ctx *ctx, const char *const *paths);
+int kmodx_ctx_set_use_cmdline(struct kmodx_ctx *ctx, bool use);
+
+/* Borrowed. The root without a trailing slash ("" for "/"). */
+const char *kmodx_ctx_get_root(const struct kmodx_ctx *ctx);
+/* Borrowed; NULL if the release cannot be determined. */
+const char *kmodx_ctx_get_kernel_release(struct kmodx_ctx *ctx);
+/* Borrowed; NULL if unknown. The absolute module directory on the host. */
+const char *kmodx_ctx_get_module_dir(struct kmodx_ctx *ctx);
+
+void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void *data);
+void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority);
+int kmodx_ctx_get_log_priority(const struct kmodx_ctx *ctx);
+
+/* Resolve an absolute path under the context's root into buf (PATH_MAX bytes). */
+int kmodx_ctx_resolve_path(const struct kmodx_ctx *ctx, const char *path, char *buf,
+			   size_t size);
+
+/* ---- lists ------------------------------------------------------------------------ */
+
+/* A list of modules. */
+size_t kmodx_list_count(const struct kmodx_list *list);
+/* Borrowed; NULL if i is out of range. */
+struct kmodx_module *kmodx_list_get(const struct kmodx_list *list, size_t i);
+/* Drops the list and its references; accepts NULL. */
+void kmodx_list_free(struct kmodx_list *list);
+
+/*
+ * A list of entries, each with a key, a value and a number. Which fields are meaningful
+ * is stated by the function that returns the list; unused strings are "" and unused
+ * numbers 0.
+ */
+size_t kmodx_kvlist_count(const struct kmodx_kvlist *list);
+const char *kmodx_kvlist_key(const struct kmodx_kvlist *list, size_t i);
+const char *kmodx_kvlist_value(const struct kmodx_kvlist *list, size_t i);
+uint64_t kmodx_kvlist_number(const struct kmodx_kvlist *list, size_t i);
+void kmodx_kvlist_free(struct kmodx_kvlist *list);
+
+/* ---- modules ---------------------------------------------------------------------- */
+
+/*
+ * A module by name, without any I/O. The name is normalised ('-' becomes '_'). Modules
+ * are pooled per context: the same name gives the same object. *mod is a new reference.
+ */
+int kmodx_module_new_from_name(struct kmodx_ctx *ctx, const char *name,
+			       struct kmodx_module **mod);
+/* A module from a file; its name is derived from the file name. -ENOENT if the file
+ * does not exist. *mod is a new reference. */
+int kmodx_module_new_from_path(struct kmodx_ctx *ctx, const char *path,
+			       struct kmodx_module **mod);
+/*
+ * Resolve a name or alias through the lookup chain: configuration aliases,
+ * modules.dep, modules.symbols (for "symbol:..."), install/remove commands,
+ * modules.alias, modules.builtin, modules.builtin.alias. *list (new) may be empty.
+ */
+int kmodx_module_new_from_lookup(struct kmodx_ctx *ctx, const char *alias,
+				 struct kmodx_list **list);
+/* Resolve a module name only (modules.dep, modules.builtin, builtin aliases): -ENOENT
+ * if nothing matches. *mod is a new reference. */
+int kmodx_module_new_from_name_lookup(struct kmodx_ctx *ctx, const char *name,
+				      struct kmodx_module **mod);
+/* The loaded modules, in /proc/modules order. *list is new. */
+int kmodx_module_new_from_loaded(struct kmodx_ctx *ctx, struct kmodx_list **list);
+
+struct kmodx_module *kmodx_module_ref(struct kmodx_module *mod);
+struct kmodx_module *kmodx_module_unref(struct kmodx_module *mod);
+
+/* Borrowed. */
+const char *kmodx_module_get_name(const struct kmodx_module *mod);
+/* Borrowed; the module's file (looked up in modules.dep if needed), NULL if it has none
+ * (builtin, or not found). */
+const char *kmodx_module_get_path(struct kmodx_module *mod);
+/* True if modules.builtin lists the module. */
+bool kmodx_module_is_builtin(struct kmodx_module *mod);
+/* Borrowed; the options from configuration and the kernel command line, "" if none,
+ * NULL on allocation failure. */
+const char *kmodx_module_get_options(struct kmodx_module *mod);
+/* Borrowed; NULL if none. */
+const char *kmodx_module_get_install_command(struct kmodx_module *mod);
+const char *kmodx_module_get_remove_command(struct kmodx_module *mod);
+
+/* Module information: key and value of each .modinfo entry in section order, then the
+ * signature keys (sig_id, signer, sig_key, sig_hashalgo, signature) if it is signed.
+ * For builtin modules, modules.builtin.modinfo. *info is new. */
+int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist **info);
+/* __versions: key = symbol, number = CRC. */
+int kmodx_module_get_versions(struct kmodx_module *mod, struct kmodx_kvlist **list);
+/* Exported symbols: key = symbol, number = CRC (0 without modversions). */
+int kmodx_module_get_symbols(struct kmodx_module *mod, struct kmodx_kvlist **list);
+/* Undefined symbols: key = symbol, number = CRC, value = binding ("U", "W"). */
+int kmodx_module_get_dependency_symbols(struct kmodx_module *mod,
+					struct kmodx_kvlist **list);
+/* Dependencies from modules.dep, in load order (load the first one first). */
+int kmodx_module_get_dependencies(struct kmodx_module *mod, struct kmodx_list **list);
+/* Soft dependencies from configuration and modules.softdep, each entry resolved. */
+int kmodx_module_get_softdeps(struct kmodx_module *mod, struct kmodx_list **pre,
+			      struct kmodx_list **post);
+int kmodx_module_get_weakdeps(struct kmodx_module *mod, struct kmodx_list **list);
+
+/* ---- runtime state ---------------------------------------------------------------- */
+
+enum kmodx_initstate {
+	KMODX_MODULE_BUILTIN = 0,
+	KMODX_MODULE_LIVE,
+	KMODX_MODULE_COMING,
+	KMODX_MODULE_GOING,
+};
+
+/* An enum kmodx_initstate, or -ENOENT if the module is not loaded. */
+int kmodx_module_get_initstate(struct kmodx_module *mod);
+/* Static string; NULL for an invalid state. */
+const char *kmodx_initstate_str(int state);
+/* The reference count, or a negative errno. */
+int kmodx_module_get_refcnt(struct kmodx_module *mod);
+/* The core size in bytes. */
+int kmodx_module_get_size(struct kmodx_module *mod, unsigned long *size);
+/* The modules holding this one, ordered as the kernel lists them. *list is new. */
+int kmodx_module_get_holders(struct kmodx_module *mod, struct kmodx_list **list);
+/* key = section name, number = address. */
+int kmodx_module_get_sections(struct kmodx_module *mod, struct kmodx_kvlist **list);
+
+/* ---- loading and removing --------------------------------------------------------- */
+
+enum kmodx_insert_flags {
+	KMODX_INSERT_FORCE_VERMAGIC = 1 << 0,
+	KMODX_INSERT_FORCE_MODVERSION = 1 << 1,
+};
+
+/*
+ * Load the module's file into the kernel with the given options ("" or NULL for none).
+ * Uses finit_module(), letting the kernel decompress when it can, otherwise decompresses
+ * and uses init_module(). The kernel's errno comes back negated.
+ */
+int kmodx_module_insert(struct kmodx_module *mod, unsigned flags, const char *options);
+
+enum kmodx_remove_flags {
+	KMODX_REMOVE_FORCE = 1 << 0, /* O_TRUNC: remove even if in use */
+};
+
+int kmodx_module_remove(struct kmodx_module *mod, unsigned flags);
+
+/* ---- configuration ---------------------------------------------------------------- */
+
+enum kmodx_config_kind {
+	KMODX_CONFIG_BLACKLIST,
+	KMODX_CONFIG_INSTALL,
+	KMODX_CONFIG_REMOVE,
+	KMODX_CONFIG_ALIAS,
+	KMODX_CONFIG_OPTIONS,
+	KMODX_CONFIG_SOFTDEP,
+	KMODX_CONFIG_WEAKDEP,
+};
+
+/* The configuration entries of one kind in configuration order: key = module name or
+ * pattern, value = the rest ("" for blacklist). *list is new. */
+int kmodx_config_get(struct kmodx_ctx *ctx, enum kmodx_config_kind kind,
+		     struct kmodx_kvlist **list);
+
+/* ---- indexes ---------------------------------------------------------------------- */
+
+enum kmodx_index {
+	KMODX_INDEX_DEP,
+	KMODX_INDEX_ALIAS,
+	KMODX_INDEX_SYMBOL,
+	KMODX_INDEX_BUILTIN,
+	KMODX_INDEX_BUILTIN_ALIAS,
+};
+
+/* Write every key and value of an index to fd as "key value\n" lines, sorted by key;
+ * alias and symbol lines get an "alias " prefix (as modprobe -c prints them). */
+int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index index, int fd);
+
+#ifdef __cplusplus
+}
+#endif

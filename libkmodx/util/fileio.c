@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "strbuf.h"
+
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_(closep) int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_(strbuf_releasep) struct strbuf sb = {.max = max + 1};
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	/* sysfs and procfs files report sizes that mean nothing: read until EOF */
+	for (;;) {
+		ssize_t n;
+		int r = strbuf_reserve(&sb, 4096);
+
+		if (r < 0)
+			return r == -E2BIG ? -EFBIG : r;
+		n = read(fd, sb.buf + sb.len, sb.cap - sb.len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		sb.len += (size_t)n;
+		if (sb.len > max)
+			return -EFBIG;
+	}
+	if (len != NULL)
+		*len = sb.len;
+	*out = strbuf_steal(&sb);
+	return *out ? 0 : -ENOMEM;
+}
+
+int read_attr(const char *path, char *buf, size_t size)
+{
+	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	do {
+		n = read(fd, buf, size - 1);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int read_attr_long(const char *path, long *value)
+{
+	char buf[64], *end;
+	long v;
+	int r = read_attr(path, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || *end != '\0')
+		return -EINVAL;
+	*value = v;
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

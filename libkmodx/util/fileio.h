@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reading whole small files (sysfs attributes, config files, text indexes). */
+#pragma once
+
+#include <stddef.h>
+
+#include "macro.h"
+
+/*
+ * Read the whole file at path (relative to dirfd, or AT_FDCWD) into a malloc'ed,
+ * NUL-terminated buffer. Files larger than max bytes give -EFBIG. *len excludes the NUL.
+ * Returns 0 or a negative errno.
+ */
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);
+
+/* Read a sysfs-style attribute: first line, trailing newline removed. */
+int read_attr(const char *path, char *buf, size_t size);
+/* Read a sysfs attribute holding a decimal number. */
+int read_attr_long(const char *path, long *value);
+
+/* Write the whole buffer, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+/*
+ * Paul Hsieh's SuperFastHash, with the same 16-bit reads in host byte order as kmod's,
+ * so that hash_kmod_order_cmp() matches kmod's iteration order on the same host.
+ */
+static inline uint32_t get16(const char *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+uint32_t superfasthash(const char *key, size_t len)
+{
+	uint32_t h = (uint32_t)len, t;
+	size_t rem = len & 3;
+
+	for (size_t n = len >> 2; n > 0; n--, key += 4) {
+		h += get16(key);
+		t = (get16(key + 2) << 11) ^ h;
+		h = (h << 16) ^ t;
+		h += h >> 11;
+	}
+	switch (rem) {
+	case 3:
+		h += get16(key);
+		h ^= h << 16;
+		h ^= (uint32_t)(signed char)key[2] << 18;
+		h += h >> 11;
+		break;
+	case 2:
+		h += get16(key);
+		h ^= h << 11;
+		h += h >> 17;
+		break;
+	case 1:
+		h += (uint32_t)(signed char)key[0];
+		h ^= h << 10;
+		h += h >> 1;
+		break;
+	}
+	h ^= h << 3;
+	h += h >> 5;
+	h ^= h << 4;
+	h += h >> 17;
+	h ^= h << 25;
+	h += h >> 6;
+	return h;
+}
+
+int hash_kmod_order_cmp(const char *a, const char *b, uint32_t n_buckets)
+{
+	uint32_t ba = superfasthash(a, strlen(a)) & (n_buckets - 1);
+	uint32_t bb = superfasthash(b, strlen(b)) & (n_buckets - 1);
+
+	if (ba != bb)
+		return ba < bb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+static size_t slot_of(const struct hash *h, const char *key)
+{
+	return superfasthash(key, strlen(key)) & (h->n_slots - 1);
+}
+
+struct hash_entry *hash_find_entry(const struct hash *h, const char *key)
+{
+	if (h->n_slots == 0)
+		return NULL;
+	for (size_t i = slot_of(h, key);; i = (i + 1) & (h->n_slots - 1)) {
+		struct hash_entry *e = &h->slots[i];
+
+		if (e->key == NULL)
+			return NULL;
+		if (streq(e->key, key))
+			return e;
+	}
+}
+
+void *hash_find(const struct hash *h, const char *key)
+{
+	struct hash_entry *e = hash_find_entry(h, key);
+
+	return e ? e->value : NULL;
+}
+
+static int rehash(struct hash *h, size_t n_slots)
+{
+	struct hash_entry *old = h->slots;
+	size_t old_n = h->n_slots;
+
+	h->slots = calloc(n_slots, sizeof(*h->slots));
+	if (h->slots == NULL) {
+		h->slots = old;
+		return -ENOMEM;
+	}
+	h->n_slots = n_slots;
+	for (size_t i = 0; i < old_n; i++) {
+		size_t j;
+
+		if (old[i].key == NULL)
+			continue;
+		for (j = slot_of(h, old[i].key); h->slots[j].key; j = (j + 1) & (n_slots - 1))
+			;
+		h->slots[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+int hash_reserve(struct hash *h, size_t count)
+{
+	size_t n = h->n_slots ? h->n_slots : 16;
+
+	while (n / 2 < count) {
+		if (mul_overflows(n, 2, &n))
+			return -ENOMEM;
+	}
+	return n == h->n_slots ? 0 : rehash(h, n);
+}
+
+int hash_insert(struct hash *h, const char *key, struct hash_entry **entry)
+{
+	size_t i;
+	int r;
+
+	r = hash_reserve(h, h->count + 1);
+	if (r < 0)
+		return r;
+	for (i = slot_of(h, key); h->slots[i].key; i = (i + 1) & (h->n_slots - 1)) {
+		if (streq(h->slots[i].key, key)) {
+			*entry = &h->slots[i];
+			return 0;
+		}
+	}
+	h->slots[i].key = key;
+	h->slots[i].value = NULL;
+	h->count++;
+	*entry = &h->slots[i];
+	return 1;
+}
+
+int hash_set(struct hash *h, const char *key, void *value)
+{
+	struct hash_entry *e;
+	int r = hash_insert(h, key, &e);
+
+	if (r < 0)
+		return r;
+	e->key = key;
+	e->value = value;
+	return 0;
+}
+
+bool hash_remove(struct hash *h, const char *key)
+{
+	struct hash_entry *e = hash_find_entry(h, key);
+	size_t mask = h->n_slots - 1, i, j;
+
+	if (e == NULL)
+		return false;
+	/* backward-shift deletion keeps every probe chain unbroken */
+	i = (size_t)(e - h->slots);
+	for (j = (i + 1) & mask; h->slots[j].key; j = (j + 1) & mask) {
+		size_t home = slot_of(h, h->slots[j].key);
+
+		/* move j into the hole at i unless its home lies cyclically in (i, j] */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			h->slots[i] = h->slots[j];
+			i = j;
+		}
+	}
+	h->slots[i].key = NULL;
+	h->slots[i].value = NULL;
+	h->count--;
+	return true;
+}
+
+void hash_release(struct hash *h)
+{
+	free(h->slots);
+	h->slots = NULL;
+	h->n_slots = h->count = 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A string-keyed hash map (open addressing, linear probing). Keys are borrowed: the
+ * caller keeps them alive as long as the map.
+ *
+ * superfasthash() is also exported on its own: kmod's depmod iterates its own hash
+ * tables to order modules.symbols and unordered modules, and reproducing that order
+ * only needs the bucket number, see hash_kmod_order_cmp().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+struct hash_entry {
+	const char *key;
+	void *value;
+};
+
+struct hash {
+	struct hash_entry *slots;
+	size_t n_slots; /* a power of two, or 0 */
+	size_t count;
+};
+
+#define HASH_INIT {.slots = NULL, .n_slots = 0, .count = 0}
+
+uint32_t superfasthash(const char *key, size_t len);
+
+/* The value for key, or NULL. */
+void *hash_find(const struct hash *h, const char *key);
+/* The slot for key, or NULL. */
+struct hash_entry *hash_find_entry(const struct hash *h, const char *key);
+/*
+ * Insert key if absent. *entry points at its slot (new or existing); a new slot's value
+ * is NULL. Returns 1 if inserted, 0 if it was there, -ENOMEM. The pointer is valid until
+ * the next insertion.
+ */
+int hash_insert(struct hash *h, const char *key, struct hash_entry **entry);
+/* Insert or replace. 0 or -ENOMEM. */
+int hash_set(struct hash *h, const char *key, void *value);
+int hash_reserve(struct hash *h, size_t count);
+/* Remove key; true if it was there. */
+bool hash_remove(struct hash *h, const char *key);
+void hash_release(struct hash *h);
+
+/*
+ * Orders two keys the way kmod's hash table with n_buckets buckets iterates them:
+ * by bucket, then by strcmp within a bucket. n_buckets must be a power of two.
+ */
+int hash_kmod_order_cmp(const char *a, const char *b, uint32_t n_buckets);

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Small language helpers shared by every file of libkmodx and the tools.
+ * No libkmodx types, no logging, no exit.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(fn)      __attribute__((cleanup(fn)))
+#define _printf_(fmt, arg) __attribute__((format(printf, fmt, arg)))
+#define _public_           __attribute__((visibility("default")))
+#define _unused_           __attribute__((unused))
+#define _nonnull_(...)     __attribute__((nonnull(__VA_ARGS__)))
+#define _noreturn_         __attribute__((noreturn))
+#define _must_check_       __attribute__((warn_unused_result))
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static inline bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static inline bool strstartswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static inline bool strendswith(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+/* Steal a pointer out of a _cleanup_ variable. */
+#define TAKE_PTR(p)                               \
+	({                                        \
+		__typeof__(p) _tmp_ = (p);        \
+		(p) = NULL;                       \
+		_tmp_;                            \
+	})
+
+#define TAKE_FD(fd)                               \
+	({                                        \
+		int _tmp_ = (fd);                 \
+		(fd) = -1;                        \
+		_tmp_;                            \
+	})
+
+/* Checked size arithmetic: true on overflow. */
+static inline bool add_overflows(size_t a, size_t b, size_t *res)
+{
+	return __builtin_add_overflow(a, b, res);
+}
+
+static inline bool mul_overflows(size_t a, size_t b, size_t *res)
+{
+	return __builtin_mul_overflow(a, b, res);
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tool.h"
+
+const char *program_name = "kmodx";
+static bool log_syslog;
+static int log_prio = LOG_ERR;
+
+void opt_build(const struct tool_opt *opts, size_t n, struct opt_parser *p)
+{
+	char *s = p->shortopts;
+
+	memset(p, 0, sizeof(*p));
+	s = p->shortopts;
+	for (size_t i = 0; i < n && i + 1 < sizeof(p->longopts) / sizeof(p->longopts[0]); i++) {
+		p->longopts[i] = (struct option){opts[i].lname, opts[i].arg, NULL, opts[i].id};
+		if (opts[i].id < OPT_ROOT) {
+			*s++ = (char)opts[i].id;
+			if (opts[i].arg != no_argument)
+				*s++ = ':';
+			if (opts[i].arg == optional_argument)
+				*s++ = ':';
+		}
+	}
+	*s = '\0';
+}
+
+int opt_next(int argc, char *argv[], const struct opt_parser *p)
+{
+	return getopt_long(argc, argv, p->shortopts, p->longopts, NULL);
+}
+
+void opt_help(const char *usage, const struct tool_opt *opts, size_t n)
+{
+	printf("Usage:\n%s\nOptions:\n", usage);
+	for (size_t i = 0; i < n; i++) {
+		char left[64];
+		int len;
+
+		if (opts[i].help == NULL)
+			continue; /* deprecated spellings stay out of the help */
+		if (opts[i].id < OPT_ROOT)
+			len = snprintf(left, sizeof(left), "-%c, --%s", opts[i].id, opts[i].lname);
+		else
+			len = snprintf(left, sizeof(left), "    --%s", opts[i].lname);
+		if (opts[i].metavar && len > 0 && (size_t)len < sizeof(left))
+			snprintf(left + len, sizeof(left) - (size_t)len, "=%s", opts[i].metavar);
+		printf("\t%-26s %s\n", left, opts[i].help);
+	}
+}
+
+void print_version(void)
+{
+	printf("kmodx version %s\n%s\n", VERSION, KMODX_FEATURES);
+}
+
+static const char *prio_name(int prio)
+{
+	switch (prio) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+		return "FATAL";
+	case LOG_ERR:
+		return "ERROR";
+	case LOG_WARNING:
+		return "WARNING";
+	case LOG_NOTICE:
+		return "NOTICE";
+	case LOG_INFO:
+		return "INFO";
+	default:
+		return "DEBUG";
+	}
+}
+
+void log_open(bool use_syslog)
+{
+	log_syslog = use_syslog;
+	if (use_syslog)
+		openlog(program_name, LOG_CONS, LOG_DAEMON);
+}
+
+void log_close(void)
+{
+	if (log_syslog)
+		closelog();
+}
+
+void log_set_priority(int prio)
+{
+	log_prio = prio;
+}
+
+int log_get_priority(void)
+{
+	return log_prio;
+}
+
+static void log_line(int prio, const char *msg)
+{
+	if (prio > log_prio)
+		return;
+	if (log_syslog)
+		syslog(prio, "%s: %s", prio_name(prio), msg);
+	else
+		fprintf(stderr, "%s: %s: %s\n", program_name, prio_name(prio), msg);
+}
+
+void tool_log(int prio, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_line(prio, buf);
+}
+
+static void ctx_log_fn(void *data, int prio, const char *msg)
+{
+	(void)data;
+	log_line(prio, msg);
+}
+
+void log_setup_ctx(struct kmodx_ctx *ctx)
+{
+	kmodx_ctx_set_log_fn(ctx, ctx_log_fn, NULL);
+	kmodx_ctx_set_log_priority(ctx, log_prio);
+}
+
+int tool_ctx_new(const char *root, struct kmodx_ctx **out)
+{
+	struct kmodx_ctx *ctx;
+	int r = kmodx_ctx_new(&ctx);
+
+	if (r < 0) {
+		ERR("could not create the library context: %s", strerror(-r));
+		return r;
+	}
+	log_setup_ctx(ctx);
+	if (root) {
+		r = kmodx_ctx_set_root(ctx, root);
+		if (r < 0) {
+			ERR("invalid root directory '%s': %s", root, strerror(-r));
+			kmodx_ctx_unref(ctx);
+			return r;
+		}
+	}
+	*out = ctx;
+	return 0;
+}
+
+const char *insert_strerror(int err)
+{
+	switch (err) {
+	case ENOEXEC:
+		return "Invalid module format";
+	case ENOENT:
+		return "Unknown symbol in module";
+	case ESRCH:
+		return "Module has wrong symbol version";
+	case EINVAL:
+		return "Invalid parameters";
+	default:
+		return strerror(err);
+	}
+}
+
+char *options_from_argv(int n, char *const *words)
+{
+	size_t len = 1;
+	char *out, *p;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(words[i]) + 3;
+	out = p = malloc(len);
+	if (out == NULL)
+		return NULL;
+	*p = '\0';
+	for (int i = 0; i < n; i++) {
+		const char *w = words[i], *value = strchr(w, '=');
+		bool quote = value && value[1] != '"' && value[1] != '\'' && strchr(value, ' ');
+
+		if (i > 0)
+			*p++ = ' ';
+		if (quote)
+			p += sprintf(p, "%.*s\"%s\"", (int)(value + 1 - w), w, value + 1);
+		else
+			p += sprintf(p, "%s", w);
+	}
+	return out;
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * kmodx: one binary for every tool. Called as lsmod, insmod, rmmod, modinfo, modprobe or
+ * depmod it is that tool; called as kmodx (or kmod) it takes the tool as its first
+ * argument.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const struct tool *const tools[] = {
+	&tool_lsmod,   &tool_insmod, &tool_rmmod,	 &tool_modinfo,
+	&tool_modprobe, &tool_depmod, &tool_static_nodes,
+};
+
+static const struct tool *find_tool(const char *name)
+{
+	if (strcmp(name, "list") == 0)
+		return &tool_lsmod;
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		if (strcmp(tools[i]->name, name) == 0)
+			return tools[i];
+	}
+	return NULL;
+}
+
+static void help(FILE *f)
+{
+	fprintf(f, "kmodx - manage Linux kernel modules\n"
+		   "Usage:\n"
+		   "\tkmodx [options] command [command options]\n"
+		   "\tlsmod|insmod|rmmod|modinfo|modprobe|depmod [options] ...\n"
+		   "Options:\n"
+		   "\t-V, --version     show version\n"
+		   "\t-h, --help        show this help\n"
+		   "Commands:\n"
+		   "\thelp             show this help\n"
+		   "\tlist             list loaded modules (lsmod)\n");
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		fprintf(f, "\t%-16s %s\n", tools[i]->name, tools[i]->summary);
+}
+
+static int run(const struct tool *t, int argc, char *argv[])
+{
+	program_name = t->name;
+	return t->main(argc, argv);
+}
+
+int main(int argc, char *argv[])
+{
+	const char *name = strrchr(argv[0], '/');
+	const struct tool *t;
+
+	name = name ? name + 1 : argv[0];
+	t = strcmp(name, "kmodx") && strcmp(name, "kmod") ? find_tool(name) : NULL;
+	if (t)
+		return run(t, argc, argv);
+	if (strcmp(name, "kmodx") && strcmp(name, "kmod")) {
+		fprintf(stderr,
+			"kmodx: ERROR: unknown program name '%s': call it as one of lsmod, "
+			"insmod, rmmod, modinfo, modprobe, depmod, or as kmodx COMMAND\n",
+			name);
+		return EXIT_FAILURE;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "kmodx: ERROR: missing command\n");
+		help(stderr);
+		return EXIT_FAILURE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		help(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		print_version();
+		return EXIT_SUCCESS;
+	}
+	t = find_tool(argv[1]);
+	if (t == NULL) {
+		fprintf(stderr, "kmodx: ERROR: unknown command '%s'\n", argv[1]);
+		help(stderr);
+		return EXIT_FAILURE;
+	}
+	return run(t, argc - 1, argv + 1);
+}

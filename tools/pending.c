@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Tools not written yet: they say so and fail, never silently. */
+#include <stdlib.h>
+
+#include "tool.h"
+
+static int not_yet(int argc, char *argv[])
+{
+	(void)argc;
+	(void)argv;
+	ERR("this tool is not implemented yet in kmodx");
+	return EXIT_FAILURE;
+}
+
+const struct tool tool_modinfo = {"modinfo", not_yet, "show information about modules"};
+const struct tool tool_modprobe = {"modprobe", not_yet, "load and remove modules with dependencies"};
+const struct tool tool_depmod = {"depmod", not_yet, "generate module dependency indexes"};
+const struct tool tool_static_nodes = {"static-nodes", not_yet, "list static device nodes"};

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the tools share: the command table, option tables (one per tool: they drive
+ * getopt, --help and the man page check), and logging in kmod's format
+ * ("<tool>: ERROR: ...").
+ */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+
+#include "libkmodx.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct tool {
+	const char *name;
+	int (*main)(int argc, char *argv[]);
+	const char *summary;
+};
+
+extern const struct tool tool_lsmod, tool_insmod, tool_rmmod, tool_modinfo, tool_modprobe,
+	tool_depmod, tool_static_nodes;
+
+/* Long-only options get ids from here on. */
+enum { OPT_ROOT = 0x100, OPT_LONG_FIRST };
+
+struct tool_opt {
+	int id;		     /* the short option character, or an id >= OPT_ROOT */
+	const char *lname;   /* long name */
+	int arg;	     /* no_argument, required_argument, optional_argument */
+	const char *metavar; /* for --help */
+	const char *help;
+};
+
+/* The options every tool has. */
+#define TOOL_OPT_ROOT                                                                  \
+	{OPT_ROOT, "root", required_argument, "DIR",                                   \
+	 "resolve every system path under DIR (offline images, tests)"}
+#define TOOL_OPT_VERSION {'V', "version", no_argument, NULL, "show version"}
+#define TOOL_OPT_HELP    {'h', "help", no_argument, NULL, "show this help"}
+
+struct opt_parser {
+	struct option longopts[64];
+	char shortopts[128];
+};
+
+void opt_build(const struct tool_opt *opts, size_t n, struct opt_parser *p);
+void opt_help(const char *usage, const struct tool_opt *opts, size_t n);
+/* getopt_long over a table. */
+int opt_next(int argc, char *argv[], const struct opt_parser *p);
+
+/* ---- logging ---- */
+
+extern const char *program_name;
+
+void log_open(bool use_syslog);
+void log_close(void);
+void log_set_priority(int prio);
+int log_get_priority(void);
+void tool_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Route a context's library messages through tool_log(). */
+void log_setup_ctx(struct kmodx_ctx *ctx);
+
+#define ERR(...)  tool_log(LOG_ERR, __VA_ARGS__)
+#define WARN(...) tool_log(LOG_WARNING, __VA_ARGS__)
+#define INFO(...) tool_log(LOG_INFO, __VA_ARGS__)
+#define DBG(...)  tool_log(LOG_DEBUG, __VA_ARGS__)
+
+/* "kmodx version X" and the feature line. */
+void print_version(void);
+
+/* A context with logging set up and, if root is not NULL, that root. Logs and returns
+ * a negative errno on failure. */
+int tool_ctx_new(const char *root, struct kmodx_ctx **ctx);
+
+/* The kernel's errno, the way kmod's tools word it when inserting. */
+const char *insert_strerror(int err);
+
+/* Module options from command-line words, joined with spaces; a value with a space and
+ * no leading quote is quoted (k=v w becomes k="v w") so the kernel keeps it whole.
+ * malloc'ed; NULL on ENOMEM. */
+char *options_from_argv(int n, char *const *words);
+
+static inline void freep_tool(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep_tool)))
