@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "file.h"
@@ -153,6 +154,7 @@ _public_ struct kmodx_ctx *kmodx_ctx_unref(struct kmodx_ctx *ctx)
 	free(ctx->kver);
 	free(ctx->base_dir);
 	free(ctx->module_dir);
+	free(ctx->cwd);
 	free(ctx);
 	return NULL;
 }
@@ -280,6 +282,33 @@ static int detect_release(struct kmodx_ctx *ctx)
 	return ctx->kver ? 0 : -ENOMEM;
 }
 
+const char *ctx_get_cwd(struct kmodx_ctx *ctx)
+{
+	char buf[PATH_MAX];
+
+	if (ctx->cwd == NULL && getcwd(buf, sizeof(buf)) != NULL)
+		ctx->cwd = strdup(buf);
+	return ctx->cwd;
+}
+
+/* Relative paths are made absolute against the current directory (not resolved):
+ * module paths printed later must not depend on where the caller was. */
+static int make_absolute(char **path)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if (*path == NULL || (*path)[0] == '/' || (*path)[0] == '\0')
+		return 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -errno;
+	abs = path_join(cwd, *path);
+	if (abs == NULL)
+		return -ENOMEM;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
 int ctx_prepare(struct kmodx_ctx *ctx)
 {
 	char buf[PATH_MAX];
@@ -288,6 +317,9 @@ int ctx_prepare(struct kmodx_ctx *ctx)
 	if (ctx->frozen)
 		return 0;
 	ctx->frozen = true;
+	if ((r = make_absolute(&ctx->root)) < 0 || (r = make_absolute(&ctx->base_dir)) < 0 ||
+	    (r = make_absolute(&ctx->module_dir)) < 0)
+		return r;
 	if (ctx->kver == NULL && (r = detect_release(ctx)) < 0)
 		return r;
 	if (ctx->module_dir == NULL) {

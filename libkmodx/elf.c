@@ -26,6 +26,7 @@
  * followed by the NUL-padded symbol name. In .gnu.linkonce.this_module, struct module
  * starts with an enum and a list_head, so the name is at offset 12 (ELF32) or 24 (ELF64).
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,20 +106,41 @@ bool elf_is_big_endian(const struct elf *elf)
 	return elf->msb;
 }
 
-/* Read an unsigned integer of n bytes at off; false if it is outside the image. */
+/* Read an unsigned integer of n (1, 2, 4 or 8) bytes at off; false if it is outside
+ * the image. */
 static bool get_uint(const struct elf *elf, uint64_t off, unsigned n, uint64_t *v)
 {
-	uint64_t r = 0;
+	const uint8_t *p;
 
 	if (off > elf->size || n > elf->size - off)
 		return false;
-	for (unsigned i = 0; i < n; i++) {
-		unsigned shift = elf->msb ? 8 * (n - 1 - i) : 8 * i;
+	p = elf->mem + off;
+	switch (n) {
+	case 1:
+		*v = p[0];
+		return true;
+	case 2: {
+		uint16_t x;
 
-		r |= (uint64_t)elf->mem[off + i] << shift;
+		memcpy(&x, p, 2);
+		*v = elf->msb ? be16toh(x) : le16toh(x);
+		return true;
 	}
-	*v = r;
-	return true;
+	case 4: {
+		uint32_t x;
+
+		memcpy(&x, p, 4);
+		*v = elf->msb ? be32toh(x) : le32toh(x);
+		return true;
+	}
+	default: {
+		uint64_t x;
+
+		memcpy(&x, p, 8);
+		*v = elf->msb ? be64toh(x) : le64toh(x);
+		return true;
+	}
+	}
 }
 
 static uint64_t get_or_zero(const struct elf *elf, uint64_t off, unsigned n)
@@ -178,6 +200,8 @@ static void index_known_sections(struct elf *elf)
 		if (!section_at(elf, i, &sec, &nameoff) || nameoff >= elf->names_size)
 			continue;
 		name = elf->names + nameoff;
+		if (name[0] != '.' && name[0] != '_')
+			continue;
 		for (int k = 0; k < SEC_KNOWN_COUNT; k++) {
 			if (elf->known[k] == 0 && streq(name, known_names[k]))
 				elf->known[k] = i;
@@ -189,7 +213,7 @@ int elf_open(const uint8_t *mem, size_t size, struct elf **out)
 {
 	struct elf e = {.mem = mem, .size = size};
 	struct elf_section strings;
-	uint64_t shoff, shnum, shentsize, shstrndx, machine, end;
+	uint64_t shoff = 0, shnum = 0, shentsize = 0, shstrndx = 0, machine = 0, end;
 
 	if (size < 16 || memcmp(mem, "\177ELF", 4) != 0)
 		return -ENOEXEC;
@@ -384,7 +408,7 @@ static int symbol_at(const struct elf *elf, const struct symtab *t, uint64_t i,
 		     struct symbol_entry *s)
 {
 	uint64_t off = t->syms.offset + i * t->entsize;
-	uint64_t name, value, info, shndx;
+	uint64_t name = 0, value = 0, info = 0, shndx = 0;
 	const char *str, *nul;
 
 	get_uint(elf, off, 4, &name);

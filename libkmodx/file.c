@@ -16,6 +16,7 @@ static const char *const compression_names[] = {
 	[COMPRESSION_GZIP] = "gzip",
 	[COMPRESSION_XZ] = "xz",
 	[COMPRESSION_ZSTD] = "zstd",
+	[COMPRESSION_UNKNOWN] = "unknown",
 };
 
 const char *compression_name(enum compression c)
@@ -25,7 +26,7 @@ const char *compression_name(enum compression c)
 
 enum compression compression_from_name(const char *name)
 {
-	for (size_t i = COMPRESSION_GZIP; i < ARRAY_SIZE(compression_names); i++) {
+	for (size_t i = COMPRESSION_GZIP; i <= COMPRESSION_ZSTD; i++) {
 		if (streq(name, compression_names[i]))
 			return (enum compression)i;
 	}
@@ -46,10 +47,8 @@ enum compression compression_detect(const uint8_t *d, size_t len)
 int file_open(const struct kmodx_ctx *ctx, const char *path, struct kmodx_file **out)
 {
 	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint8_t magic[6];
 	struct kmodx_file *f;
 	struct stat st;
-	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
@@ -62,9 +61,6 @@ int file_open(const struct kmodx_ctx *ctx, const char *path, struct kmodx_file *
 			ERR(ctx, "%s: not a regular file", path);
 		return -EINVAL;
 	}
-	n = pread(fd, magic, sizeof(magic), 0);
-	if (n < 0)
-		return -errno;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -ENOMEM;
@@ -73,14 +69,32 @@ int file_open(const struct kmodx_ctx *ctx, const char *path, struct kmodx_file *
 		free(f);
 		return -ENOMEM;
 	}
-	f->compression = compression_detect(magic, (size_t)n);
+	f->compression = COMPRESSION_UNKNOWN;
 	f->file_size = (uint64_t)st.st_size;
 	f->fd = TAKE_FD(fd);
 	*out = f;
 	return 0;
 }
 
-static int file_map(const struct kmodx_ctx *ctx, struct kmodx_file *f)
+enum compression file_get_compression(struct kmodx_file *f)
+{
+	uint8_t magic[6];
+	ssize_t n;
+
+	if (f->compression != COMPRESSION_UNKNOWN)
+		return f->compression;
+	if (f->data != NULL) {
+		f->compression = compression_detect(f->data, f->size);
+		return f->compression;
+	}
+	n = pread(f->fd, magic, sizeof(magic), 0);
+	f->compression = compression_detect(magic, n > 0 ? (size_t)n : 0);
+	return f->compression;
+}
+
+#define FILE_READ_MAX ((uint64_t)4 << 20)
+
+static int file_read(const struct kmodx_ctx *ctx, struct kmodx_file *f)
 {
 	void *p;
 
@@ -92,6 +106,26 @@ static int file_map(const struct kmodx_ctx *ctx, struct kmodx_file *f)
 		if (ctx)
 			ERR(ctx, "%s: file too large", f->path);
 		return -EFBIG;
+	}
+	/*
+	 * Small files are read: mapping costs a VMA, page faults and a TLB flush at unmap,
+	 * and threads mapping files in one process serialise on the kernel's mm lock.
+	 */
+	if (f->file_size <= FILE_READ_MAX) {
+		uint8_t *buf = malloc((size_t)f->file_size);
+		ssize_t n;
+
+		if (buf == NULL)
+			return -ENOMEM;
+		n = pread(f->fd, buf, (size_t)f->file_size, 0);
+		if (n != (ssize_t)f->file_size) {
+			free(buf);
+			return n < 0 ? -errno : -EIO;
+		}
+		f->data = buf;
+		f->size = (size_t)n;
+		f->owned = true;
+		return 0;
 	}
 	p = mmap(NULL, (size_t)f->file_size, PROT_READ, MAP_PRIVATE, f->fd, 0);
 	if (p == MAP_FAILED)
@@ -109,12 +143,13 @@ static int file_inflate(const struct kmodx_ctx *ctx, struct kmodx_file *f)
 	size_t outlen = 0;
 	int r;
 
-	r = file_map(ctx, f);
-	if (r < 0)
-		return r;
 	in = (uint8_t *)f->data;
 	r = decompress(f->compression, in, f->size, &out, &outlen, &why);
-	munmap(in, f->size);
+	if (f->owned)
+		free(in);
+	else
+		munmap(in, f->size);
+	f->owned = false;
 	f->data = NULL;
 	f->size = 0;
 	f->mapped = false;
@@ -126,15 +161,22 @@ static int file_inflate(const struct kmodx_ctx *ctx, struct kmodx_file *f)
 	}
 	f->data = out;
 	f->size = outlen;
+	f->owned = true;
 	return 0;
 }
 
 int file_load(const struct kmodx_ctx *ctx, struct kmodx_file *f)
 {
+	int r;
+
 	if (f->data != NULL)
 		return 0;
-	if (f->compression == COMPRESSION_NONE)
-		return file_map(ctx, f);
+	/* map first and read the magic from the mapping: one syscall less per module */
+	r = file_read(ctx, f);
+	if (r < 0)
+		return r;
+	if (file_get_compression(f) == COMPRESSION_NONE)
+		return 0;
 	return file_inflate(ctx, f);
 }
 
@@ -165,7 +207,7 @@ void file_free(struct kmodx_file *f)
 	elf_free(f->elf);
 	if (f->mapped)
 		munmap((void *)f->data, f->size);
-	else if (f->compression != COMPRESSION_NONE)
+	else if (f->owned)
 		free((void *)f->data);
 	if (f->fd >= 0)
 		close(f->fd);

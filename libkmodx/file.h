@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Module files: opened by magic bytes, not by name. Plain ELF is mapped; gzip, xz and
- * zstd are decompressed into memory. The decompression libraries are loaded with
- * dlopen() the first time a compressed file is met, so that lookups and plain modules
- * never pay for them.
+ * Module files: opened by magic bytes, not by name. Plain ELF is read into memory (or
+ * mapped when large); gzip, xz and zstd are decompressed into memory. The decompression
+ * libraries are loaded with dlopen() the first time a compressed file is met, so that
+ * lookups and plain modules never pay for them.
  */
 #pragma once
 
@@ -19,6 +19,7 @@ enum compression {
 	COMPRESSION_GZIP,
 	COMPRESSION_XZ,
 	COMPRESSION_ZSTD,
+	COMPRESSION_UNKNOWN, /* not looked at yet */
 };
 
 /* Largest decompressed module accepted: a bound against decompression bombs. */
@@ -31,7 +32,8 @@ struct kmodx_file {
 	uint64_t file_size;
 	const uint8_t *data; /* contents after file_load() */
 	size_t size;
-	bool mapped;
+	bool mapped; /* data is an mmap of the file */
+	bool owned;  /* data is malloc'ed (decompressed or read) */
 	struct elf *elf;
 };
 
@@ -44,9 +46,10 @@ enum compression compression_detect(const uint8_t *data, size_t len);
 /* True if this build can decompress c in user space. */
 bool compression_supported(enum compression c);
 
-/* Open path and detect its compression; does not read the contents. ctx (may be NULL)
- * is used for logging. */
+/* Open path; reads nothing yet. ctx (may be NULL) is used for logging. */
 int file_open(const struct kmodx_ctx *ctx, const char *path, struct kmodx_file **file);
+/* The file's compression, from its magic bytes. */
+enum compression file_get_compression(struct kmodx_file *file);
 /* Map or decompress the contents: 0 or a negative errno (logged). */
 int file_load(const struct kmodx_ctx *ctx, struct kmodx_file *file);
 /* The parsed ELF image (loads the contents and parses them on first use). */

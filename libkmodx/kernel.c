@@ -409,7 +409,7 @@ _public_ int kmodx_module_insert(struct kmodx_module *mod, unsigned flags, const
 		kflags |= MODULE_INIT_IGNORE_MODVERSIONS;
 	if (flags & KMODX_INSERT_FORCE_VERMAGIC)
 		kflags |= MODULE_INIT_IGNORE_VERMAGIC;
-	if (f->compression == COMPRESSION_NONE) {
+	if (file_get_compression(f) == COMPRESSION_NONE) {
 		r = kernel_finit_module(mod->ctx, f->fd, args, kflags);
 		if (r != -ENOSYS)
 			goto done;

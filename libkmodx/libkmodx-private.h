@@ -46,6 +46,7 @@ struct kmodx_ctx {
 	char *kver;
 	char *base_dir;
 	char *module_dir;
+	char *cwd; /* cached getcwd() */
 	char **config_paths; /* NULL: defaults */
 	kmodx_log_fn log_fn;
 	void *log_data;
@@ -58,6 +59,8 @@ struct kmodx_ctx {
 	int kernel_compression; /* enum compression, or -1 before it is read */
 };
 
+/* The current directory, cached; NULL on failure (errno set). */
+const char *ctx_get_cwd(struct kmodx_ctx *ctx);
 /* Freeze the settings and compute the derived paths. */
 int ctx_prepare(struct kmodx_ctx *ctx);
 /* root + abs into buf (PATH_MAX): 0 or -ENAMETOOLONG. */

@@ -22,6 +22,8 @@
 #include "util/path.h"
 #include "util/strbuf.h"
 
+/* Duplicates are kept, as kmod keeps them: a module with two aliases matching the query
+ * is listed twice (modinfo shows it twice, modprobe -R prints it twice). */
 static int add_module(struct kmodx_ctx *ctx, struct kmodx_list *list, const char *name,
 		      const char *alias)
 {
@@ -30,8 +32,7 @@ static int add_module(struct kmodx_ctx *ctx, struct kmodx_list *list, const char
 
 	if (r < 0)
 		return r;
-	if (!list_contains(list, mod))
-		r = list_append(list, mod);
+	r = list_append(list, mod);
 	kmodx_module_unref(mod);
 	return r;
 }

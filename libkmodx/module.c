@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "elf.h"
@@ -119,9 +120,18 @@ _public_ int kmodx_module_new_from_path(struct kmodx_ctx *ctx, const char *path,
 		return -errno;
 	if (modname_from_path(path, name) == NULL || name[0] == '\0')
 		return -EINVAL;
-	abspath = realpath(path, NULL);
+	/* absolute, but not resolved: paths print as the user gave them, like kmod */
+	if (path[0] == '/') {
+		abspath = strdup(path);
+	} else {
+		const char *cwd = ctx_get_cwd(ctx);
+
+		if (cwd == NULL)
+			return -errno;
+		abspath = path_join(cwd, path);
+	}
 	if (abspath == NULL)
-		return -errno;
+		return -ENOMEM;
 	r = module_new(ctx, name, NULL, &mod);
 	if (r < 0)
 		return r;

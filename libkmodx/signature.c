@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dl.h"
+#include "pkcs7.h"
 #include "signature.h"
 #include "util/macro.h"
 
@@ -137,6 +138,18 @@ static bool pkcs7_fill(const uint8_t *der, size_t len, struct sig_info *info)
 	BIO *bio;
 	int n;
 
+	struct pkcs7_fields fast;
+
+	if (pkcs7_parse_fast(der, len, &fast) == 0) {
+		info->signer = fast.signer;
+		info->signer_len = fast.signer_len;
+		info->key_id = fast.serial;
+		info->key_id_len = fast.serial_len;
+		info->hash_algo = fast.hash_algo;
+		info->sig = fast.sig;
+		info->sig_len = fast.sig_len;
+		return true;
+	}
 	if (!dl_load(&crypto_lib, NULL) || len > INT32_MAX)
 		return false;
 	priv = calloc(1, sizeof(*priv));
@@ -237,22 +250,22 @@ bool signature_read(const uint8_t *mem, size_t size, struct sig_info *info)
 char *signature_hex(const uint8_t *p, size_t len)
 {
 	static const char digits[] = "0123456789ABCDEF";
-	size_t max = len * 3 + (len / 20) * 3 + 1;
-	char *s = malloc(max), *q = s;
+	char *s = malloc(len * 3 + (len / 20) * 3 + 1), *q = s;
 
 	if (s == NULL)
 		return NULL;
 	for (size_t i = 0; i < len; i++) {
-		*q++ = digits[p[i] >> 4];
-		*q++ = digits[p[i] & 15];
-		if (i + 1 < len) {
-			*q++ = ':';
-			if ((i + 1) % 20 == 0) {
-				memcpy(q, "\n\t\t", 3);
-				q += 3;
-			}
+		q[0] = digits[p[i] >> 4];
+		q[1] = digits[p[i] & 15];
+		q[2] = ':';
+		q += 3;
+		if ((i + 1) % 20 == 0 && i + 1 < len) {
+			memcpy(q, "\n\t\t", 3);
+			q += 3;
 		}
 	}
+	if (len > 0)
+		q--; /* no ':' after the last byte */
 	*q = '\0';
 	return s;
 }

@@ -9,6 +9,12 @@
 const char *program_name = "kmodx";
 static bool log_syslog;
 static int log_prio = LOG_ERR;
+static __thread FILE *log_sink;
+
+void log_capture(FILE *f)
+{
+	log_sink = f;
+}
 
 void opt_build(const struct tool_opt *opts, size_t n, struct opt_parser *p)
 {
@@ -105,7 +111,9 @@ static void log_line(int prio, const char *msg)
 {
 	if (prio > log_prio)
 		return;
-	if (log_syslog)
+	if (log_sink)
+		fprintf(log_sink, "%s: %s: %s\n", program_name, prio_name(prio), msg);
+	else if (log_syslog)
 		syslog(prio, "%s: %s", prio_name(prio), msg);
 	else
 		fprintf(stderr, "%s: %s: %s\n", program_name, prio_name(prio), msg);

@@ -12,7 +12,6 @@ static int not_yet(int argc, char *argv[])
 	return EXIT_FAILURE;
 }
 
-const struct tool tool_modinfo = {"modinfo", not_yet, "show information about modules"};
 const struct tool tool_modprobe = {"modprobe", not_yet, "load and remove modules with dependencies"};
 const struct tool tool_depmod = {"depmod", not_yet, "generate module dependency indexes"};
 const struct tool tool_static_nodes = {"static-nodes", not_yet, "list static device nodes"};

@@ -16,6 +16,7 @@
 #include "libkmodx.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)     ((a) < (b) ? (a) : (b))
 
 struct tool {
 	const char *name;
@@ -63,6 +64,8 @@ void log_close(void);
 void log_set_priority(int prio);
 int log_get_priority(void);
 void tool_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Send this thread's log lines to f instead of stderr (NULL: back to stderr). */
+void log_capture(FILE *f);
 /* Route a context's library messages through tool_log(). */
 void log_setup_ctx(struct kmodx_ctx *ctx);
 

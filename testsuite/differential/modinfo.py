@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""modinfo: kmodx against Debian's kmod on every module of the real tree.
+
+Plain, xz and zstd trees must give byte-identical output, errors and exit codes; the gzip
+tree (kmod 30 has no zlib) must give kmodx's own plain output. Then every option on a
+sample, builtin modules, aliases and missing names. Usage: modinfo.py KMODX_BIN_DIR
+"""
+import os
+import sys
+
+from common import Checker, SKIP, reference_bin, run, tree_or_skip
+import realtree
+
+
+def module_files(root, kver, ext):
+    base = os.path.join(root, "lib/modules", kver)
+    out = []
+    for d, _, files in os.walk(base):
+        out += [os.path.relpath(os.path.join(d, f), base) for f in files if f.endswith(ext)]
+    return base, sorted(out)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    new = os.path.join(os.path.abspath(sys.argv[1]), "modinfo")
+    ref = os.path.join(reference_bin(), "modinfo")
+    chk = Checker()
+    root = tree_or_skip()
+    kver = realtree.kernel_release(root)
+
+    # every module, by path, in one call per tool (as a packaging script would)
+    plain_out = None
+    for variant, ext in ((None, ".ko"), ("xz", ".ko.xz"), ("zst", ".ko.zst")):
+        vroot = tree_or_skip(variant) if variant else root
+        base, mods = module_files(vroot, kver, ext)
+        ok = chk.compare_runs(f"all {len(mods)} modules ({ext})", [ref] + mods, [new] + mods,
+                              cwd=base)
+        if variant is None:
+            plain_out = run([new] + mods, cwd=base)[1]
+        print(f"{'ok' if ok else 'FAILED'}: {len(mods)} {ext} modules")
+
+    # gzip: kmodx only, against its own plain output
+    groot = tree_or_skip("gz")
+    base, mods = module_files(groot, kver, ".ko.gz")
+    rc, out, err = run([new] + mods, cwd=base)
+    chk.same("gz tree exit code", 0, rc)
+    chk.same("gz tree stderr", b"", err)
+    out = out.replace(b".ko.gz\n", b".ko\n").replace(groot.encode() + b"/", root.encode() + b"/")
+    chk.same("gz tree output equals the plain output", plain_out, out)
+
+    # options on a sample, by name through the indexes
+    base, mods = module_files(root, kver, ".ko")
+    names = sorted({os.path.basename(m)[:-3] for m in mods[::40]} |
+                   {"vfat", "loop", "e1000e", "snd-hda-intel", "ext4", "bonding"})
+    opts = [[], ["-a"], ["-d"], ["-l"], ["-p"], ["-n"], ["-0"], ["-F", "signer"],
+            ["-F", "parm"], ["-F", "name"], ["-F", "filename"], ["-F", "alias"],
+            ["-F", "sig_key"], ["-m"], ["-0", "-F", "alias"], ["-0", "-p"], ["--null", "-n"]]
+    loc = ["-b", root, "-k", kver]
+    for o in opts:
+        chk.compare_runs(f"modinfo {' '.join(o)} (sample of {len(names)})",
+                         [ref] + loc + o + names, [new] + loc + o + names)
+
+    # builtin modules, by name and with -m, plus a few alias strings and missing names
+    with open(os.path.join(root, "lib/modules", kver, "modules.builtin")) as f:
+        builtin = [os.path.basename(l.strip()).split(".")[0] for l in f if l.strip()]
+    for o in ([], ["-m"], ["-F", "name"], ["-0"], ["-p"]):
+        chk.compare_runs(f"builtin modules {' '.join(o)}", [ref] + loc + o + builtin,
+                         [new] + loc + o + builtin)
+    aliases = []
+    with open(os.path.join(root, "lib/modules", kver, "modules.alias")) as f:
+        for i, line in enumerate(f):
+            if line.startswith("alias ") and i % 97 == 0:
+                aliases.append(line.split()[1].replace("*", "0"))
+    aliases += ["fs-vfat", "crypto-sha256", "char-major-10-237", "pci:v00008086d00001502sv00001028sd0000052Cbc02sc00i00",
+                "symbol:fat_fill_super", "no-such-module", "no_such:alias"]
+    for a in aliases:
+        chk.compare_runs(f"alias {a}", [ref] + loc + [a], [new] + loc + [a])
+    chk.compare_runs("several missing", [ref] + loc + ["nope", "vfat", "nope2"],
+                     [new] + loc + ["nope", "vfat", "nope2"])
+    chk.compare_runs("missing file argument", [ref, "/nonexistent.ko"], [new, "/nonexistent.ko"])
+    chk.compare_runs("no argument", [ref], [new])
+    return chk.finish("modinfo differential")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
