@@ -118,9 +118,12 @@ static int value_add(struct trie *t, struct tnode *n, const char *value, size_t 
 		     uint32_t priority)
 {
 	struct tvalue **pp = &n->values, *v = arena_alloc(&t->arena, sizeof(*v));
+	bool duplicate = false;
 
 	if (v == NULL)
 		return -ENOMEM;
+	for (const struct tvalue *o = n->values; o && !duplicate; o = o->next)
+		duplicate = o->len == len && memcmp(o->value, value, len) == 0;
 	v->value = arena_strndup(&t->arena, value, len);
 	if (v->value == NULL)
 		return -ENOMEM;
@@ -131,7 +134,7 @@ static int value_add(struct trie *t, struct tnode *n, const char *value, size_t 
 	v->next = *pp;
 	*pp = v;
 	n->value_count++;
-	return 0;
+	return duplicate ? 1 : 0;
 }
 
 /* Split n at prefix position j: n keeps prefix[0..j) and gets one child holding the rest

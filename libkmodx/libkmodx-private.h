@@ -30,6 +30,7 @@ bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio);
 		if (ctx_log_enabled((ctx), (prio)))          \
 			ctx_log((ctx), (prio), __VA_ARGS__); \
 	} while (0)
+#define CRIT(ctx, ...)   log_at(ctx, LOG_CRIT, __VA_ARGS__)
 #define ERR(ctx, ...)    log_at(ctx, LOG_ERR, __VA_ARGS__)
 #define WARN(ctx, ...)   log_at(ctx, LOG_WARNING, __VA_ARGS__)
 #define NOTICE(ctx, ...) log_at(ctx, LOG_NOTICE, __VA_ARGS__)

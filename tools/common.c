@@ -20,10 +20,13 @@ void opt_build(const struct tool_opt *opts, size_t n, struct opt_parser *p)
 {
 	char *s = p->shortopts;
 
+	size_t nl = 0;
+
 	memset(p, 0, sizeof(*p));
 	s = p->shortopts;
-	for (size_t i = 0; i < n && i + 1 < sizeof(p->longopts) / sizeof(p->longopts[0]); i++) {
-		p->longopts[i] = (struct option){opts[i].lname, opts[i].arg, NULL, opts[i].id};
+	for (size_t i = 0; i < n && nl + 1 < sizeof(p->longopts) / sizeof(p->longopts[0]); i++) {
+		if (opts[i].lname)
+			p->longopts[nl++] = (struct option){opts[i].lname, opts[i].arg, NULL, opts[i].id};
 		if (opts[i].id < OPT_ROOT) {
 			*s++ = (char)opts[i].id;
 			if (opts[i].arg != no_argument)
@@ -47,7 +50,7 @@ void opt_help(const char *usage, const struct tool_opt *opts, size_t n)
 		char left[64];
 		int len;
 
-		if (opts[i].help == NULL)
+		if (opts[i].help == NULL || opts[i].lname == NULL)
 			continue; /* deprecated spellings stay out of the help */
 		if (opts[i].id < OPT_ROOT)
 			len = snprintf(left, sizeof(left), "-%c, --%s", opts[i].id, opts[i].lname);

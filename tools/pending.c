@@ -13,5 +13,4 @@ static int not_yet(int argc, char *argv[])
 }
 
 const struct tool tool_modprobe = {"modprobe", not_yet, "load and remove modules with dependencies"};
-const struct tool tool_depmod = {"depmod", not_yet, "generate module dependency indexes"};
 const struct tool tool_static_nodes = {"static-nodes", not_yet, "list static device nodes"};

@@ -93,3 +93,21 @@ void arena_release(struct arena *a)
 	}
 	a->head = NULL;
 }
+
+void arena_merge(struct arena *dst, struct arena *src)
+{
+	struct arena_chunk *last = src->head;
+
+	if (last == NULL)
+		return;
+	while (last->next)
+		last = last->next;
+	if (dst->head == NULL) {
+		dst->head = src->head;
+	} else {
+		/* keep dst's current chunk first: it is the one still being filled */
+		last->next = dst->head->next;
+		dst->head->next = src->head;
+	}
+	src->head = NULL;
+}

@@ -25,3 +25,5 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 void *arena_memdup(struct arena *a, const void *p, size_t n);
 void arena_release(struct arena *a);
+/* Move every allocation of src into dst (src is left empty). */
+void arena_merge(struct arena *dst, struct arena *src);

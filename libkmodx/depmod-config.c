@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * depmod.d(5). Files: *.conf in /etc/depmod.d, /run/depmod.d, /usr/local/lib/depmod.d,
+ * /usr/lib/depmod.d and /lib/depmod.d, sorted together by name, an earlier directory
+ * hiding the same name later. Lines as in modprobe.d (comments, continuations):
+ *
+ *   search SUBDIR...           priority of subdirectories, the first listed wins;
+ *                              "built-in" is everything else, "external" the
+ *                              external directories. Default: search updates
+ *   override MODULE KVER SUBDIR    MODULE from SUBDIR always wins
+ *   external KVER DIR...       more directories to index, with absolute paths
+ *   exclude NAME...            directory entries not to descend into
+ *
+ * KVER is "*" or an extended regular expression matched against the kernel release.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "depmod-private.h"
+#include "util/fileio.h"
+#include "util/path.h"
+#include "util/strbuf.h"
+
+#define DEPMOD_CONFIG_MAX ((size_t)1 << 20)
+
+static const char *const default_dirs[] = {
+	"/etc/depmod.d",
+	"/run/depmod.d",
+	"/usr/local/lib/depmod.d",
+	"/usr/lib/depmod.d",
+	"/lib/depmod.d",
+};
+
+static bool kernel_matches(const char *pattern, const char *kver)
+{
+	regex_t re;
+	bool ok;
+
+	if (streq(pattern, "*"))
+		return true;
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		return false;
+	ok = regexec(&re, kver, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
+}
+
+static int add_search(struct dm_config *cfg, const char *word)
+{
+	struct dm_search *s = arena_zalloc(&cfg->arena, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->builtin = streq(word, "built-in");
+	s->path = arena_strdup(&cfg->arena, word);
+	s->len = strlen(word);
+	if (s->path == NULL)
+		return -ENOMEM;
+	/* kmod prepends: the list ends up in reverse configuration order */
+	if (ptrarray_push(&cfg->searches, NULL) < 0)
+		return -ENOMEM;
+	memmove(cfg->searches.v + 1, cfg->searches.v, (cfg->searches.n - 1) * sizeof(void *));
+	cfg->searches.v[0] = s;
+	return 0;
+}
+
+static int prepend(struct dm_config *cfg, struct ptrarray *a, void *p)
+{
+	(void)cfg;
+	if (p == NULL || ptrarray_push(a, NULL) < 0)
+		return -ENOMEM;
+	memmove(a->v + 1, a->v, (a->n - 1) * sizeof(void *));
+	a->v[0] = p;
+	return 0;
+}
+
+static int add_override(struct dm_config *cfg, const char *mod, const char *subdir)
+{
+	struct dm_override *o = arena_zalloc(&cfg->arena, sizeof(*o));
+	size_t ls = strlen(subdir), lm = strlen(mod);
+	char *p;
+
+	if (o == NULL)
+		return -ENOMEM;
+	p = arena_alloc(&cfg->arena, ls + lm + 2);
+	if (p == NULL)
+		return -ENOMEM;
+	memcpy(p, subdir, ls);
+	p[ls] = '/';
+	memcpy(p + ls + 1, mod, lm + 1);
+	o->path = p;
+	o->len = ls + 1 + lm;
+	return prepend(cfg, &cfg->overrides, o);
+}
+
+static char *next_word(char **p)
+{
+	char *s = *p, *w;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0') {
+		*p = s;
+		return NULL;
+	}
+	w = s;
+	while (*s && *s != ' ' && *s != '\t')
+		s++;
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return w;
+}
+
+/* One logical line: 1 if malformed, 0, or a negative errno. */
+static int parse_line(struct kmodx_ctx *ctx, struct dm_config *cfg, const char *kver,
+		      const char *file, unsigned linenum, const char *cmd, char *rest)
+{
+	char *a, *b, *c;
+	int r = 0;
+
+	if (streq(cmd, "search")) {
+		while (r == 0 && (a = next_word(&rest)) != NULL)
+			r = add_search(cfg, a);
+		return r;
+	}
+	if (streq(cmd, "override")) {
+		a = next_word(&rest);
+		b = next_word(&rest);
+		c = next_word(&rest);
+		if (!a || !b || !c)
+			return 1;
+		if (!kernel_matches(b, kver)) {
+			INFO(ctx, "%s:%u: override kernel did not match %s", file, linenum, b);
+			return 0;
+		}
+		return add_override(cfg, a, c);
+	}
+	if (streq(cmd, "external")) {
+		a = next_word(&rest);
+		b = next_word(&rest);
+		if (!a || !b)
+			return 1;
+		if (!kernel_matches(a, kver)) {
+			INFO(ctx, "%s:%u: external kernel did not match %s", file, linenum, a);
+			return 0;
+		}
+		for (; b && r == 0; b = next_word(&rest))
+			r = prepend(cfg, &cfg->externals, arena_strdup(&cfg->arena, b));
+		return r;
+	}
+	if (streq(cmd, "exclude")) {
+		a = next_word(&rest);
+		if (a == NULL)
+			return 1;
+		for (; a && r == 0; a = next_word(&rest)) {
+			char *dup = arena_strdup(&cfg->arena, a);
+
+			r = dup ? ptrarray_push(&cfg->excludes, dup) : -ENOMEM;
+		}
+		return r;
+	}
+	if (streq(cmd, "include") || streq(cmd, "make_map_files")) {
+		INFO(ctx, "%s:%u: command %s not implemented yet", file, linenum, cmd);
+		return 0;
+	}
+	return 1;
+}
+
+int dm_config_parse_text(struct kmodx_ctx *ctx, struct dm_config *cfg, const char *kver,
+			 const char *name, char *text, size_t len)
+{
+	struct strbuf line = {.max = DEPMOD_CONFIG_MAX};
+	char *p = text, *end = text + len;
+	unsigned linenum = 0;
+	int r = 0;
+
+	while (p < end && r >= 0) {
+		char *cmd, *rest;
+
+		strbuf_clear(&line);
+		for (;;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+			linenum++;
+			if (n > 0 && p[n - 1] == '\\') {
+				r = strbuf_append(&line, p, n - 1);
+				p = nl ? nl + 1 : end;
+				if (r < 0 || p >= end)
+					break;
+				continue;
+			}
+			r = strbuf_append(&line, p, n);
+			p = nl ? nl + 1 : end;
+			break;
+		}
+		rest = r < 0 ? NULL : (char *)strbuf_str(&line);
+		if (rest == NULL) {
+			r = r < 0 ? r : -ENOMEM;
+			break;
+		}
+		if (rest[0] == '\0' || rest[0] == '#')
+			continue;
+		cmd = next_word(&rest);
+		if (cmd == NULL)
+			continue;
+		r = parse_line(ctx, cfg, kver, name, linenum, cmd, rest);
+		if (r == 1) {
+			ERR(ctx, "%s:%u: ignoring bad line starting with '%s'", name, linenum, cmd);
+			r = 0;
+		}
+	}
+	strbuf_release(&line);
+	return r < 0 ? r : 0;
+}
+
+struct cfg_file {
+	char *path;
+	const char *name;
+};
+
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct cfg_file *const *)a)->name, (*(struct cfg_file *const *)b)->name);
+}
+
+static int add_file(struct ptrarray *files, const char *dir, const char *name)
+{
+	struct cfg_file *f;
+
+	for (size_t i = 0; i < files->n; i++) {
+		if (streq(((struct cfg_file *)files->v[i])->name, name))
+			return 0;
+	}
+	f = malloc(sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	f->path = dir ? path_join(dir, name) : strdup(name);
+	if (f->path == NULL) {
+		free(f);
+		return -ENOMEM;
+	}
+	f->name = path_basename(f->path);
+	return ptrarray_push(files, f);
+}
+
+static int add_dir(struct kmodx_ctx *ctx, struct ptrarray *files, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	if (d == NULL)
+		return 0;
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+
+		if (de->d_name[0] == '.' || len < 6 || !streq(de->d_name + len - 5, ".conf"))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			ERR(ctx, "Directories inside directories are not supported: %s/%s", dir,
+			    de->d_name);
+			continue;
+		}
+		r = add_file(files, dir, de->d_name);
+	}
+	closedir(d);
+	return r;
+}
+
+static void free_file(void *p)
+{
+	struct cfg_file *f = p;
+
+	free(f->path);
+	free(f);
+}
+
+int dm_config_load(struct kmodx_ctx *ctx, const char *kver, const char *const *paths,
+		   struct dm_config *cfg)
+{
+	struct ptrarray files = PTRARRAY_INIT;
+	char buf[PATH_MAX];
+	int r = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (paths == NULL) {
+		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(default_dirs); i++) {
+			r = ctx_path(ctx, default_dirs[i], buf);
+			if (r == 0)
+				r = add_dir(ctx, &files, buf);
+		}
+	} else {
+		for (size_t i = 0; r == 0 && paths[i]; i++) {
+			struct stat st;
+
+			if (stat(paths[i], &st) < 0)
+				continue;
+			r = S_ISDIR(st.st_mode) ? add_dir(ctx, &files, paths[i])
+						: add_file(&files, NULL, paths[i]);
+		}
+	}
+	qsort(files.v, files.n, sizeof(void *), file_cmp);
+	for (size_t i = 0; r == 0 && i < files.n; i++) {
+		const struct cfg_file *f = files.v[i];
+		_cleanup_(freep) char *text = NULL;
+		size_t len;
+		int e = read_file_at(AT_FDCWD, f->path, DEPMOD_CONFIG_MAX, &text, &len);
+
+		if (e < 0) {
+			ERR(ctx, "%s: %s", f->path, e == -EFBIG ? "file too large" : strerror(-e));
+			continue;
+		}
+		r = dm_config_parse_text(ctx, cfg, kver, f->path, text, len);
+	}
+	ptrarray_release_with(&files, free_file);
+	/* without any search line, "search updates" is implied */
+	if (r == 0 && cfg->searches.n == 0)
+		r = add_search(cfg, "updates");
+	if (r < 0)
+		dm_config_release(cfg);
+	return r;
+}
+
+void dm_config_release(struct dm_config *cfg)
+{
+	ptrarray_release(&cfg->searches);
+	ptrarray_release(&cfg->overrides);
+	ptrarray_release(&cfg->externals);
+	ptrarray_release(&cfg->excludes);
+	arena_release(&cfg->arena);
+}

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * depmod's outputs. Every file is built in memory, then all of them are written to
+ * temporary files in the output directory and flushed; only when every one of them
+ * made it to disk are they renamed over the old ones. A failure anywhere (disk full,
+ * read-only directory, file size limit) leaves every old index in place, and a run
+ * killed at any moment leaves each index either old or new, never half written.
+ *
+ * Temporary files are named ".<index>.kmodx-tmp.<pid>.<n>"; those left behind by a
+ * killed run (their pid no longer exists) are removed by the next run.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "depmod-private.h"
+#include "index-write.h"
+#include "util/fileio.h"
+#include "util/path.h"
+#include "util/strbuf.h"
+
+#define TMP_TAG ".kmodx-tmp."
+
+struct output {
+	const char *name;
+	bool binary;
+	bool skip; /* nothing to write (binary files with -n) */
+	uint8_t *data;
+	size_t len;
+	char tmp[NAME_MAX + 1];
+};
+
+enum {
+	OUT_DEP,
+	OUT_DEP_BIN,
+	OUT_ALIAS,
+	OUT_ALIAS_BIN,
+	OUT_SOFTDEP,
+	OUT_WEAKDEP,
+	OUT_SYMBOLS,
+	OUT_SYMBOLS_BIN,
+	OUT_BUILTIN_BIN,
+	OUT_BUILTIN_ALIAS_BIN,
+	OUT_DEVNAME,
+	OUT_COUNT,
+};
+
+static const struct {
+	const char *name;
+	bool binary;
+} files[OUT_COUNT] = {
+	[OUT_DEP] = {"modules.dep", false},
+	[OUT_DEP_BIN] = {"modules.dep.bin", true},
+	[OUT_ALIAS] = {"modules.alias", false},
+	[OUT_ALIAS_BIN] = {"modules.alias.bin", true},
+	[OUT_SOFTDEP] = {"modules.softdep", false},
+	[OUT_WEAKDEP] = {"modules.weakdep", false},
+	[OUT_SYMBOLS] = {"modules.symbols", false},
+	[OUT_SYMBOLS_BIN] = {"modules.symbols.bin", true},
+	[OUT_BUILTIN_BIN] = {"modules.builtin.bin", true},
+	[OUT_BUILTIN_ALIAS_BIN] = {"modules.builtin.alias.bin", true},
+	[OUT_DEVNAME] = {"modules.devname", false},
+};
+
+static const char *mod_path(const struct dm_module *m)
+{
+	return m->relpath ? m->relpath : m->path;
+}
+
+/* ---- modules.dep ---- */
+
+struct closure {
+	uint32_t *mark; /* generation per module */
+	uint32_t gen;
+	struct dm_module **list;
+	size_t n;
+};
+
+static void closure_walk(struct closure *c, const struct dm_module *m)
+{
+	for (size_t i = 0; i < m->n_deps; i++) {
+		struct dm_module *dep = m->deps[i];
+
+		if (c->mark[dep->idx] == c->gen)
+			continue;
+		c->mark[dep->idx] = c->gen;
+		c->list[c->n++] = dep;
+		closure_walk(c, dep);
+	}
+}
+
+static int by_dep_sort_idx(const void *a, const void *b)
+{
+	uint32_t x = (*(struct dm_module *const *)a)->dep_sort_idx;
+	uint32_t y = (*(struct dm_module *const *)b)->dep_sort_idx;
+
+	return x < y ? -1 : (x > y);
+}
+
+/* "<path>:" and the paths of every dependency, direct or not, the ones used by others
+ * first (so modprobe loads them right to left). */
+static int dep_line(const struct depmod *d, struct closure *c, const struct dm_module *m,
+		    struct strbuf *sb)
+{
+	int r = strbuf_printf(sb, "%s:", mod_path(m));
+
+	c->gen++;
+	c->n = 0;
+	closure_walk(c, m);
+	qsort(c->list, c->n, sizeof(*c->list), by_dep_sort_idx);
+	for (size_t i = 0; i < c->n && r == 0; i++)
+		r = strbuf_printf(sb, " %s", mod_path(c->list[i]));
+	(void)d;
+	return r;
+}
+
+static int build_deps(struct depmod *d, struct output *text, struct output *bin)
+{
+	struct closure c = {calloc(d->n_mods, sizeof(uint32_t)), 0,
+			    calloc(d->n_mods + 1, sizeof(struct dm_module *)), 0};
+	struct strbuf out = STRBUF_INIT, line = STRBUF_INIT;
+	struct trie *t = NULL;
+	int r = c.mark && c.list ? 0 : -ENOMEM;
+
+	if (r == 0 && !bin->skip)
+		r = trie_new(&t);
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
+		const struct dm_module *m = d->mods[i];
+
+		strbuf_clear(&line);
+		r = dep_line(d, &c, m, &line);
+		if (r == 0)
+			r = strbuf_append(&out, line.buf, line.len);
+		if (r == 0)
+			r = strbuf_putc(&out, '\n');
+		if (r == 0 && t) {
+			r = trie_add(t, m->modname, strbuf_str(&line), m->idx);
+			if (r == 1 && d->opts->warn_dups)
+				WARN(d->ctx, "duplicate module deps:\n%s", strbuf_str(&line));
+			r = r == 1 ? 0 : r;
+		}
+	}
+	if (r == 0 && t)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	if (r == 0) {
+		text->len = out.len;
+		text->data = (uint8_t *)strbuf_steal(&out);
+		r = text->data ? 0 : -ENOMEM;
+	}
+	trie_free(t);
+	strbuf_release(&out);
+	strbuf_release(&line);
+	free(c.mark);
+	free(c.list);
+	return r;
+}
+
+/* ---- aliases, soft and weak dependencies ---- */
+
+/* A copy of the alias with '-' turned into '_' outside brackets; NULL (with kmod's
+ * warning) for unmatched brackets. */
+static char *normalized_alias(const struct depmod *d, const char *alias, char *buf)
+{
+	size_t len = strlen(alias);
+
+	if (len >= PATH_MAX)
+		return NULL;
+	memcpy(buf, alias, len + 1);
+	if (underscores(buf) < 0) {
+		WARN(d->ctx, "Unmatched bracket in %s", alias);
+		return NULL;
+	}
+	return buf;
+}
+
+static int build_aliases(struct depmod *d, struct output *text, struct output *bin)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct trie *t = NULL;
+	char buf[PATH_MAX];
+	int r = strbuf_puts(&out, "# Aliases extracted from modules themselves.\n");
+
+	if (r == 0 && !bin->skip)
+		r = trie_new(&t);
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
+		const struct dm_module *m = d->mods[i];
+
+		for (size_t j = 0; j < m->n_aliases && r == 0; j++) {
+			const char *key;
+
+			r = strbuf_printf(&out, "alias %s %s\n", m->aliases[j], m->modname);
+			if (r < 0 || t == NULL || !(key = normalized_alias(d, m->aliases[j], buf)))
+				continue;
+			r = trie_add(t, key, m->modname, m->idx);
+			if (r == 1 && d->opts->warn_dups)
+				WARN(d->ctx, "duplicate module alias:\n%s %s", key, m->modname);
+			if (r == -EILSEQ)
+				ERR(d->ctx, "Module index: bad character in alias '%s' of %s - only 7-bit ASCII is supported",
+				    m->aliases[j], m->modname);
+			r = r == 1 || r == -EILSEQ ? 0 : r;
+		}
+	}
+	if (r == 0 && t)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	trie_free(t);
+	if (r == 0) {
+		text->len = out.len;
+		text->data = (uint8_t *)strbuf_steal(&out);
+		r = text->data ? 0 : -ENOMEM;
+	}
+	strbuf_release(&out);
+	return r;
+}
+
+static int build_deplist(struct depmod *d, struct output *text, const char *header,
+			 const char *keyword, bool soft)
+{
+	struct strbuf out = STRBUF_INIT;
+	int r = strbuf_puts(&out, header);
+
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
+		const struct dm_module *m = d->mods[i];
+		const char **v = soft ? m->softdeps : m->weakdeps;
+		size_t n = soft ? m->n_softdeps : m->n_weakdeps;
+
+		for (size_t j = 0; j < n && r == 0; j++)
+			r = strbuf_printf(&out, "%s %s %s\n", keyword, m->modname, v[j]);
+	}
+	if (r == 0) {
+		text->len = out.len;
+		text->data = (uint8_t *)strbuf_steal(&out);
+		r = text->data ? 0 : -ENOMEM;
+	}
+	strbuf_release(&out);
+	return r;
+}
+
+/* ---- symbols ---- */
+
+static int symbol_order(const void *a, const void *b)
+{
+	return hash_kmod_order_cmp((*(const struct dm_symbol *const *)a)->name,
+				   (*(const struct dm_symbol *const *)b)->name, 2048);
+}
+
+static int build_symbols(struct depmod *d, struct output *text, struct output *bin)
+{
+	struct dm_symbol **syms = malloc((d->symbols.count + 1) * sizeof(*syms));
+	struct strbuf out = STRBUF_INIT, key = STRBUF_INIT;
+	struct trie *t = NULL;
+	size_t n = 0;
+	int r = syms ? strbuf_puts(&out, "# Aliases for symbols, used by symbol_request().\n")
+		     : -ENOMEM;
+
+	for (size_t i = 0; syms && i < d->symbols.n_slots; i++) {
+		const struct hash_entry *e = &d->symbols.slots[i];
+
+		if (e->key && ((struct dm_symbol *)e->value)->owner)
+			syms[n++] = e->value;
+	}
+	/* kmod iterates its 2048-bucket hash table: reproduce that order */
+	if (syms)
+		qsort(syms, n, sizeof(*syms), symbol_order);
+	if (r == 0 && !bin->skip)
+		r = trie_new(&t);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct dm_symbol *s = syms[i];
+
+		r = strbuf_printf(&out, "alias symbol:%s %s\n", s->name, s->owner->modname);
+		if (r == 0 && t) {
+			strbuf_clear(&key);
+			r = strbuf_printf(&key, "symbol:%s", s->name);
+			if (r == 0)
+				r = trie_add(t, strbuf_str(&key), s->owner->modname, s->owner->idx);
+			if (r == 1 && d->opts->warn_dups)
+				WARN(d->ctx, "duplicate module syms:\n%s %s", strbuf_str(&key),
+				     s->owner->modname);
+			r = r == 1 || r == -EILSEQ ? 0 : r;
+		}
+	}
+	if (r == 0 && t)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	trie_free(t);
+	if (r == 0) {
+		text->len = out.len;
+		text->data = (uint8_t *)strbuf_steal(&out);
+		r = text->data ? 0 : -ENOMEM;
+	}
+	strbuf_release(&out);
+	strbuf_release(&key);
+	free(syms);
+	return r;
+}
+
+/* ---- builtin modules ---- */
+
+/* An empty but valid index (kmod leaves a 0-byte file, which libkmod cannot open). */
+static int empty_index(struct output *bin)
+{
+	struct trie *t;
+	int r = trie_new(&t);
+
+	if (r == 0)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	trie_free(t);
+	return r;
+}
+
+static int read_input(struct depmod *d, const char *name, char **text, size_t *len)
+{
+	char path[PATH_MAX];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", d->moddir, name);
+	r = read_file_at(AT_FDCWD, path, (size_t)64 << 20, text, len);
+	if (r < 0)
+		WARN(d->ctx, "could not open %s at %s: %s", name, d->moddir, strerror(-r));
+	return r;
+}
+
+static int build_builtin(struct depmod *d, struct output *bin)
+{
+	_cleanup_(freep) char *text = NULL;
+	struct trie *t;
+	char *save, *line, name[PATH_MAX];
+	size_t len;
+	int r = read_input(d, "modules.builtin", &text, &len);
+
+	if (r < 0)
+		return empty_index(bin);
+	r = trie_new(&t);
+	for (line = strtok_r(text, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save)) {
+		if (!((line[0] >= 'a' && line[0] <= 'z') || (line[0] >= 'A' && line[0] <= 'Z'))) {
+			ERR(d->ctx, "Invalid modules.builtin line: %s", line);
+			continue;
+		}
+		if (modname_from_path(line, name) == NULL)
+			continue;
+		r = trie_add(t, name, "", 0);
+		r = r == 1 || r == -EILSEQ ? 0 : r;
+	}
+	if (r >= 0)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	trie_free(t);
+	return r;
+}
+
+static int build_builtin_alias(struct depmod *d, struct output *bin)
+{
+	_cleanup_(freep) char *text = NULL;
+	struct trie *t;
+	char buf[PATH_MAX];
+	size_t len;
+	int r = read_input(d, "modules.builtin.modinfo", &text, &len);
+
+	if (r < 0)
+		return empty_index(bin);
+	r = trie_new(&t);
+	for (char *p = text, *end = text + len; p < end && r >= 0; p += strlen(p) + 1) {
+		char *dot = strchr(p, '.'), *key;
+
+		if (dot == NULL || strncmp(dot + 1, "alias=", 6) != 0)
+			continue;
+		*dot = '\0';
+		key = normalized_alias(d, dot + 7, buf);
+		if (key)
+			r = trie_add(t, key, p, 0);
+		*dot = '.';
+		r = r == 1 || r == -EILSEQ ? 0 : r;
+	}
+	if (r >= 0)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	trie_free(t);
+	return r;
+}
+
+/* ---- modules.devname ---- */
+
+static int build_devname(struct depmod *d, struct output *text)
+{
+	struct strbuf out = STRBUF_INIT;
+	int r = 0;
+
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
+		const struct dm_module *m = d->mods[i];
+		const char *devname = NULL;
+		char type = '\0';
+		unsigned major = 0, minor = 0;
+
+		for (size_t j = 0; j < m->n_aliases; j++) {
+			const char *a = m->aliases[j];
+			unsigned maj, min;
+
+			if (strstartswith(a, "devname:"))
+				devname = a + 8;
+			else if (sscanf(a, "char-major-%u-%u", &maj, &min) == 2)
+				type = 'c', major = maj, minor = min;
+			else if (sscanf(a, "block-major-%u-%u", &maj, &min) == 2)
+				type = 'b', major = maj, minor = min;
+			if (type && devname)
+				break;
+		}
+		if (devname == NULL)
+			continue;
+		if (type == '\0') {
+			ERR(d->ctx,
+			    "Module '%s' has devname (%s) but lacks major and minor information. "
+			    "Ignoring.",
+			    m->modname, devname);
+			continue;
+		}
+		if (out.len == 0)
+			r = strbuf_puts(&out, "# Device nodes to trigger on-demand module loading.\n");
+		if (r == 0)
+			r = strbuf_printf(&out, "%s %s %c%u:%u\n", m->modname, devname, type, major,
+					  minor);
+	}
+	if (r == 0) {
+		text->len = out.len;
+		text->data = (uint8_t *)strbuf_steal(&out);
+		r = text->data ? 0 : -ENOMEM;
+	}
+	strbuf_release(&out);
+	return r;
+}
+
+/* ---- writing ---- */
+
+/* Remove temporary files of runs that died (their pid is gone). */
+static void remove_stale_temps(int dfd)
+{
+	int fd = dup(dfd);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		const char *tag = strstr(de->d_name, TMP_TAG);
+		long pid;
+
+		if (de->d_name[0] != '.' || tag == NULL)
+			continue;
+		pid = strtol(tag + strlen(TMP_TAG), NULL, 10);
+		if (pid > 0 && (pid_t)pid != getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			unlinkat(dirfd(dir), de->d_name, 0);
+	}
+	closedir(dir);
+}
+
+static int write_temp(struct depmod *d, int dfd, struct output *o, unsigned n)
+{
+	int fd, r;
+
+	snprintf(o->tmp, sizeof(o->tmp), ".%s" TMP_TAG "%d.%u", o->name, (int)getpid(), n);
+	fd = openat(dfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		ERR(d->ctx, "could not create %s/%s: %s", d->outdir, o->tmp, strerror(-r));
+		o->tmp[0] = '\0';
+		return r;
+	}
+	r = write_all(fd, o->data, o->len);
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name, strerror(-r));
+	return r;
+}
+
+static int write_files(struct depmod *d, struct output *outs)
+{
+	int dfd, r = mkdir_p(d->outdir, 0755);
+
+	if (r < 0) {
+		ERR(d->ctx, "could not create directory %s: %s", d->outdir, strerror(-r));
+		return r;
+	}
+	dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		CRIT(d->ctx, "could not open directory %s: %s", d->outdir, strerror(-r));
+		return r;
+	}
+	remove_stale_temps(dfd);
+	for (unsigned i = 0; i < OUT_COUNT && r == 0; i++)
+		r = write_temp(d, dfd, &outs[i], i);
+	for (unsigned i = 0; i < OUT_COUNT; i++) {
+		if (outs[i].tmp[0] == '\0')
+			continue;
+		if (r < 0) {
+			unlinkat(dfd, outs[i].tmp, 0);
+		} else if (renameat(dfd, outs[i].tmp, dfd, outs[i].name) < 0) {
+			r = -errno;
+			ERR(d->ctx, "could not rename %s/%s: %s", d->outdir, outs[i].name,
+			    strerror(-r));
+			unlinkat(dfd, outs[i].tmp, 0);
+		}
+	}
+	if (r == 0 && fsync(dfd) < 0)
+		r = -errno;
+	close(dfd);
+	if (r < 0)
+		ERR(d->ctx, "%s: the indexes were left as they were", d->outdir);
+	return r;
+}
+
+static int print_files(struct depmod *d, struct output *outs)
+{
+	for (unsigned i = 0; i < OUT_COUNT; i++) {
+		int r;
+
+		if (outs[i].binary)
+			continue;
+		r = write_all(d->opts->out_fd, outs[i].data, outs[i].len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int dm_write_outputs(struct depmod *d)
+{
+	struct output outs[OUT_COUNT];
+	bool dry = d->opts->dry_run;
+	int r;
+
+	memset(outs, 0, sizeof(outs));
+	for (unsigned i = 0; i < OUT_COUNT; i++) {
+		outs[i].name = files[i].name;
+		outs[i].binary = files[i].binary;
+		outs[i].skip = dry && files[i].binary;
+	}
+	r = build_deps(d, &outs[OUT_DEP], &outs[OUT_DEP_BIN]);
+	if (r == 0)
+		r = build_aliases(d, &outs[OUT_ALIAS], &outs[OUT_ALIAS_BIN]);
+	if (r == 0)
+		r = build_deplist(d, &outs[OUT_SOFTDEP],
+				  "# Soft dependencies extracted from modules themselves.\n",
+				  "softdep", true);
+	if (r == 0)
+		r = build_deplist(d, &outs[OUT_WEAKDEP],
+				  "# Weak dependencies extracted from modules themselves.\n",
+				  "weakdep", false);
+	if (r == 0)
+		r = build_symbols(d, &outs[OUT_SYMBOLS], &outs[OUT_SYMBOLS_BIN]);
+	if (r == 0 && !dry)
+		r = build_builtin(d, &outs[OUT_BUILTIN_BIN]);
+	if (r == 0 && !dry)
+		r = build_builtin_alias(d, &outs[OUT_BUILTIN_ALIAS_BIN]);
+	if (r == 0)
+		r = build_devname(d, &outs[OUT_DEVNAME]);
+	if (r == 0)
+		r = dry ? print_files(d, outs) : write_files(d, outs);
+	for (unsigned i = 0; i < OUT_COUNT; i++)
+		free(outs[i].data);
+	return r;
+}

@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * depmod: find the modules of a tree, decide between duplicates, order them, resolve
+ * symbols into dependencies and sort them topologically. The steps and their order
+ * rules follow kmod's depmod exactly, so that the indexes come out byte-identical:
+ * see docs on the index format (§6) for the rules this implements.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "depmod-private.h"
+#include "util/fileio.h"
+#include "util/path.h"
+#include "util/strbuf.h"
+
+/* ---- choosing between modules of the same name ---- */
+
+/* The search priority of a path (relative to the module dir, or absolute for external
+ * modules) at search entry i; -1 if the entry does not match. */
+struct prio_walk {
+	int bprio, newprio, oldprio;
+};
+
+static bool search_matches(const struct dm_search *s, const char *path, size_t len)
+{
+	return len >= s->len && memcmp(s->path, path, s->len) == 0;
+}
+
+/*
+ * kmod's rule, quirks included: walking the search list (reverse configuration order)
+ * with increasing numbers, "built-in" sets the default, and at each entry the new path
+ * is tested before the old one, so when both match the same entry only the new one
+ * gets that number. The existing module stays unless the new one's number is higher.
+ */
+static bool existing_wins(const struct depmod *d, const struct dm_module *old,
+			  const char *newpath, size_t newlen)
+{
+	const char *oldpath = old->relpath ? old->relpath : old->path;
+	size_t oldlen = old->relpath ? (size_t)(old->path + old->baselen - old->relpath) + 1 +
+					       strlen(old->modname)
+				     : old->baselen + 1 + strlen(old->modname);
+	struct prio_walk w = {-1, -1, -1};
+	int i = 0;
+
+	for (size_t k = 0; k < d->cfg.overrides.n; k++) {
+		const struct dm_override *o = d->cfg.overrides.v[k];
+
+		if (newlen == o->len && memcmp(o->path, newpath, newlen) == 0)
+			return false;
+		if (oldlen == o->len && memcmp(o->path, oldpath, oldlen) == 0)
+			return true;
+	}
+	for (size_t k = 0; k < d->cfg.searches.n; k++) {
+		const struct dm_search *s = d->cfg.searches.v[k];
+
+		if (s->builtin) {
+			w.bprio = i++;
+			continue;
+		}
+		if (streq(s->path, "external")) {
+			for (size_t e = 0; e < d->cfg.externals.n; e++, i++) {
+				struct dm_search ext = {d->cfg.externals.v[e],
+							strlen(d->cfg.externals.v[e]), false};
+
+				if (search_matches(&ext, newpath, newlen))
+					w.newprio = i;
+				else if (search_matches(&ext, oldpath, oldlen))
+					w.oldprio = i;
+			}
+			continue;
+		}
+		if (search_matches(s, newpath, newlen))
+			w.newprio = i;
+		else if (search_matches(s, oldpath, oldlen))
+			w.oldprio = i;
+		i++;
+	}
+	if (w.newprio < 0)
+		w.newprio = w.bprio;
+	if (w.oldprio < 0)
+		w.oldprio = w.bprio;
+	return w.newprio <= w.oldprio;
+}
+
+static struct dm_module *module_alloc(struct depmod *d, const char *path, bool inside)
+{
+	struct dm_module *m = arena_zalloc(&d->arena, sizeof(*m));
+	char name[PATH_MAX];
+	size_t namelen;
+
+	if (m == NULL)
+		return NULL;
+	m->path = arena_strdup(&d->arena, path);
+	if (m->path == NULL || modname_normalize(path_basename(path), name, &namelen) == NULL)
+		return NULL;
+	m->modname = arena_strdup(&d->arena, name);
+	m->baselen = path_dirlen(path);
+	m->sort_idx = 1;
+	if (m->modname == NULL)
+		return NULL;
+	if (inside) {
+		/* "<dir>/<first strlen(modname)+3 bytes of the file name>", as kmod matches
+		 * modules.order lines against compressed files */
+		size_t dirlen = m->baselen - d->moddir_len - 1;
+		size_t n = dirlen + 1 + namelen + 3;
+
+		m->relpath = m->path + d->moddir_len + 1;
+		if (n > strlen(m->relpath))
+			n = strlen(m->relpath);
+		m->uncrelpath = arena_strndup(&d->arena, m->relpath, n);
+		if (m->uncrelpath == NULL)
+			return NULL;
+	}
+	return m;
+}
+
+/* A module file found while scanning (or given on the command line). */
+static int add_module_file(struct depmod *d, const char *path, bool inside)
+{
+	struct dm_module *m = module_alloc(d, path, inside), *old;
+	struct hash_entry *e;
+	int r;
+
+	if (m == NULL)
+		return -ENOMEM;
+	r = hash_insert(&d->by_name, m->modname, &e);
+	if (r < 0)
+		return r;
+	old = e->value;
+	if (old != NULL) {
+		const char *newpath = inside ? m->relpath : m->path;
+		size_t newlen = (size_t)(m->path + m->baselen - newpath) + 1 + strlen(m->modname);
+
+		if (existing_wins(d, old, newpath, newlen)) {
+			DBG(d->ctx, "Ignored lower priority: %s, higher: %s", m->path, old->path);
+			return 0;
+		}
+		DBG(d->ctx, "Replace lower priority %s with new module %s", old->path, m->path);
+	}
+	e->key = m->modname;
+	e->value = m;
+	return 0;
+}
+
+static bool excluded(const struct depmod *d, const char *name)
+{
+	if (streq(name, ".") || streq(name, "..") || streq(name, "build") || streq(name, "source"))
+		return true;
+	for (size_t i = 0; i < d->cfg.excludes.n; i++) {
+		if (streq(d->cfg.excludes.v[i], name))
+			return true;
+	}
+	return false;
+}
+
+#define SCAN_DEPTH_MAX 64
+
+static int scan_dir(struct depmod *d, int dfd, struct strbuf *path, bool inside, int depth)
+{
+	DIR *dir = fdopendir(dfd);
+	struct dirent *de;
+	size_t len = path->len;
+	int r = 0;
+
+	if (dir == NULL) {
+		close(dfd);
+		return -errno;
+	}
+	if (depth > SCAN_DEPTH_MAX) {
+		ERR(d->ctx, "%s: directories nested too deep (symlink loop?)", strbuf_str(path));
+		closedir(dir);
+		return 0;
+	}
+	while (r == 0 && (de = readdir(dir)) != NULL) {
+		bool is_dir = de->d_type == DT_DIR, is_reg = de->d_type == DT_REG;
+		struct stat st;
+
+		if (excluded(d, de->d_name))
+			continue;
+		path->len = len;
+		if (strbuf_printf(path, "/%s", de->d_name) < 0 || path->len >= PATH_MAX) {
+			ERR(d->ctx, "path is too long %s", strbuf_str(path));
+			continue;
+		}
+		if (!is_dir && !is_reg) {
+			if (fstatat(dirfd(dir), de->d_name, &st, 0) < 0) {
+				ERR(d->ctx, "%s: %s", strbuf_str(path), strerror(errno));
+				continue;
+			}
+			is_dir = S_ISDIR(st.st_mode);
+			is_reg = S_ISREG(st.st_mode);
+		}
+		if (is_dir) {
+			int sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (sub < 0) {
+				ERR(d->ctx, "%s: %s", strbuf_str(path), strerror(errno));
+				continue;
+			}
+			r = scan_dir(d, sub, path, inside, depth + 1);
+			if (r == -ENOMEM)
+				break;
+			r = 0;
+		} else if (is_reg && path_has_module_ext(de->d_name)) {
+			r = add_module_file(d, strbuf_str(path), inside);
+		}
+	}
+	path->len = len;
+	closedir(dir);
+	return r;
+}
+
+static int scan_root(struct depmod *d, const char *root, bool inside)
+{
+	struct strbuf path = {.max = PATH_MAX * 2};
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = strbuf_puts(&path, root);
+	while (r == 0 && path.len > 1 && path.buf[path.len - 1] == '/')
+		path.len--;
+	if (r == 0)
+		r = scan_dir(d, fd, &path, inside, 0);
+	else
+		close(fd);
+	strbuf_release(&path);
+	return r;
+}
+
+/* ---- module order ---- */
+
+static int kmod_order_cmp(const void *a, const void *b)
+{
+	const struct dm_module *x = *(struct dm_module *const *)a;
+	const struct dm_module *y = *(struct dm_module *const *)b;
+
+	return hash_kmod_order_cmp(x->modname, y->modname, 512);
+}
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct dm_module *x = *(struct dm_module *const *)a;
+	const struct dm_module *y = *(struct dm_module *const *)b;
+
+	if (x->sort_idx != y->sort_idx)
+		return x->sort_idx < y->sort_idx ? -1 : 1;
+	/* stable: idx holds the position before sorting */
+	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+/* modules.order ranks: listed modules first, in file order; the first line for a module
+ * decides. A last line without its newline means a truncated file: no sorting then. */
+static void apply_modules_order(struct depmod *d)
+{
+	_cleanup_(freep) char *text = NULL;
+	struct hash by_unc = HASH_INIT;
+	char path[PATH_MAX];
+	size_t len, n_lines = 0, lineno = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/modules.order", d->moddir);
+	r = read_file_at(AT_FDCWD, path, (size_t)64 << 20, &text, &len);
+	if (r < 0) {
+		WARN(d->ctx, "could not open modules.order at %s: %s", d->moddir, strerror(-r));
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		n_lines += text[i] == '\n';
+	if (len > 0 && text[len - 1] != '\n') {
+		ERR(d->ctx, "%s:%zu corrupted line misses '\\n'", path, n_lines + 1);
+		return;
+	}
+	for (size_t i = 0; i < d->n_mods; i++) {
+		if (d->mods[i]->uncrelpath && hash_set(&by_unc, d->mods[i]->uncrelpath, d->mods[i]) < 0)
+			goto out;
+	}
+	for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		struct dm_module *m;
+
+		*nl = '\0';
+		lineno++;
+		m = hash_find(&by_unc, line);
+		if (m && m->sort_idx == 1)
+			m->sort_idx = (int)lineno - (int)(n_lines + 1);
+	}
+	for (size_t i = 0; i < d->n_mods; i++)
+		d->mods[i]->idx = (uint32_t)i;
+	qsort(d->mods, d->n_mods, sizeof(*d->mods), rank_cmp);
+out:
+	hash_release(&by_unc);
+}
+
+static int build_array(struct depmod *d)
+{
+	size_t n = 0;
+
+	d->mods = malloc((d->by_name.count + 1) * sizeof(*d->mods));
+	if (d->mods == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->by_name.n_slots; i++) {
+		if (d->by_name.slots[i].key)
+			d->mods[n++] = d->by_name.slots[i].value;
+	}
+	d->n_mods = n;
+	qsort(d->mods, n, sizeof(*d->mods), kmod_order_cmp);
+	apply_modules_order(d);
+	for (size_t i = 0; i < n; i++)
+		d->mods[i]->idx = (uint32_t)i;
+	return 0;
+}
+
+/* ---- symbols and dependencies ---- */
+
+static int symbol_add(struct depmod *d, const char *name, bool prefix_skipped, uint64_t crc,
+		      struct dm_module *owner)
+{
+	struct hash_entry *e;
+	struct dm_symbol *s;
+	int r;
+
+	if (!prefix_skipped && d->opts->sym_prefix && name[0] == d->opts->sym_prefix)
+		name++;
+	r = hash_insert(&d->symbols, name, &e);
+	if (r < 0)
+		return r;
+	s = e->value;
+	if (s == NULL) {
+		s = arena_alloc(&d->arena, sizeof(*s));
+		if (s == NULL)
+			return -ENOMEM;
+		s->name = e->key = arena_strdup(&d->arena, name);
+		if (s->name == NULL)
+			return -ENOMEM;
+		e->value = s;
+	}
+	/* a later module takes the symbol over; the key keeps its place */
+	s->owner = owner;
+	s->crc = crc;
+	return 0;
+}
+
+static struct dm_symbol *symbol_find(const struct depmod *d, const char *name)
+{
+	if (name[0] == '.') /* ppc64: .foo is foo */
+		name++;
+	if (d->opts->sym_prefix && name[0] == d->opts->sym_prefix)
+		name++;
+	return hash_find(&d->symbols, name);
+}
+
+static int add_fake_symbols(struct depmod *d)
+{
+	int r = symbol_add(d, "__this_module", true, 0, NULL);
+
+	if (r == 0)
+		r = symbol_add(d, "_GLOBAL_OFFSET_TABLE_", true, 0, NULL);
+	if (r == 0 && symbol_find(d, "TOC.") == NULL)
+		r = symbol_add(d, "TOC.", true, 0, NULL);
+	return r;
+}
+
+/* -E: Module.symvers lines "CRC<ws>SYMBOL<ws>vmlinux<ws>..."; only vmlinux's count. */
+static int load_symvers(struct depmod *d, const char *file)
+{
+	_cleanup_(freep) char *text = NULL;
+	unsigned linenum = 0;
+	char *save, *line;
+	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, NULL);
+
+	if (r < 0) {
+		ERR(d->ctx, "could not open symvers %s: %s", file, strerror(-r));
+		return r;
+	}
+	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+		char *ver, *sym, *where, *end, *s2;
+		uint64_t crc;
+
+		linenum++;
+		ver = strtok_r(line, " \t", &s2);
+		sym = ver ? strtok_r(NULL, " \t", &s2) : NULL;
+		where = sym ? strtok_r(NULL, " \t", &s2) : NULL;
+		if (where == NULL || !streq(where, "vmlinux"))
+			continue;
+		crc = strtoull(ver, &end, 16);
+		if (*end != '\0') {
+			ERR(d->ctx, "%s:%u Invalid symbol version %s", file, linenum, ver);
+			continue;
+		}
+		r = symbol_add(d, sym, false, crc, NULL);
+	}
+	return r < 0 ? r : add_fake_symbols(d);
+}
+
+/* -F: System.map lines "ADDRESS TYPE NAME"; exported symbols are __ksymtab_NAME. */
+static int load_system_map(struct depmod *d, const char *file)
+{
+	_cleanup_(freep) char *text = NULL;
+	unsigned linenum = 0;
+	char *save, *line;
+	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, NULL);
+
+	if (r < 0) {
+		ERR(d->ctx, "could not open filesyms %s: %s", file, strerror(-r));
+		return r;
+	}
+	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+		char *p = strchr(line, ' ');
+
+		linenum++;
+		p = p ? strchr(p + 1, ' ') : NULL;
+		if (p == NULL) {
+			ERR(d->ctx, "%s:%u: invalid line: %s", file, linenum, line);
+			continue;
+		}
+		p++;
+		if (d->opts->sym_prefix && p[0] == d->opts->sym_prefix)
+			p++;
+		if (strncmp(p, "__ksymtab_", 10) == 0)
+			r = symbol_add(d, p + 10, true, 0, NULL);
+	}
+	return r < 0 ? r : add_fake_symbols(d);
+}
+
+static int add_dependency(struct depmod *d, struct dm_module *m, const struct dm_symbol *s)
+{
+	struct dm_module *owner = s->owner;
+
+	if (owner == NULL || owner->stamp == m->idx + 1)
+		return 0;
+	owner->stamp = m->idx + 1;
+	if (m->n_deps == m->cap_deps) {
+		size_t cap = m->cap_deps ? m->cap_deps * 2 : 8;
+		struct dm_module **v = realloc(m->deps, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		m->deps = v;
+		m->cap_deps = cap;
+	}
+	m->deps[m->n_deps++] = owner;
+	owner->users++;
+	if (d->opts->verbose)
+		dprintf(d->opts->out_fd, "%s needs \"%s\": %s\n", m->path, s->name, owner->path);
+	return 0;
+}
+
+static int resolve_dependencies(struct depmod *d)
+{
+	bool warn = d->opts->errsyms;
+	int r = 0;
+
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
+		struct dm_module *m = d->mods[i];
+
+		for (size_t j = 0; j < m->n_undefs && r == 0; j++) {
+			const struct dm_symref *u = &m->undefs[j];
+			const struct dm_symbol *s = symbol_find(d, u->name);
+
+			if (s == NULL) {
+				if (warn && !u->weak)
+					WARN(d->ctx, "%s needs unknown symbol %s", m->path, u->name);
+				continue;
+			}
+			if (d->check_symvers && s->crc != u->crc && !u->weak && warn)
+				WARN(d->ctx, "%s disagrees about version of symbol %s", m->path,
+				     u->name);
+			r = add_dependency(d, m, s);
+		}
+	}
+	return r;
+}
+
+/* ---- topological order ---- */
+
+static bool in_cycle(const struct dm_module *m)
+{
+	return m->dep_sort_idx == UINT32_MAX;
+}
+
+/*
+ * Print each cycle once as "a -> b -> a", following dependencies among the modules left
+ * unsorted; modules that are unsorted only because they sit behind a cycle are part of
+ * the count.
+ */
+static void report_cycles(struct depmod *d, size_t n_left)
+{
+	struct dm_module **stack = calloc(d->n_mods + 1, sizeof(*stack));
+	uint8_t *state = calloc(d->n_mods, 1); /* 0 new, 1 on path, 2 done */
+
+	for (size_t i = 0; stack && state && i < d->n_mods; i++) {
+		struct dm_module *start = d->mods[i];
+		size_t depth = 0, *next = NULL;
+
+		if (!in_cycle(start) || state[start->idx])
+			continue;
+		next = calloc(d->n_mods + 1, sizeof(*next));
+		if (next == NULL)
+			break;
+		stack[depth] = start;
+		state[start->idx] = 1;
+		while (depth != SIZE_MAX) {
+			struct dm_module *m = stack[depth], *dep = NULL;
+
+			while (next[depth] < m->n_deps) {
+				dep = m->deps[next[depth]++];
+				if (in_cycle(dep) && state[dep->idx] != 2)
+					break;
+				dep = NULL;
+			}
+			if (dep == NULL) {
+				state[m->idx] = 2;
+				depth--;
+				continue;
+			}
+			if (state[dep->idx] == 1) {
+				struct strbuf sb = STRBUF_INIT;
+				size_t k = 0;
+
+				while (stack[k] != dep)
+					k++;
+				for (; k <= depth; k++)
+					strbuf_printf(&sb, "%s -> ", stack[k]->modname);
+				strbuf_puts(&sb, dep->modname);
+				ERR(d->ctx, "Cycle detected: %s", strbuf_str(&sb));
+				strbuf_release(&sb);
+				continue;
+			}
+			stack[++depth] = dep;
+			next[depth] = 0;
+			state[dep->idx] = 1;
+		}
+		free(next);
+	}
+	free(stack);
+	free(state);
+	ERR(d->ctx, "Found %zu modules in dependency cycles!", n_left);
+}
+
+/* Kahn's algorithm with a LIFO stack of ready modules, pushed in array order. */
+static int sort_topologically(struct depmod *d)
+{
+	uint32_t *users = malloc(d->n_mods * sizeof(*users));
+	struct dm_module **ready = malloc(d->n_mods * sizeof(*ready));
+	size_t n_ready = 0, sorted = 0;
+
+	if (users == NULL || ready == NULL) {
+		free(users);
+		free(ready);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->n_mods; i++) {
+		users[i] = d->mods[i]->users;
+		d->mods[i]->dep_sort_idx = UINT32_MAX;
+		if (users[i] == 0)
+			ready[n_ready++] = d->mods[i];
+	}
+	while (n_ready > 0) {
+		struct dm_module *m = ready[--n_ready];
+
+		m->dep_sort_idx = (uint32_t)sorted++;
+		for (size_t j = 0; j < m->n_deps; j++) {
+			struct dm_module *dep = m->deps[j];
+
+			if (--users[dep->idx] == 0)
+				ready[n_ready++] = dep;
+		}
+	}
+	free(users);
+	free(ready);
+	if (sorted < d->n_mods) {
+		report_cycles(d, d->n_mods - sorted);
+		return -ELOOP;
+	}
+	return 0;
+}
+
+/* ---- the whole run ---- */
+
+static bool newer(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* 1 if a module file under the directory is newer than t, 0 if none, -errno. */
+static int tree_newer_than(const struct depmod *d, int dfd, const struct timespec *t, int depth)
+{
+	DIR *dir = fdopendir(dfd);
+	struct dirent *de;
+	int r = 0;
+
+	if (dir == NULL) {
+		close(dfd);
+		return -errno;
+	}
+	while (r == 0 && depth < SCAN_DEPTH_MAX && (de = readdir(dir)) != NULL) {
+		struct stat st;
+
+		if (excluded(d, de->d_name) || fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (sub >= 0)
+				r = tree_newer_than(d, sub, t, depth + 1);
+		} else if (S_ISREG(st.st_mode) && path_has_module_ext(de->d_name)) {
+			r = newer(&st.st_mtim, t);
+		}
+	}
+	closedir(dir);
+	return r;
+}
+
+/*
+ * -A: nothing to do when every index exists and neither a module nor the kernel's
+ * modules.order/builtin lists changed since modules.dep was written (kmod only looks at
+ * the modules, with a one-second granularity).
+ */
+static bool outputs_up_to_date(struct depmod *d)
+{
+	static const char *const outputs[] = {"modules.dep.bin", "modules.alias.bin",
+					      "modules.symbols.bin"};
+	static const char *const inputs[] = {"modules.order", "modules.builtin",
+					     "modules.builtin.modinfo"};
+	char path[PATH_MAX];
+	struct stat dep, st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/modules.dep", d->outdir);
+	if (stat(path, &dep) < 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(outputs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", d->outdir, outputs[i]);
+		if (stat(path, &st) < 0)
+			return false;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(inputs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", d->moddir, inputs[i]);
+		if (stat(path, &st) == 0 && newer(&st.st_mtim, &dep.st_mtim))
+			return false;
+	}
+	fd = open(d->moddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 && tree_newer_than(d, fd, &dep.st_mtim, 0) == 0;
+}
+
+static int init(struct depmod *d, struct kmodx_ctx *ctx, const struct depmod_options *o)
+{
+	char buf[PATH_MAX];
+	const char *base, *mdir = o->moduledir ? o->moduledir : MODULE_DIRECTORY;
+	int n, r;
+
+	memset(d, 0, sizeof(*d));
+	d->ctx = ctx;
+	d->opts = o;
+	d->arena.chunk_size = 1 << 20;
+	r = ctx_prepare(ctx);
+	if (r < 0)
+		return r;
+	d->kver = o->kver ? o->kver : ctx->kver;
+	while (*mdir == '/')
+		mdir++;
+	base = o->basedir ? o->basedir : ctx->root;
+	n = snprintf(buf, sizeof(buf), "%s/%s/%s", base, mdir, d->kver);
+	if (n < 0 || n >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	d->moddir = arena_strdup(&d->arena, buf);
+	n = snprintf(buf, sizeof(buf), "%s/%s/%s", o->outdir ? o->outdir : base, mdir, d->kver);
+	if (n < 0 || n >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	d->outdir = arena_strdup(&d->arena, buf);
+	if (d->moddir == NULL || d->outdir == NULL)
+		return -ENOMEM;
+	d->moddir_len = strlen(d->moddir);
+	return 0;
+}
+
+static void release(struct depmod *d)
+{
+	for (size_t i = 0; i < d->n_mods; i++)
+		free(d->mods[i]->deps);
+	free(d->mods);
+	hash_release(&d->by_name);
+	hash_release(&d->symbols);
+	dm_config_release(&d->cfg);
+	arena_release(&d->arena);
+}
+
+static int find_modules(struct depmod *d)
+{
+	const struct depmod_options *o = d->opts;
+	int r;
+
+	if (o->files && o->files[0]) {
+		for (size_t i = 0; o->files[i]; i++) {
+			const char *f = o->files[i];
+			bool inside = strncmp(f, d->moddir, d->moddir_len) == 0 &&
+				      f[d->moddir_len] == '/';
+
+			if (f[0] != '/') {
+				CRIT(d->ctx, "%s: not absolute path.", f);
+				return -EINVAL;
+			}
+			if (access(f, R_OK) < 0) {
+				r = -errno;
+				CRIT(d->ctx, "could not create module %s: %s", f, strerror(-r));
+				return r;
+			}
+			r = add_module_file(d, f, inside);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	r = dm_config_load(d->ctx, d->kver, o->config_paths, &d->cfg);
+	if (r < 0)
+		return r;
+	r = scan_root(d, d->moddir, true);
+	if (r < 0) {
+		ERR(d->ctx, "could not open directory %s: %s", d->moddir, strerror(-r));
+		CRIT(d->ctx, "could not search modules: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < d->cfg.externals.n; i++) {
+		r = scan_root(d, d->cfg.externals.v[i], false);
+		if (r < 0 && r != -ENOENT)
+			ERR(d->ctx, "could not open directory %s: %s",
+			    (const char *)d->cfg.externals.v[i], strerror(-r));
+	}
+	return 0;
+}
+
+int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)
+{
+	struct depmod d;
+	int r = init(&d, ctx, o);
+
+	if (r < 0)
+		goto out;
+	if (o->quick && !o->dry_run && outputs_up_to_date(&d)) {
+		r = 0;
+		goto out;
+	}
+	d.check_symvers = o->symvers != NULL;
+	if (o->errsyms && !o->symvers && !o->system_map)
+		WARN(ctx, "-e needs -E or -F");
+	r = find_modules(&d);
+	if (r == 0)
+		r = build_array(&d);
+	if (r == 0)
+		r = dm_load_modules(&d);
+	if (r == 0 && hash_reserve(&d.symbols, 1 << 15) < 0)
+		r = -ENOMEM;
+	if (r == 0 && o->symvers)
+		r = load_symvers(&d, o->symvers);
+	else if (r == 0 && o->system_map)
+		r = load_system_map(&d, o->system_map);
+	for (size_t i = 0; r == 0 && i < d.n_mods; i++) {
+		struct dm_module *m = d.mods[i];
+
+		for (size_t j = 0; j < m->n_exports && r == 0; j++)
+			r = symbol_add(&d, m->exports[j].name, false, m->exports[j].crc, m);
+	}
+	if (r == 0)
+		r = resolve_dependencies(&d);
+	if (r == 0)
+		r = sort_topologically(&d);
+	if (r == 0)
+		r = dm_write_outputs(&d);
+out:
+	release(&d);
+	return r;
+}
