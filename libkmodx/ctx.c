@@ -58,6 +58,25 @@ bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio)
 	return ctx->log_fn != NULL && prio <= ctx->log_prio;
 }
 
+/* Messages of a thread working for a context are held here while deferred. */
+static __thread struct log_defer *log_deferred;
+
+void ctx_log_defer(struct log_defer *d)
+{
+	log_deferred = d;
+}
+
+void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		ctx->log_fn(ctx->log_data, d->v[i].prio, d->v[i].msg);
+		free(d->v[i].msg);
+	}
+	free(d->v);
+	d->v = NULL;
+	d->n = d->cap = 0;
+}
+
 void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...)
 {
 	char buf[1024];
@@ -66,6 +85,24 @@ void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (log_deferred) {
+		struct log_defer *d = log_deferred;
+
+		if (d->n == d->cap) {
+			size_t cap = d->cap ? d->cap * 2 : 16;
+			void *v = realloc(d->v, cap * sizeof(*d->v));
+
+			if (v == NULL)
+				return;
+			d->v = v;
+			d->cap = cap;
+		}
+		d->v[d->n].prio = prio;
+		d->v[d->n].msg = strdup(buf);
+		if (d->v[d->n].msg)
+			d->n++;
+		return;
+	}
 	ctx->log_fn(ctx->log_data, prio, buf);
 }
 

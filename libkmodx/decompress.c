@@ -5,6 +5,7 @@
  * decompressors do, and stops at MODULE_MAX_SIZE.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,9 @@ static size_t (*p_ZSTD_findFrameCompressedSize)(const void *, size_t);
 static size_t (*p_ZSTD_decompress)(void *, size_t, const void *, size_t);
 static unsigned (*p_ZSTD_isError)(size_t);
 static const char *(*p_ZSTD_getErrorName)(size_t);
+static ZSTD_DCtx *(*p_ZSTD_createDCtx)(void);
+static size_t (*p_ZSTD_freeDCtx)(ZSTD_DCtx *);
+static size_t (*p_ZSTD_decompressDCtx)(ZSTD_DCtx *, void *, size_t, const void *, size_t);
 static ZSTD_DStream *(*p_ZSTD_createDStream)(void);
 static size_t (*p_ZSTD_freeDStream)(ZSTD_DStream *);
 static size_t (*p_ZSTD_decompressStream)(ZSTD_DStream *, ZSTD_outBuffer *, ZSTD_inBuffer *);
@@ -187,6 +191,9 @@ static const struct dl_sym zstd_syms[] = {
 	{"ZSTD_decompress", (void **)&p_ZSTD_decompress},
 	{"ZSTD_isError", (void **)&p_ZSTD_isError},
 	{"ZSTD_getErrorName", (void **)&p_ZSTD_getErrorName},
+	{"ZSTD_createDCtx", (void **)&p_ZSTD_createDCtx},
+	{"ZSTD_freeDCtx", (void **)&p_ZSTD_freeDCtx},
+	{"ZSTD_decompressDCtx", (void **)&p_ZSTD_decompressDCtx},
 	{"ZSTD_createDStream", (void **)&p_ZSTD_createDStream},
 	{"ZSTD_freeDStream", (void **)&p_ZSTD_freeDStream},
 	{"ZSTD_decompressStream", (void **)&p_ZSTD_decompressStream},
@@ -244,8 +251,42 @@ static int unzstd_stream(const uint8_t *in, size_t inlen, struct outbuf *o,
 	return r;
 }
 
+/*
+ * One decompression context per thread, kept between modules: creating one costs more
+ * than decompressing a small module (depmod meets thousands). Freed at thread exit.
+ */
+static pthread_key_t zstd_key;
+static pthread_once_t zstd_key_once = PTHREAD_ONCE_INIT;
+
+static void zstd_ctx_free(void *p)
+{
+	p_ZSTD_freeDCtx(p);
+}
+
+static void zstd_key_init(void)
+{
+	pthread_key_create(&zstd_key, zstd_ctx_free);
+}
+
+static ZSTD_DCtx *zstd_ctx(void)
+{
+	ZSTD_DCtx *c;
+
+	pthread_once(&zstd_key_once, zstd_key_init);
+	c = pthread_getspecific(zstd_key);
+	if (c == NULL) {
+		c = p_ZSTD_createDCtx();
+		if (c != NULL && pthread_setspecific(zstd_key, c) != 0) {
+			p_ZSTD_freeDCtx(c);
+			c = NULL;
+		}
+	}
+	return c;
+}
+
 static int unzstd(const uint8_t *in, size_t inlen, struct outbuf *o, const char **why)
 {
+	ZSTD_DCtx *dctx;
 	unsigned long long size;
 	size_t zr;
 
@@ -264,7 +305,9 @@ static int unzstd(const uint8_t *in, size_t inlen, struct outbuf *o, const char 
 	if (o->p == NULL)
 		return -ENOMEM;
 	o->cap = size;
-	zr = p_ZSTD_decompress(o->p, size, in, inlen);
+	dctx = zstd_ctx();
+	zr = dctx ? p_ZSTD_decompressDCtx(dctx, o->p, size, in, inlen)
+		  : p_ZSTD_decompress(o->p, size, in, inlen);
 	if (p_ZSTD_isError(zr)) {
 		*why = p_ZSTD_getErrorName(zr);
 		return -ENOEXEC;

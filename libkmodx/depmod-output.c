@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,25 +531,32 @@ static int print_files(struct depmod *d, struct output *outs)
 	return 0;
 }
 
-int dm_write_outputs(struct depmod *d)
-{
-	struct output outs[OUT_COUNT];
-	bool dry = d->opts->dry_run;
+/* The indexes are built by independent tasks: the two biggest on threads of their own. */
+struct task {
+	struct depmod *d;
+	struct output *outs;
+	int (*run)(struct depmod *d, struct output *outs);
 	int r;
+	struct log_defer log;
+};
 
-	memset(outs, 0, sizeof(outs));
-	for (unsigned i = 0; i < OUT_COUNT; i++) {
-		outs[i].name = files[i].name;
-		outs[i].binary = files[i].binary;
-		outs[i].skip = dry && files[i].binary;
-	}
-	r = build_deps(d, &outs[OUT_DEP], &outs[OUT_DEP_BIN]);
-	if (r == 0)
-		r = build_aliases(d, &outs[OUT_ALIAS], &outs[OUT_ALIAS_BIN]);
-	if (r == 0)
-		r = build_deplist(d, &outs[OUT_SOFTDEP],
-				  "# Soft dependencies extracted from modules themselves.\n",
-				  "softdep", true);
+static int task_deps(struct depmod *d, struct output *outs)
+{
+	return build_deps(d, &outs[OUT_DEP], &outs[OUT_DEP_BIN]);
+}
+
+static int task_aliases(struct depmod *d, struct output *outs)
+{
+	return build_aliases(d, &outs[OUT_ALIAS], &outs[OUT_ALIAS_BIN]);
+}
+
+static int task_rest(struct depmod *d, struct output *outs)
+{
+	bool dry = d->opts->dry_run;
+	int r = build_deplist(d, &outs[OUT_SOFTDEP],
+			      "# Soft dependencies extracted from modules themselves.\n",
+			      "softdep", true);
+
 	if (r == 0)
 		r = build_deplist(d, &outs[OUT_WEAKDEP],
 				  "# Weak dependencies extracted from modules themselves.\n",
@@ -561,6 +569,51 @@ int dm_write_outputs(struct depmod *d)
 		r = build_builtin_alias(d, &outs[OUT_BUILTIN_ALIAS_BIN]);
 	if (r == 0)
 		r = build_devname(d, &outs[OUT_DEVNAME]);
+	return r;
+}
+
+static void *task_main(void *data)
+{
+	struct task *t = data;
+
+	ctx_log_defer(&t->log);
+	t->r = t->run(t->d, t->outs);
+	ctx_log_defer(NULL);
+	return NULL;
+}
+
+int dm_write_outputs(struct depmod *d)
+{
+	struct output outs[OUT_COUNT];
+	struct task tasks[] = {
+		{d, outs, task_deps, 0, {0}},
+		{d, outs, task_aliases, 0, {0}},
+		{d, outs, task_rest, 0, {0}},
+	};
+	pthread_t threads[ARRAY_SIZE(tasks)];
+	bool started[ARRAY_SIZE(tasks)] = {false};
+	bool dry = d->opts->dry_run;
+	int r = 0;
+
+	memset(outs, 0, sizeof(outs));
+	for (unsigned i = 0; i < OUT_COUNT; i++) {
+		outs[i].name = files[i].name;
+		outs[i].binary = files[i].binary;
+		outs[i].skip = dry && files[i].binary;
+	}
+	for (size_t i = 0; i + 1 < ARRAY_SIZE(tasks); i++)
+		started[i] = pthread_create(&threads[i], NULL, task_main, &tasks[i]) == 0;
+	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
+		if (!started[i])
+			task_main(&tasks[i]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		ctx_log_replay(d->ctx, &tasks[i].log);
+		if (r == 0)
+			r = tasks[i].r;
+	}
 	if (r == 0)
 		r = dry ? print_files(d, outs) : write_files(d, outs);
 	for (unsigned i = 0; i < OUT_COUNT; i++)

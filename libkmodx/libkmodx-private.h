@@ -23,6 +23,18 @@ struct elf;
 /* ---- logging ---- */
 
 void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...) _printf_(3, 4);
+
+/* Work spread over threads keeps its messages in order: each thread defers its
+ * messages into its own log_defer, replayed afterwards in a fixed order. */
+struct log_defer {
+	struct {
+		int prio;
+		char *msg;
+	} *v;
+	size_t n, cap;
+};
+void ctx_log_defer(struct log_defer *d); /* for the calling thread; NULL stops */
+void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d);
 bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio);
 
 #define log_at(ctx, prio, ...)                               \
