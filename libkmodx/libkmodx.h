@@ -223,6 +223,19 @@ enum kmodx_config_kind {
 int kmodx_config_get(struct kmodx_ctx *ctx, enum kmodx_config_kind kind,
 		     struct kmodx_kvlist **list);
 
+/* ---- device nodes ----------------------------------------------------------------- */
+
+/*
+ * The static device nodes of modules.devname ("<module> <devname> <c|b><major>:<minor>"
+ * lines): key = module, value = device name (relative to /dev), number = the type
+ * character in bits 40-47, the major in bits 20-39, the minor in bits 0-19 (see the
+ * KMODX_DEVNODE_* macros). Malformed lines are skipped. -ENOENT if the file is missing.
+ */
+int kmodx_get_devnodes(struct kmodx_ctx *ctx, struct kmodx_kvlist **list);
+#define KMODX_DEVNODE_TYPE(n)  ((char)(((n) >> 40) & 0xff))
+#define KMODX_DEVNODE_MAJOR(n) ((unsigned)(((n) >> 20) & 0xfffff))
+#define KMODX_DEVNODE_MINOR(n) ((unsigned)((n)&0xfffff))
+
 /* ---- indexes ---------------------------------------------------------------------- */
 
 enum kmodx_index {

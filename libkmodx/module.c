@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -499,4 +500,39 @@ _public_ const char *kmodx_module_get_remove_command(struct kmodx_module *mod)
 	struct config *c = mod ? ctx_get_config(mod->ctx, &r) : NULL;
 
 	return c ? config_find_remove(c, mod->name) : NULL;
+}
+
+/* ---- modules.devname ---- */
+
+_public_ int kmodx_get_devnodes(struct kmodx_ctx *ctx, struct kmodx_kvlist **out)
+{
+	_cleanup_(freep) char *text = NULL;
+	struct kmodx_kvlist *list;
+	char path[PATH_MAX], *save, *line;
+	int r = ctx ? ctx_module_path(ctx, "modules.devname", path) : -EINVAL;
+
+	if (r == 0)
+		r = read_file_at(AT_FDCWD, path, (size_t)16 << 20, &text, NULL);
+	if (r == 0)
+		r = kvlist_new(&list);
+	if (r < 0)
+		return r;
+	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+		char mod[256], dev[256], type;
+		unsigned maj, min;
+
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%255s %255s %c%u:%u", mod, dev, &type, &maj, &min) != 5 ||
+		    (type != 'c' && type != 'b') || maj > 0xfffff || min > 0xfffff)
+			continue;
+		r = kvlist_add(list, mod, strlen(mod), dev, strlen(dev),
+			       (uint64_t)(unsigned char)type << 40 | (uint64_t)maj << 20 | min);
+	}
+	if (r < 0) {
+		kmodx_kvlist_free(list);
+		return r;
+	}
+	*out = list;
+	return 0;
 }

@@ -13,4 +13,3 @@ static int not_yet(int argc, char *argv[])
 }
 
 const struct tool tool_modprobe = {"modprobe", not_yet, "load and remove modules with dependencies"};
-const struct tool tool_static_nodes = {"static-nodes", not_yet, "list static device nodes"};

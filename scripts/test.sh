@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The whole test suite: set up (packages, build with -Werror), run every suite, then the
+# same suites (but the VM one) again in an ASan+UBSan build. Fails on the first failure.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/build}
+asan=${BUILD_ASAN:-$top/build-asan}
+MESON_ARGS="-Dwerror=true ${MESON_ARGS:-}" BUILD=$build "$top/scripts/setup.sh"
+meson test -C "$build" --print-errorlogs --num-processes 2
+if [ ! -f "$asan/build.ninja" ]; then
+	meson setup "$asan" "$top" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug
+fi
+ninja -C "$asan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C "$asan" --print-errorlogs --num-processes 2 --no-suite vm --timeout-multiplier 4
+echo "test: every suite passed (including ASan+UBSan)"
