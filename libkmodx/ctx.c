@@ -430,6 +430,10 @@ struct index *ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which)
 	if (r < 0 || r >= (int)sizeof(path))
 		return NULL;
 	r = index_open(path, &ctx->indexes[which]);
+	if (r == -ENODATA) {
+		DBG(ctx, "%s is empty", path);
+		return NULL;
+	}
 	if (r == -ENOENT) {
 		DBG(ctx, "%s not found, reading the text index instead", path);
 		r = index_from_text(ctx, which, &ctx->indexes[which]);

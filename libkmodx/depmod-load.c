@@ -105,6 +105,8 @@ static int load_one(struct worker *w, struct dm_module *m)
 		r = file_get_elf(NULL, f, &elf);
 	if (r == 0) {
 		r = elf_foreach_export(elf, keep_symbol, w);
+		if (r == -ENODATA)
+			r = 0; /* exports nothing */
 		if (r == 0)
 			m->exports = take_symbols(w, &m->n_exports);
 		if (r == 0)

@@ -509,7 +509,7 @@ int elf_foreach_export(const struct elf *elf, elf_symbol_fn fn, void *data)
 	    found)
 		return foreach_crc_symbol(elf, &t, fn, data, &found);
 	if (known_section(elf, SEC_KSYMTAB_STRINGS, &sec) < 0)
-		return 0;
+		return -ENODATA;
 	return foreach_string_in(&sec, ksymtab_string, &k);
 }
 

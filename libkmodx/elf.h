@@ -56,7 +56,7 @@ int elf_foreach_string(const struct elf *elf, const char *section, elf_string_fn
 /* __versions entries (a leading '.' of a name is dropped). */
 int elf_foreach_modversion(const struct elf *elf, elf_symbol_fn fn, void *data);
 /* Exported symbols: the __crc_ symbols of .symtab with their CRCs, or else the strings of
- * __ksymtab_strings with CRC 0. */
+ * __ksymtab_strings with CRC 0; -ENODATA if there is neither. */
 int elf_foreach_export(const struct elf *elf, elf_symbol_fn fn, void *data);
 /* Undefined symbols of .symtab in table order, with their __versions CRCs, then the
  * __versions entries no symbol used (module_layout). */

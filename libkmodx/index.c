@@ -83,6 +83,8 @@ int index_open(const char *path, struct index **out)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EBADMSG;
+	if (st.st_size == 0)
+		return -ENODATA; /* what kmod's depmod leaves when an input was missing */
 	if (st.st_size < (off_t)INDEX_HEADER_SIZE || (uint64_t)st.st_size > INDEX_NODE_MASK)
 		return -EBADMSG;
 	mem = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);

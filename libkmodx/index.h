@@ -26,7 +26,7 @@ struct index_values {
 	size_t n, cap;
 };
 
-/* Map the file. -ENOENT if missing, -EBADMSG if it is not an index. */
+/* Map the file. -ENOENT if missing, -ENODATA if empty, -EBADMSG if not an index. */
 int index_open(const char *path, struct index **idx);
 /* Use an in-memory image; the index takes ownership of the malloc'ed buffer. */
 int index_open_buffer(uint8_t *buf, size_t size, struct index **idx);

@@ -437,7 +437,7 @@ _public_ int kmodx_module_remove(struct kmodx_module *mod, unsigned flags)
 	if (flags & KMODX_REMOVE_FORCE)
 		kflags |= O_TRUNC;
 	r = kernel_delete_module(mod->ctx, mod->name, kflags);
-	if (r < 0)
+	if (r < 0 && !(flags & KMODX_REMOVE_NOLOG))
 		ERR(mod->ctx, "could not remove '%s': %s", mod->name, strerror(-r));
 	return r;
 }

@@ -137,6 +137,7 @@ struct kmodx_module {
 	/* scratch state for the probe/remove algorithms */
 	bool visited;
 	bool ignore_cmd;
+	bool required; /* a failure to load it fails the whole probe */
 	struct kmodx_file *file;
 	struct kmodx_list *deps;
 	bool deps_known;

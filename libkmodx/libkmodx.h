@@ -202,9 +202,55 @@ int kmodx_module_insert(struct kmodx_module *mod, unsigned flags, const char *op
 
 enum kmodx_remove_flags {
 	KMODX_REMOVE_FORCE = 1 << 0, /* O_TRUNC: remove even if in use */
+	KMODX_REMOVE_NOLOG = 1 << 1, /* do not log a failure */
 };
 
 int kmodx_module_remove(struct kmodx_module *mod, unsigned flags);
+
+/* ---- modprobe ---------------------------------------------------------------------- */
+
+enum kmodx_probe_flags {
+	KMODX_PROBE_FORCE_VERMAGIC = KMODX_INSERT_FORCE_VERMAGIC,
+	KMODX_PROBE_FORCE_MODVERSION = KMODX_INSERT_FORCE_MODVERSION,
+	KMODX_PROBE_IGNORE_COMMAND = 1 << 2,  /* no install/remove commands, no own softdeps */
+	KMODX_PROBE_IGNORE_LOADED = 1 << 3,   /* act as if nothing were loaded */
+	KMODX_PROBE_DRY_RUN = 1 << 4,	      /* do not load, remove or run anything */
+	KMODX_PROBE_FAIL_ON_LOADED = 1 << 5,  /* -EEXIST if already loaded (--first-time);
+					       * for removal: -ENOENT if not loaded */
+	KMODX_PROBE_APPLY_BLACKLIST_ALL = 1 << 6, /* skip blacklisted dependencies too */
+	KMODX_PROBE_APPLY_BLACKLIST = 1 << 7,	  /* the module itself may not be blacklisted */
+	KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY = 1 << 8, /* ...if it was found by an alias */
+	KMODX_PROBE_FORCE_REMOVE = 1 << 9,		  /* removal: O_TRUNC */
+	KMODX_PROBE_REMOVE_HOLDERS = 1 << 10,		  /* removal: holders first */
+};
+
+struct kmodx_probe_opts {
+	unsigned flags;		   /* enum kmodx_probe_flags */
+	const char *extra_options; /* options for the requested module (command line) */
+	unsigned long wait_msec;   /* removal: wait this long for it to become unused */
+	int message_priority;	   /* of "Module X is in use." and the like (syslog level) */
+	/* each action as modprobe -D prints it ("insmod PATH OPTS", "rmmod NAME", ...) */
+	void (*show)(void *data, const char *line);
+	/* instead of /bin/sh -c; returns 0 or a negative errno */
+	int (*run_command)(void *data, struct kmodx_module *mod, const char *type,
+			   const char *cmd);
+	void *data;
+};
+
+/*
+ * Load a module the way modprobe does: its dependencies in load order, soft
+ * dependencies around each, configuration options, install commands. Returns 0, a
+ * negative errno, or a positive KMODX_PROBE_APPLY_BLACKLIST* flag when the module was
+ * skipped as blacklisted. Modules visited by one call are not visited again through
+ * the same context.
+ */
+int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
+/*
+ * Remove a module the way modprobe -r does: post-softdeps, holders (with
+ * KMODX_PROBE_REMOVE_HOLDERS), the module (or its remove command), then dependencies
+ * nobody uses any more and pre-softdeps. 0 or a negative errno.
+ */
+int kmodx_module_probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
 
 /* ---- configuration ---------------------------------------------------------------- */
 

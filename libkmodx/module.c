@@ -389,7 +389,7 @@ _public_ int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist
 		if (r == 0) {
 			r = elf_foreach_string(elf, ".modinfo", add_modinfo_string, list);
 			if (r == -ENODATA)
-				r = 0;
+				r = -ENOENT; /* no .modinfo: kmod's answer */
 		}
 		if (r == 0)
 			r = add_signature(list, mod->file);
@@ -428,8 +428,8 @@ static int symbols_list(struct kmodx_module *mod, elf_iter_fn iter, bool missing
 	if (r < 0)
 		return r;
 	r = iter(elf, add_symbol, list);
-	if (r == -ENODATA && missing_ok)
-		r = 0;
+	if (r == -ENODATA)
+		r = missing_ok ? 0 : -ENOENT;
 	if (r < 0) {
 		kmodx_kvlist_free(list);
 		return r;
@@ -440,12 +440,12 @@ static int symbols_list(struct kmodx_module *mod, elf_iter_fn iter, bool missing
 
 _public_ int kmodx_module_get_versions(struct kmodx_module *mod, struct kmodx_kvlist **out)
 {
-	return symbols_list(mod, elf_foreach_modversion, true, out);
+	return symbols_list(mod, elf_foreach_modversion, false, out);
 }
 
 _public_ int kmodx_module_get_symbols(struct kmodx_module *mod, struct kmodx_kvlist **out)
 {
-	return symbols_list(mod, elf_foreach_export, true, out);
+	return symbols_list(mod, elf_foreach_export, false, out);
 }
 
 _public_ int kmodx_module_get_dependency_symbols(struct kmodx_module *mod,

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * modprobe's algorithms: loading a module with its dependencies, soft dependencies,
+ * options and install commands, and removing one with the modules it made necessary.
+ * They follow kmod's order and rules (see modprobe(8) for the few deliberate
+ * differences), so that the same configuration does the same thing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "config.h"
+#include "libkmodx-private.h"
+#include "util/strbuf.h"
+
+static void show(const struct kmodx_probe_opts *o, const char *fmt, ...) _printf_(2, 3);
+
+static void show(const struct kmodx_probe_opts *o, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	if (o->show == NULL)
+		return;
+	va_start(ap, fmt);
+	if (strbuf_vprintf(&sb, fmt, ap) == 0)
+		o->show(o->data, strbuf_str(&sb));
+	va_end(ap);
+	strbuf_release(&sb);
+}
+
+/* Live or built in: nothing to load. */
+static bool in_kernel(struct kmodx_module *m)
+{
+	int state = kmodx_module_get_initstate(m);
+
+	return state == KMODX_MODULE_LIVE || state == KMODX_MODULE_BUILTIN;
+}
+
+static bool blacklisted(struct kmodx_module *m)
+{
+	int r = 0;
+	struct config *c = ctx_get_config(m->ctx, &r);
+
+	return c && config_is_blacklisted(c, m->name);
+}
+
+/*
+ * Configuration options, then the command line's for the requested module: "a b" from
+ * "a" and "b", and a space after the configuration's even when the command line has
+ * none (kmod's -D output has that space). NULL when there are none at all.
+ */
+static char *options_concat(const char *opt, const char *extra)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int r = 0;
+
+	if ((opt == NULL || !*opt) && (extra == NULL || !*extra))
+		return NULL;
+	if (opt && *opt) {
+		r = strbuf_puts(&sb, opt);
+		if (r == 0)
+			r = strbuf_putc(&sb, ' ');
+	}
+	if (r == 0 && extra)
+		r = strbuf_puts(&sb, extra);
+	if (r < 0) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_steal(&sb);
+}
+
+/* Replace every $CMDLINE_OPTS of a command with the options. */
+static char *substitute(const char *cmd, const char *options)
+{
+	static const char var[] = "$CMDLINE_OPTS";
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+	int r = 0;
+
+	while (r == 0 && (p = strstr(cmd, var)) != NULL) {
+		r = strbuf_append(&sb, cmd, (size_t)(p - cmd));
+		if (r == 0)
+			r = strbuf_puts(&sb, options ? options : "");
+		cmd = p + sizeof(var) - 1;
+	}
+	if (r == 0)
+		r = strbuf_puts(&sb, cmd);
+	if (r < 0) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_steal(&sb);
+}
+
+/* Run a command with /bin/sh -c and MODPROBE_MODULE set: its exit status (0-255), 128 +
+ * the signal that killed it, or -1 if it could not run. */
+static int run_shell(struct kmodx_module *m, const char *cmd)
+{
+	int status;
+
+	if (setenv("MODPROBE_MODULE", m->name, 1) < 0)
+		return -1;
+	status = system(cmd);
+	unsetenv("MODPROBE_MODULE");
+	if (status == -1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run_command(const struct kmodx_probe_opts *o, struct kmodx_module *m,
+		       const char *type, const char *cmd)
+{
+	int status;
+
+	if (o->run_command)
+		return o->run_command(o->data, m, type, cmd);
+	status = run_shell(m, cmd);
+	if (status == 0)
+		return 0;
+	if (type[0] == 'i')
+		ERR(m->ctx, "Error running install command '%s' for module %s: retcode %d", cmd,
+		    m->name, status);
+	return status > 0 ? -status : -EINVAL;
+}
+
+/* ---- the probe list ---- */
+
+static int probe_list_add(struct kmodx_ctx *ctx, struct kmodx_module *mod, bool required,
+			  bool ignore_cmd, struct kmodx_list *list);
+
+/* mod's pre-softdeps, mod, then its post-softdeps. */
+static int fill_softdeps(struct kmodx_module *mod, struct kmodx_list *list)
+{
+	struct kmodx_list *pre = NULL, *post = NULL;
+	int r = kmodx_module_get_softdeps(mod, &pre, &post);
+
+	if (r < 0) {
+		ERR(mod->ctx, "could not get softdep: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(pre); i++)
+		r = probe_list_add(mod->ctx, kmodx_list_get(pre, i), false, false, list);
+	/* no "visited" check or mark here: like kmod, a dependency reached again through
+	 * a softdep is listed again (harmless: it is loaded by then) */
+	if (r == 0)
+		r = list_append(list, mod);
+	/* a module with softdeps does not run its install command, as in kmod (#446) */
+	mod->ignore_cmd = kmodx_list_count(pre) > 0 || kmodx_list_count(post) > 0;
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(post); i++)
+		r = probe_list_add(mod->ctx, kmodx_list_get(post, i), false, false, list);
+	kmodx_list_free(pre);
+	kmodx_list_free(post);
+	return r;
+}
+
+/* Dependencies in load order, each with its softdeps around it, then the module. A
+ * module already visited (through another path) is not listed again. */
+static int probe_list_add(struct kmodx_ctx *ctx, struct kmodx_module *mod, bool required,
+			  bool ignore_cmd, struct kmodx_list *list)
+{
+	struct kmodx_list *deps;
+	int r;
+
+	(void)ctx;
+	if (mod->visited)
+		return 0;
+	mod->visited = true;
+	r = kmodx_module_get_dependencies(mod, &deps);
+	if (r < 0)
+		return r;
+	if (required) {
+		/* before any of them is reached through a softdep */
+		mod->required = true;
+		for (size_t i = 0; i < kmodx_list_count(deps); i++)
+			kmodx_list_get(deps, i)->required = true;
+	}
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(deps); i++)
+		r = fill_softdeps(kmodx_list_get(deps, i), list);
+	if (r == 0) {
+		if (ignore_cmd) {
+			r = list_append(list, mod);
+			mod->ignore_cmd = true;
+		} else {
+			r = fill_softdeps(mod, list);
+		}
+	}
+	kmodx_list_free(deps);
+	return r;
+}
+
+/* ---- loading ---- */
+
+static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
+		      const struct kmodx_probe_opts *o)
+{
+	const char *cmd = kmodx_module_get_install_command(m);
+	_cleanup_(freep) char *options = NULL, *line = NULL;
+	const char *path;
+	int r = 0;
+
+	options = options_concat(kmodx_module_get_options(m), m == mod ? o->extra_options : NULL);
+	if (cmd && !m->ignore_cmd) {
+		show(o, "install %s %s", cmd, options ? options : "");
+		if (o->flags & KMODX_PROBE_DRY_RUN)
+			return 0;
+		line = substitute(cmd, options);
+		if (line == NULL)
+			return -ENOMEM;
+		/* any failure of an install command reads as EINVAL, as with kmod */
+		return run_command(o, m, "install", line) < 0 ? -EINVAL : 0;
+	}
+	path = kmodx_module_get_path(m);
+	if (path)
+		show(o, "insmod %s %s", path, options ? options : "");
+	else if (kmodx_module_get_initstate(m) == KMODX_MODULE_BUILTIN)
+		show(o, "builtin %s", m->name);
+	if (!(o->flags & KMODX_PROBE_DRY_RUN))
+		r = kmodx_module_insert(m, o->flags & (KMODX_INSERT_FORCE_VERMAGIC |
+						       KMODX_INSERT_FORCE_MODVERSION),
+					options);
+	return r;
+}
+
+_public_ int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe_opts *o)
+{
+	struct kmodx_list *list;
+	unsigned f = o->flags;
+	int r;
+
+	if (mod == NULL || o == NULL)
+		return -EINVAL;
+	if (!(f & KMODX_PROBE_IGNORE_LOADED) && in_kernel(mod))
+		return (f & KMODX_PROBE_FAIL_ON_LOADED) ? -EEXIST : 0;
+	if (mod->alias && (f & KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY) && blacklisted(mod))
+		return KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY;
+	if ((f & (KMODX_PROBE_APPLY_BLACKLIST_ALL | KMODX_PROBE_APPLY_BLACKLIST)) && blacklisted(mod))
+		return f & KMODX_PROBE_APPLY_BLACKLIST_ALL ? KMODX_PROBE_APPLY_BLACKLIST_ALL
+							  : KMODX_PROBE_APPLY_BLACKLIST;
+	r = list_new(&list);
+	if (r == 0)
+		r = probe_list_add(mod->ctx, mod, true, f & KMODX_PROBE_IGNORE_COMMAND, list);
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(list); i++) {
+		struct kmodx_module *m = kmodx_list_get(list, i);
+
+		if (f & KMODX_PROBE_APPLY_BLACKLIST_ALL && blacklisted(m))
+			continue;
+		if (!(f & KMODX_PROBE_IGNORE_LOADED) && in_kernel(m)) {
+			DBG(mod->ctx, "Ignoring module '%s': already loaded", m->name);
+			r = -EEXIST;
+		} else {
+			r = insert_one(m, mod, o);
+		}
+		/* EEXIST: loaded meanwhile (a concurrent modprobe): success, unless it is
+		 * the requested module and the caller asked to fail then */
+		if (r == -EEXIST && m == mod && (f & KMODX_PROBE_FAIL_ON_LOADED))
+			break;
+		if (r == -EEXIST || !m->required)
+			r = 0;
+	}
+	kmodx_list_free(list);
+	return r;
+}
+
+/* ---- removing ---- */
+
+static unsigned long long now_msec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+static void sleep_msec(unsigned long long ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* delete_module, retrying while the module is busy if a wait was asked for, with a
+ * doubling interval that never sleeps past the deadline. */
+static int remove_module(struct kmodx_module *m, const struct kmodx_probe_opts *o)
+{
+	unsigned flags = (o->flags & KMODX_PROBE_FORCE_REMOVE) ? KMODX_REMOVE_FORCE : 0;
+	unsigned long long deadline = 0, interval = 1;
+	int r;
+
+	show(o, "rmmod %s", m->name);
+	if (o->flags & KMODX_PROBE_DRY_RUN)
+		return 0;
+	if (o->wait_msec)
+		flags |= KMODX_REMOVE_NOLOG;
+	for (;;) {
+		r = kmodx_module_remove(m, flags);
+		if (r != -EAGAIN || !o->wait_msec)
+			break;
+		if (deadline == 0)
+			deadline = now_msec() + o->wait_msec;
+		if (now_msec() >= deadline)
+			break;
+		sleep_msec(MIN(interval, deadline - now_msec()));
+		interval *= 2;
+	}
+	if (r == -ENOENT && !(o->flags & KMODX_PROBE_FAIL_ON_LOADED))
+		r = 0; /* removed meanwhile */
+	if (r < 0 && o->wait_msec)
+		ERR(m->ctx, "could not remove '%s': %s", m->name, strerror(-r));
+	return r;
+}
+
+static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *o,
+			bool remove_holders, bool ignore_builtin);
+
+/* Remove the list's modules, last first. */
+static int remove_list(struct kmodx_list *list, const struct kmodx_probe_opts *o,
+		       bool stop_on_errors)
+{
+	for (size_t i = kmodx_list_count(list); i > 0; i--) {
+		int r = probe_remove(kmodx_list_get(list, i - 1), o, false, true);
+
+		if (r < 0 && stop_on_errors)
+			return r;
+	}
+	return 0;
+}
+
+static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *o,
+			bool remove_holders, bool ignore_builtin)
+{
+	struct kmodx_list *pre = NULL, *post = NULL;
+	bool ignore_cmd = o->flags & KMODX_PROBE_IGNORE_COMMAND;
+	bool ignore_loaded = o->flags & KMODX_PROBE_IGNORE_LOADED;
+	const char *cmd = NULL;
+	int r = 0;
+
+	if (!ignore_cmd) {
+		r = kmodx_module_get_softdeps(mod, &pre, &post);
+		if (r < 0) {
+			WARN(mod->ctx, "could not get softdeps of '%s': %s", mod->name, strerror(-r));
+			return r;
+		}
+		cmd = kmodx_module_get_remove_command(mod);
+	}
+	if (!cmd && !ignore_loaded) {
+		int state = kmodx_module_get_initstate(mod);
+
+		if (state < 0) {
+			if (o->flags & KMODX_PROBE_FAIL_ON_LOADED) {
+				log_at(mod->ctx, o->message_priority, "Module %s is not in kernel.",
+				       mod->name);
+				r = -ENOENT;
+			}
+			goto out;
+		}
+		if (state == KMODX_MODULE_BUILTIN) {
+			if (!ignore_builtin) {
+				log_at(mod->ctx, o->message_priority, "Module %s is builtin.", mod->name);
+				r = -ENOENT;
+			}
+			goto out;
+		}
+	}
+	/* 1. post-softdeps, last first; their failures do not matter */
+	remove_list(post, o, false);
+	/* 2. the modules holding this one */
+	if (remove_holders) {
+		struct kmodx_list *holders = NULL;
+
+		if (kmodx_module_get_holders(mod, &holders) == 0)
+			r = remove_list(holders, o, true);
+		kmodx_list_free(holders);
+		if (r < 0)
+			goto out;
+	}
+	/* 3. the module itself, unless still in use */
+	if (!cmd && !ignore_loaded && !o->wait_msec && kmodx_module_get_refcnt(mod) > 0) {
+		log_at(mod->ctx, o->message_priority, "Module %s is in use.", mod->name);
+		r = -EBUSY;
+		goto out;
+	}
+	if (cmd) {
+		show(o, "remove %s", cmd);
+		if (!(o->flags & KMODX_PROBE_DRY_RUN)) {
+			_cleanup_(freep) char *line = substitute(cmd, "");
+
+			r = line ? run_command(o, mod, "remove", line) : -ENOMEM;
+			if (r < 0)
+				log_at(mod->ctx, o->message_priority,
+				       "Error running remove command for %s", mod->name);
+		}
+	} else {
+		r = remove_module(mod, o);
+	}
+	if (r < 0)
+		goto out;
+	/* 4. dependencies nobody uses any more; failures do not matter */
+	if (!cmd) {
+		struct kmodx_list *deps = NULL;
+
+		if (kmodx_module_get_dependencies(mod, &deps) == 0) {
+			for (size_t i = 0; i < kmodx_list_count(deps); i++) {
+				struct kmodx_module *dep = kmodx_list_get(deps, i);
+
+				if (kmodx_module_get_refcnt(dep) == 0)
+					remove_module(dep, o);
+			}
+		}
+		kmodx_list_free(deps);
+	}
+	/* 5. pre-softdeps, last first */
+	remove_list(pre, o, false);
+out:
+	kmodx_list_free(pre);
+	kmodx_list_free(post);
+	return r;
+}
+
+_public_ int kmodx_module_probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *o)
+{
+	if (mod == NULL || o == NULL)
+		return -EINVAL;
+	return probe_remove(mod, o, o->flags & KMODX_PROBE_REMOVE_HOLDERS, false);
+}
