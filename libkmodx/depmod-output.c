@@ -466,7 +466,7 @@ static int write_temp(struct depmod *d, int dfd, struct output *o, unsigned n)
 	fd = openat(dfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		r = -errno;
-		ERR(d->ctx, "could not create %s/%s: %s", d->outdir, o->tmp, strerror(-r));
+		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name, strerror(-r));
 		o->tmp[0] = '\0';
 		return r;
 	}

@@ -23,11 +23,11 @@ median() { # hyperfine JSON -> median seconds
 
 bench_time() {
 	name=$1 a=$2 b=$3 json=$(mktemp)
-	hyperfine -N -w 3 -r "${BENCH_RUNS:-15}" "$a" --export-json "$json" >/dev/null 2>&1 ||
-		hyperfine -w 3 -r "${BENCH_RUNS:-15}" "$a" --export-json "$json" >/dev/null
+	hyperfine -i -N -w 3 -r "${BENCH_RUNS:-15}" "$a" --export-json "$json" >/dev/null 2>&1 ||
+		hyperfine -i -w 3 -r "${BENCH_RUNS:-15}" "$a" --export-json "$json" >/dev/null
 	ta=$(median "$json")
-	hyperfine -N -w 3 -r "${BENCH_RUNS:-15}" "$b" --export-json "$json" >/dev/null 2>&1 ||
-		hyperfine -w 3 -r "${BENCH_RUNS:-15}" "$b" --export-json "$json" >/dev/null
+	hyperfine -i -N -w 3 -r "${BENCH_RUNS:-15}" "$b" --export-json "$json" >/dev/null 2>&1 ||
+		hyperfine -i -w 3 -r "${BENCH_RUNS:-15}" "$b" --export-json "$json" >/dev/null
 	tb=$(median "$json")
 	rm -f "$json"
 	python3 -c 'import sys; a,b=float(sys.argv[2]),float(sys.argv[3]); print(f"{sys.argv[1]:<44} kmod {a*1000:9.2f} ms   kmodx {b*1000:9.2f} ms   ratio {b/a:5.2f}")' "$name" "$ta" "$tb"

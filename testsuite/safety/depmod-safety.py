@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""depmod never leaves a broken index behind.
+
+On a tree of a few hundred real modules, indexed once ("old"), then changed (modules
+removed and added, whose indexes are "new"):
+- write errors (full disk, read-only directory, failing flush, file size limit), made by
+  faultinject.so or RLIMIT_FSIZE: depmod fails with an error naming the directory and
+  the cause, and every index is still the old one, byte for byte, with no temporary file
+  left;
+- a failing rename half way: each index is old or new, never anything else;
+- SIGKILL at random moments: each index is old or new, and the next run succeeds and
+  removes what the killed run left.
+Usage: depmod-safety.py KMODX_BIN_DIR FAULTINJECT_SO
+"""
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import realtree  # noqa: E402
+
+OUTPUTS = ["modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin",
+           "modules.softdep", "modules.weakdep", "modules.symbols", "modules.symbols.bin",
+           "modules.builtin.bin", "modules.builtin.alias.bin", "modules.devname"]
+SUBDIRS = ["kernel/fs", "kernel/lib", "kernel/crypto", "kernel/drivers/net/ethernet/intel"]
+failures = 0
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("FAIL: " + msg)
+
+
+def make_tree(src, kver, dst):
+    s = os.path.join(src, "lib/modules", kver)
+    d = os.path.join(dst, "lib/modules", kver)
+    for sub in SUBDIRS:
+        shutil.copytree(os.path.join(s, sub), os.path.join(d, sub), copy_function=os.link)
+    for f in ("modules.order", "modules.builtin", "modules.builtin.modinfo"):
+        shutil.copy(os.path.join(s, f), d)
+    return d
+
+
+def snapshot(moddir):
+    out = {}
+    for f in OUTPUTS:
+        try:
+            with open(os.path.join(moddir, f), "rb") as fp:
+                out[f] = fp.read()
+        except FileNotFoundError:
+            out[f] = None
+    return out
+
+
+def temps(moddir):
+    return [f for f in os.listdir(moddir) if ".kmodx-tmp." in f]
+
+
+def change_tree(moddir):
+    """Remove every fifth module and add copies under updates/: new indexes."""
+    mods = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(moddir, "kernel"))
+                  for f in fs if f.endswith(".ko"))
+    os.makedirs(os.path.join(moddir, "updates"), exist_ok=True)
+    for m in mods[1::7]:
+        os.link(m, os.path.join(moddir, "updates", os.path.basename(m)))
+    for m in mods[::5]:
+        os.unlink(m)
+
+
+def restore(moddir, state):
+    for f, data in state.items():
+        path = os.path.join(moddir, f)
+        if data is None:
+            if os.path.exists(path):
+                os.unlink(path)
+        else:
+            with open(path, "wb") as fp:
+                fp.write(data)
+    for t in temps(moddir):
+        os.unlink(os.path.join(moddir, t))
+
+
+def depmod(binary, root, kver, env=None, preexec=None):
+    return subprocess.run([binary, "-b", root, kver], capture_output=True, env=env,
+                          preexec_fn=preexec, timeout=120)
+
+
+def main():
+    binary = os.path.join(os.path.abspath(sys.argv[1]), "depmod")
+    faultlib = os.path.abspath(sys.argv[2])
+    try:
+        src = realtree.ensure_tree()
+    except Exception as e:  # noqa: BLE001
+        print(f"SKIP: the real module tree is not available: {e}", file=sys.stderr)
+        return 77
+    kver = realtree.kernel_release(src)
+    work = tempfile.mkdtemp(prefix="kmodx-safety-")
+    try:
+        root = os.path.join(work, "root")
+        moddir = make_tree(src, kver, root)
+        p = depmod(binary, root, kver)
+        if p.returncode != 0:
+            fail(f"first depmod failed: {p.stderr.decode()}")
+            return 1
+        old = snapshot(moddir)
+        change_tree(moddir)
+        ref_root = os.path.join(work, "ref")
+        shutil.copytree(root, ref_root, copy_function=os.link)
+        depmod(binary, ref_root, kver)
+        new = snapshot(os.path.join(ref_root, "lib/modules", kver))
+        if old == new:
+            fail("the change did not change the indexes: the test would prove nothing")
+
+        half = sum(len(v) for v in new.values() if v) // 2
+        largest = max(len(v) for v in new.values() if v)
+        cases = [
+            ("disk full at once", {"KMODX_FAULT": "write:28:0"}, None, "No space left on device"),
+            ("disk full half way", {"KMODX_FAULT": f"write:28:{half}"}, None,
+             "No space left on device"),
+            ("read-only directory", {"KMODX_FAULT": "openat:30:0"}, None, "Read-only file system"),
+            ("flush fails", {"KMODX_FAULT": "fdatasync:5:4"}, None, "Input/output error"),
+        ]
+        limit = (lambda: (signal.signal(signal.SIGXFSZ, signal.SIG_IGN),
+                          resource.setrlimit(resource.RLIMIT_FSIZE, (largest // 2, largest // 2))))
+        cases.append(("file size limit", {}, limit, "File too large"))
+        for name, extra, preexec, cause in cases:
+            restore(moddir, old)
+            env = dict(os.environ, LD_PRELOAD=faultlib, **extra) if extra else None
+            p = depmod(binary, root, kver, env=env, preexec=preexec)
+            err = p.stderr.decode(errors="replace")
+            if p.returncode == 0:
+                fail(f"{name}: depmod succeeded")
+            if cause not in err or moddir not in err:
+                fail(f"{name}: the error does not name the directory and the cause:\n{err}")
+            if snapshot(moddir) != old:
+                fail(f"{name}: an index changed")
+            if temps(moddir):
+                fail(f"{name}: temporary files left: {temps(moddir)}")
+            print(f"ok: {name}: {(err.strip().splitlines() or [''])[0]}")
+
+        restore(moddir, old)
+        env = dict(os.environ, LD_PRELOAD=faultlib, KMODX_FAULT="renameat:5:3")
+        p = depmod(binary, root, kver, env=env)
+        now = snapshot(moddir)
+        mixed = [f for f in OUTPUTS if now[f] != old[f]]
+        if p.returncode == 0 or any(now[f] not in (old[f], new[f]) for f in OUTPUTS):
+            fail("rename failure: an index is neither old nor new")
+        print(f"ok: rename failure half way: {len(mixed)} new, {len(OUTPUTS) - len(mixed)} old")
+
+        start = time.monotonic()
+        depmod(binary, root, kver)
+        runtime = time.monotonic() - start
+        rnd = random.Random(7)
+        kills = 40
+        for i in range(kills):
+            restore(moddir, old)
+            proc = subprocess.Popen([binary, "-b", root, kver], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(rnd.uniform(0, runtime * 1.2))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            now = snapshot(moddir)
+            bad = [f for f in OUTPUTS if now[f] not in (old[f], new[f])]
+            if bad:
+                fail(f"kill {i}: broken indexes: {bad}")
+            left = temps(moddir)
+            p = depmod(binary, root, kver)
+            if p.returncode != 0 or snapshot(moddir) != new:
+                fail(f"kill {i}: the next run did not produce the new indexes")
+            if temps(moddir):
+                fail(f"kill {i}: the next run left temporary files {temps(moddir)} (had {left})")
+        print(f"ok: {kills} kills at random moments within {runtime * 1000:.0f} ms")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"depmod safety: {failures} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

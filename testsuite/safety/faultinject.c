@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * An LD_PRELOAD library that makes chosen file operations fail, so that tests can check
+ * what the tools do on a full disk, a read-only directory or a failing rename without
+ * root or special file systems.
+ *
+ *   KMODX_FAULT=OP:ERRNO[:AFTER]
+ *     OP     write, openat (creating files), fdatasync, renameat
+ *     ERRNO  a number (28 = ENOSPC, 30 = EROFS, 27 = EFBIG, 13 = EACCES, 5 = EIO)
+ *     AFTER  for write: bytes that still succeed; for the others: calls that succeed
+ */
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static char op[32];
+static int err;
+static long long budget = -1;
+static int configured;
+
+static void configure(void)
+{
+	const char *s = getenv("KMODX_FAULT");
+
+	configured = 1;
+	if (s == NULL || sscanf(s, "%31[^:]:%d:%lld", op, &err, &budget) < 2)
+		op[0] = '\0';
+}
+
+static int fault(const char *which, long long amount)
+{
+	if (!configured)
+		configure();
+	if (strcmp(op, which) != 0)
+		return 0;
+	if (budget >= 0 && budget >= amount) {
+		budget -= amount;
+		return 0;
+	}
+	budget = 0;
+	errno = err;
+	return 1;
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	static ssize_t (*real)(int, const void *, size_t);
+
+	if (!real)
+		real = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+	/* only regular files: never break the test's view of stdout/stderr */
+	if (fd > 2 && fault("write", (long long)n))
+		return -1;
+	return real(fd, buf, n);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	static int (*real)(int, const char *, int, ...);
+	mode_t mode = 0;
+
+	if (!real)
+		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
+	if (flags & O_CREAT) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+		if (fault("openat", 1))
+			return -1;
+	}
+	return real(dirfd, path, flags, mode);
+}
+
+int fdatasync(int fd)
+{
+	static int (*real)(int);
+
+	if (!real)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	if (fault("fdatasync", 1))
+		return -1;
+	return real(fd);
+}
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	static int (*real)(int, const char *, int, const char *);
+
+	if (!real)
+		real = (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
+	if (fault("renameat", 1))
+		return -1;
+	return real(olddirfd, oldpath, newdirfd, newpath);
+}
