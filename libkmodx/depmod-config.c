@@ -36,6 +36,39 @@ static const char *const default_dirs[] = {
 	"/lib/depmod.d",
 };
 
+/*
+ * glibc's regcomp() expands repetitions, so a hostile "a{255}{255}" or "a+++++..." takes
+ * gigabytes: refuse long patterns, many repetition operators and large bounds before
+ * compiling. Kernel version patterns need none of that.
+ */
+static bool pattern_reasonable(const char *pattern)
+{
+	unsigned groups = 0, ops = 0;
+
+	if (strlen(pattern) > 256)
+		return false;
+	for (const char *p = pattern; *p; p++) {
+		bool op = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+
+		/* stacked repetitions ("a??++") are what blows up */
+		if (op && p > pattern && strchr("*+?}", p[-1]))
+			return false;
+		ops += op;
+	}
+	if (ops > 8)
+		return false;
+	for (const char *p = strchr(pattern, '{'); p; p = strchr(p + 1, '{')) {
+		char *end;
+		unsigned long n = strtoul(p + 1, &end, 10);
+
+		if (++groups > 4 || n > 32)
+			return false;
+		if (*end == ',' && strtoul(end + 1, &end, 10) > 32)
+			return false;
+	}
+	return true;
+}
+
 static bool kernel_matches(const char *pattern, const char *kver)
 {
 	regex_t re;
@@ -43,6 +76,8 @@ static bool kernel_matches(const char *pattern, const char *kver)
 
 	if (streq(pattern, "*"))
 		return true;
+	if (!pattern_reasonable(pattern))
+		return false;
 	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
 		return false;
 	ok = regexec(&re, kver, 0, NULL, 0) == 0;

@@ -97,26 +97,13 @@ static int build_builtin_alias(struct trie *t, char *text, size_t len)
 	return 0;
 }
 
-int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
+int index_text_build(enum kmodx_index which, char *text, size_t len, struct index **idx)
 {
-	static const char *const files[] = {
-		[KMODX_INDEX_DEP] = "modules.dep",
-		[KMODX_INDEX_ALIAS] = "modules.alias",
-		[KMODX_INDEX_SYMBOL] = "modules.symbols",
-		[KMODX_INDEX_BUILTIN] = "modules.builtin",
-		[KMODX_INDEX_BUILTIN_ALIAS] = "modules.builtin.modinfo",
-	};
-	_cleanup_(freep) char *text = NULL;
-	char path[PATH_MAX];
 	struct trie *t = NULL;
 	uint8_t *image;
-	size_t len, size;
-	int r = ctx_module_path(ctx, files[which], path);
+	size_t size;
+	int r = trie_new(&t);
 
-	if (r == 0)
-		r = read_file_at(AT_FDCWD, path, TEXT_INDEX_MAX, &text, &len);
-	if (r == 0)
-		r = trie_new(&t);
 	if (r < 0)
 		return r;
 	switch (which) {
@@ -133,8 +120,11 @@ int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index 
 	case KMODX_INDEX_BUILTIN_ALIAS:
 		r = build_builtin_alias(t, text, len);
 		break;
+	default:
+		r = -EINVAL;
+		break;
 	}
-	if (r == 0)
+	if (r >= 0)
 		r = trie_serialize(t, INDEX_PREORDER, &image, &size);
 	trie_free(t);
 	if (r < 0)
@@ -143,4 +133,25 @@ int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index 
 	if (r < 0)
 		free(image);
 	return r;
+}
+
+int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
+{
+	static const char *const files[] = {
+		[KMODX_INDEX_DEP] = "modules.dep",
+		[KMODX_INDEX_ALIAS] = "modules.alias",
+		[KMODX_INDEX_SYMBOL] = "modules.symbols",
+		[KMODX_INDEX_BUILTIN] = "modules.builtin",
+		[KMODX_INDEX_BUILTIN_ALIAS] = "modules.builtin.modinfo",
+	};
+	_cleanup_(freep) char *text = NULL;
+	char path[PATH_MAX];
+	size_t len;
+	int r = ctx_module_path(ctx, files[which], path);
+
+	if (r == 0)
+		r = read_file_at(AT_FDCWD, path, TEXT_INDEX_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	return index_text_build(which, text, len, idx);
 }

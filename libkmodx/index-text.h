@@ -12,5 +12,8 @@
 struct index;
 struct kmodx_ctx;
 
+/* Build from a text file's contents (text is modified; modules.builtin.modinfo's NULs
+ * count, so len is needed). */
+int index_text_build(enum kmodx_index which, char *text, size_t len, struct index **idx);
 /* -ENOENT if the text file is missing too. */
 int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx);

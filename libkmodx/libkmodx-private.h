@@ -148,6 +148,9 @@ int module_new(struct kmodx_ctx *ctx, const char *name, const char *alias,
 	       struct kmodx_module **mod);
 /* Set the path from a modules.dep line "path: dep dep..." and remember the deps. */
 int module_set_dep_line(struct kmodx_module *mod, const char *line);
+/* Parse modules.builtin.modinfo text for one module (exposed for fuzzing). */
+int builtin_modinfo_parse(const char *text, size_t len, const char *name,
+			  struct kmodx_kvlist *list);
 /* The module's opened file (lazily), or NULL with *err set. */
 struct kmodx_file *module_get_file(struct kmodx_module *mod, int *err);
 

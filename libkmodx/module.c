@@ -349,26 +349,36 @@ static int add_signature(struct kmodx_kvlist *list, const struct kmodx_file *f)
 	return r;
 }
 
-/* modules.builtin.modinfo: "module.key=value" records separated by NULs. */
+/* modules.builtin.modinfo: "module.key=value" records separated by NULs; the records
+ * of module name go into list. text must be NUL-terminated at len. */
+int builtin_modinfo_parse(const char *text, size_t len, const char *name,
+			  struct kmodx_kvlist *list)
+{
+	size_t nlen = strlen(name);
+	int r = 0;
+
+	for (const char *p = text, *end = text + len; p < end && r == 0;) {
+		size_t slen = strnlen(p, (size_t)(end - p));
+
+		if (slen > nlen && p[nlen] == '.' && memcmp(p, name, nlen) == 0)
+			r = add_modinfo_string(list, p + nlen + 1, slen - nlen - 1);
+		p += slen + 1;
+	}
+	return r;
+}
+
 static int builtin_info(struct kmodx_module *mod, struct kmodx_kvlist *list)
 {
 	_cleanup_(freep) char *text = NULL;
 	char path[PATH_MAX];
-	size_t len, nlen = strlen(mod->name);
+	size_t len;
 	int r = ctx_module_path(mod->ctx, "modules.builtin.modinfo", path);
 
 	if (r == 0)
 		r = read_file_at(AT_FDCWD, path, (size_t)64 << 20, &text, &len);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	for (char *p = text, *end = text + len; p < end && r == 0;) {
-		size_t slen = strnlen(p, (size_t)(end - p));
-
-		if (slen > nlen && p[nlen] == '.' && memcmp(p, mod->name, nlen) == 0)
-			r = add_modinfo_string(list, p + nlen + 1, slen - nlen - 1);
-		p += slen + 1;
-	}
-	return r;
+	return builtin_modinfo_parse(text, len, mod->name, list);
 }
 
 _public_ int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist **out)

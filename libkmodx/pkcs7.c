@@ -68,12 +68,34 @@ static int der_next(struct der *d, struct tlv *t)
 	return 0;
 }
 
+/* Contents libcrypto would refuse: an OID with a truncated or padded subidentifier, an
+ * empty or non-minimal INTEGER. */
+static bool content_ok(uint8_t tag, const uint8_t *p, size_t len)
+{
+	switch (tag) {
+	case 0x06: /* OBJECT IDENTIFIER */
+		if (len == 0 || (p[len - 1] & 0x80))
+			return false;
+		for (size_t i = 0; i < len; i++) {
+			if (p[i] == 0x80 && (i == 0 || !(p[i - 1] & 0x80)))
+				return false;
+		}
+		return true;
+	case 0x02: /* INTEGER */
+		if (len == 0)
+			return false;
+		return len == 1 || !((p[0] == 0x00 && !(p[1] & 0x80)) || (p[0] == 0xff && (p[1] & 0x80)));
+	default:
+		return true;
+	}
+}
+
 static int der_expect(struct der *d, uint8_t tag, struct der *inner)
 {
 	struct tlv t;
 	int r = der_next(d, &t);
 
-	if (r < 0 || t.tag != tag)
+	if (r < 0 || t.tag != tag || !content_ok(tag, t.val, t.len))
 		return -EOPNOTSUPP;
 	inner->p = t.val;
 	inner->end = t.val + t.len;

@@ -15,4 +15,17 @@ fi
 ninja -C "$asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C "$asan" --print-errorlogs --num-processes 2 --no-suite vm --timeout-multiplier 4
-echo "test: every suite passed (including ASan+UBSan)"
+# libFuzzer smoke runs (30 s per harness) in a clang build with the sanitizers
+fuzz=${BUILD_FUZZ:-$top/build-fuzz}
+if command -v clang >/dev/null; then
+	if [ ! -f "$fuzz/build.ninja" ]; then
+		CC=clang meson setup "$fuzz" "$top" -Dfuzzing=true -Db_sanitize=address,undefined \
+			-Db_lundef=false
+	fi
+	ninja -C "$fuzz"
+	meson test -C "$fuzz" --suite fuzz --print-errorlogs --num-processes 2
+else
+	echo "test: clang is missing: fuzz suite not run" >&2
+	exit 1
+fi
+echo "test: every suite passed (including ASan+UBSan and the fuzz smoke runs)"

@@ -1,56 +1,49 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The fast path handles what module aliases and modprobe.d names use: literal bytes,
+ * '*', '?' and well-formed bracket expressions of plain ASCII characters and ranges
+ * ("[07]", "[!0-9A-F]", "[a-]"). Anything else (backslash escapes, unterminated or
+ * nested brackets, character classes, dangling or chained ranges, bytes >= 0x80 in a
+ * bracket) is passed to fnmatch(), whose corner cases are then answered by glibc itself.
+ */
 #include <fnmatch.h>
 #include <string.h>
 
 #include "glob.h"
 
-enum bracket_result { BR_NOMATCH, BR_MATCH, BR_LITERAL, BR_COMPLEX };
+enum bracket { BR_NOMATCH, BR_MATCH, BR_COMPLEX };
+
+static bool plain(unsigned char c)
+{
+	return c != '\0' && c != '[' && c != '\\' && c < 0x80;
+}
 
 /*
- * Match one subject byte c against the bracket expression starting after '[' at p.
- * On BR_MATCH/BR_NOMATCH *end points just past the closing ']'. BR_LITERAL means the
- * bracket is unterminated and '[' is an ordinary character; BR_COMPLEX asks the caller
- * to defer to fnmatch().
+ * Match byte c against the bracket expression after the '[' at p. On BR_MATCH or
+ * BR_NOMATCH, *end points past the closing ']'.
  */
-static enum bracket_result match_bracket(const char *p, unsigned char c, const char **end)
+static enum bracket match_bracket(const char *p, unsigned char c, const char **end)
 {
-	bool negate = false, matched = false, first = true;
+	bool negate = false, matched = false;
 
 	if (*p == '!' || *p == '^') {
 		negate = true;
 		p++;
 	}
-	for (;;) {
-		unsigned char lo, hi;
+	for (bool first = true;; first = false) {
+		unsigned char lo = (unsigned char)*p, hi;
 
-		if (*p == '\0')
-			return BR_LITERAL;
-		if (*p == ']' && !first)
+		if (lo == ']' && !first)
 			break;
-		first = false;
-		if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.'))
+		if (!plain(lo))
 			return BR_COMPLEX;
-		if (*p == '\\') {
-			p++;
-			if (*p == '\0')
-				return BR_LITERAL;
-		}
-		lo = (unsigned char)*p++;
-		if (lo >= 0x80)
-			return BR_COMPLEX;
+		p++;
 		hi = lo;
-		if (*p == '-' && p[1] != ']' && p[1] != '\0') {
-			p++;
-			if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.'))
+		if (*p == '-' && p[1] != ']') {
+			hi = (unsigned char)p[1];
+			if (!plain(hi) || hi == ']' || p[2] == '-')
 				return BR_COMPLEX;
-			if (*p == '\\') {
-				p++;
-				if (*p == '\0')
-					return BR_LITERAL;
-			}
-			hi = (unsigned char)*p++;
-			if (hi >= 0x80)
-				return BR_COMPLEX;
+			p += 2;
 		}
 		if (lo <= c && c <= hi)
 			matched = true;
@@ -59,47 +52,15 @@ static enum bracket_result match_bracket(const char *p, unsigned char c, const c
 	return matched != negate ? BR_MATCH : BR_NOMATCH;
 }
 
-enum step { STEP_MATCH, STEP_FAIL, STEP_COMPLEX };
-
-/* Match one non-'*' pattern element at *pp against the byte c; advance *pp past it. */
-static enum step match_one(const char **pp, unsigned char c)
-{
-	const char *p = *pp, *end;
-
-	switch (*p) {
-	case '?':
-		*pp = p + 1;
-		return STEP_MATCH;
-	case '[':
-		switch (match_bracket(p + 1, c, &end)) {
-		case BR_MATCH:
-			*pp = end;
-			return STEP_MATCH;
-		case BR_NOMATCH:
-			return STEP_FAIL;
-		case BR_COMPLEX:
-			return STEP_COMPLEX;
-		case BR_LITERAL:
-			break;
-		}
-		*pp = p + 1;
-		return c == '[' ? STEP_MATCH : STEP_FAIL;
-	case '\\':
-		if (p[1] == '\0')
-			return STEP_FAIL; /* a trailing backslash never matches */
-		*pp = p + 2;
-		return (unsigned char)p[1] == c ? STEP_MATCH : STEP_FAIL;
-	default:
-		*pp = p + 1;
-		return (unsigned char)*p == c ? STEP_MATCH : STEP_FAIL;
-	}
-}
-
 bool glob_match(const char *pattern, const char *s)
 {
 	const char *p = pattern, *subject = s, *star_p = NULL, *star_s = NULL;
 
 	for (;;) {
+		unsigned char c = (unsigned char)*s;
+		const char *next = p + 1;
+		bool ok;
+
 		if (*p == '*') {
 			while (*p == '*')
 				p++;
@@ -109,21 +70,43 @@ bool glob_match(const char *pattern, const char *s)
 			star_s = s;
 			continue;
 		}
-		if (*s == '\0') {
-			if (*p == '\0')
-				return true;
-		} else if (*p != '\0') {
-			switch (match_one(&p, (unsigned char)*s)) {
-			case STEP_MATCH:
-				s++;
-				continue;
-			case STEP_COMPLEX:
-				return fnmatch(pattern, subject, 0) == 0;
-			case STEP_FAIL:
+		if (c == '\0' && *p == '\0')
+			return true;
+		switch (*p) {
+		case '\0':
+			ok = false;
+			break;
+		case '\\':
+			return fnmatch(pattern, subject, 0) == 0;
+		case '?':
+			ok = c != '\0';
+			break;
+		case '[':
+			if (c == '\0') {
+				ok = false;
 				break;
 			}
+			switch (match_bracket(p + 1, c, &next)) {
+			case BR_COMPLEX:
+				return fnmatch(pattern, subject, 0) == 0;
+			case BR_MATCH:
+				ok = true;
+				break;
+			default:
+				ok = false;
+				break;
+			}
+			break;
+		default:
+			ok = (unsigned char)*p == c;
+			break;
 		}
-		/* mismatch: let the last '*' absorb one more byte */
+		if (ok) {
+			p = next;
+			s++;
+			continue;
+		}
+		/* a mismatch: let the last '*' take one more byte */
 		if (star_p == NULL || *star_s == '\0')
 			return false;
 		p = star_p;
