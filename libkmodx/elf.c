@@ -190,6 +190,19 @@ static bool section_at(const struct elf *elf, uint16_t i, struct elf_section *se
 	return true;
 }
 
+int elf_check_sections(const struct elf *elf)
+{
+	for (uint16_t i = 1; i < elf->shnum; i++) {
+		uint64_t hdr = elf->shoff + (uint64_t)i * elf->shentsize, type = 0;
+		struct elf_section sec;
+
+		get_uint(elf, hdr + 4, 4, &type);
+		if (type != 8 /* SHT_NOBITS */ && !section_at(elf, i, &sec, NULL))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static void index_known_sections(struct elf *elf)
 {
 	for (uint16_t i = 1; i < elf->shnum; i++) {

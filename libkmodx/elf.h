@@ -40,6 +40,10 @@ void elf_free(struct elf *elf);
 /* A short description of an elf_* error code. */
 const char *elf_strerror(int err);
 
+/* -EINVAL if any section other than SHT_NOBITS lies outside the image (a loader would
+ * refuse it), 0 otherwise. */
+int elf_check_sections(const struct elf *elf);
+
 bool elf_is_64bit(const struct elf *elf);
 bool elf_is_big_endian(const struct elf *elf);
 

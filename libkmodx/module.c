@@ -96,7 +96,9 @@ _public_ int kmodx_module_new_from_name(struct kmodx_ctx *ctx, const char *name,
 {
 	_cleanup_(freep) char *norm = NULL;
 
-	if (ctx == NULL || name == NULL || *name == '\0')
+	/* a name is never a path: keep it from naming files outside /sys/module */
+	if (ctx == NULL || name == NULL || *name == '\0' || strchr(name, '/') ||
+	    streq(name, ".") || streq(name, ".."))
 		return -EINVAL;
 	norm = strdup(name);
 	if (norm == NULL)

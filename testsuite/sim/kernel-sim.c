@@ -488,7 +488,7 @@ static int hold_uses(struct kmodx_ctx *ctx, const char *name, const char *uses)
 }
 
 static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, const char *args,
-		    unsigned flags)
+		    unsigned flags, const char *how)
 {
 	struct resolve rs = {.ctx = ctx, .uses = STRBUF_INIT};
 	struct strbuf exports = STRBUF_INIT;
@@ -501,6 +501,10 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 		return -EINVAL;
 	if (elf_open(image, size, &elf) < 0)
 		return -ENOEXEC;
+	if (elf_check_sections(elf) < 0) {
+		elf_free(elf);
+		return -ENOEXEC;
+	}
 	if (elf_get_module_name(elf, name, sizeof(name)) < 0) {
 		elf_free(elf);
 		return -ENOEXEC;
@@ -536,8 +540,8 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 			kernel_delete_module(ctx, name, O_NONBLOCK | O_TRUNC);
 		} else {
 			hold_uses(ctx, name, strbuf_str(&rs.uses));
-			dmesg(ctx, "%s: loaded%s", name,
-			      !is_signed ? " (unsigned, tainting kernel)" : "");
+			dmesg(ctx, "%s: loaded by %s%s", name, how,
+			      !is_signed ? ", unsigned: tainting kernel" : "");
 		}
 	}
 	strbuf_release(&rs.uses);
@@ -581,14 +585,16 @@ int kernel_finit_module(struct kmodx_ctx *ctx, int fd, const char *args, unsigne
 		data = raw;
 		size = rawlen;
 	}
-	r = sim_load(ctx, data, size, args, flags);
+	r = sim_load(ctx, data, size, args, flags,
+		     (flags & MODULE_INIT_COMPRESSED_FILE) ? "finit_module of a compressed file"
+							   : "finit_module");
 	free(data);
 	return r;
 }
 
 int kernel_init_module(struct kmodx_ctx *ctx, const void *image, size_t len, const char *args)
 {
-	return sim_load(ctx, image, len, args, 0);
+	return sim_load(ctx, image, len, args, 0, "init_module");
 }
 
 static int rm_rf(const char *path)

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Run the scenarios of rootfs-fixtures/ and compare everything byte for byte.
+
+A scenario is a directory:
+
+  root/              the fake root, copied to a fresh temporary directory
+  modules.json       optional: synthetic modules to generate into it (gen-module.py),
+                     a map from paths relative to the root to module specs
+  setup              optional: one command per line run (no shell) before the steps,
+                     e.g. "depmod --root=$ROOT 6.1.0" to index the generated modules
+  steps/NN/cmd       one command line, split like a shell would (no shell runs it):
+                     $ROOT is the temporary root, $FIXTURE the scenario directory; the
+                     first word is a tool name, run from the simulated-kernel bin dir
+  steps/NN/stdout    expected standard output (absent: must be empty)
+  steps/NN/stderr    expected standard error (absent: must be empty)
+  steps/NN/exit      expected exit status (absent: 0)
+  steps/NN/env       optional KEY=VALUE lines for the environment
+  steps/NN/stdin     optional standard input
+  steps/NN/after/... files that must exist afterwards with exactly this content
+                     (symbolic links: the same target); a directory holding an empty
+                     file named .exact must contain nothing else
+  steps/NN/absent    paths (relative to the root) that must not exist afterwards
+
+Before comparing, the temporary root's path in the output is replaced by "$ROOT".
+Steps run in name order against the same root. Usage:
+
+  runner.py --bin DIR --fixtures DIR [--wrapper CMD] [--keep] [SCENARIO...]
+"""
+import argparse
+import difflib
+import importlib.util
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("genmodule",
+                                                  os.path.join(HERE, "..", "gen-module.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def read(path, default=b""):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return default
+
+
+def show_diff(what, expected, actual):
+    exp = expected.decode("utf-8", "replace").splitlines(keepends=True)
+    act = actual.decode("utf-8", "replace").splitlines(keepends=True)
+    lines = list(difflib.unified_diff(exp, act, "expected " + what, "actual " + what))
+    sys.stdout.writelines(lines[:80] if lines else [f"  (differ only in bytes: {expected!r} vs {actual!r})\n"])
+    if lines and not lines[-1].endswith("\n"):
+        print()
+
+
+class Scenario:
+    def __init__(self, args, path):
+        self.args, self.path, self.name = args, path, os.path.basename(path)
+        self.problems = []
+
+    def problem(self, msg):
+        self.problems.append(msg)
+        print(f"FAIL {self.name}: {msg}")
+
+    def expand(self, word, root):
+        return word.replace("$ROOT", root).replace("$FIXTURE", self.path)
+
+    def env(self, root, step_dir):
+        env = {"PATH": self.args.bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
+               "HOME": root, "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", ""),
+               "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "")}
+        if step_dir:
+            for line in read(os.path.join(step_dir, "env")).decode().splitlines():
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    env[k] = self.expand(v, root)
+        return env
+
+    def run_cmd(self, line, root, step_dir=None, stdin=b""):
+        argv = [self.expand(w, root) for w in shlex.split(line)]
+        if not argv:
+            raise ValueError("empty command")
+        # the tool runs from the bin dir but sees its bare name as argv[0], as when it is
+        # found through PATH, so messages naming the program do not depend on where
+        executable = os.path.join(self.args.bin, argv[0])
+        if not os.path.exists(executable):
+            executable = shutil.which(argv[0]) or argv[0]
+        if self.args.wrapper:
+            argv = shlex.split(self.args.wrapper) + [executable] + argv[1:]
+            executable = None
+        return subprocess.run(argv, executable=executable, input=stdin, capture_output=True,
+                              cwd=root, env=self.env(root, step_dir), timeout=self.args.timeout)
+
+    def check_after(self, step, root):
+        after = os.path.join(step, "after")
+        for d, dirs, files in os.walk(after):
+            rel = os.path.relpath(d, after)
+            actual_dir = os.path.normpath(os.path.join(root, rel))
+            if ".exact" in files:
+                expected = sorted(set(dirs) | set(files) - {".exact"})
+                try:
+                    actual = sorted(os.listdir(actual_dir))
+                except FileNotFoundError:
+                    actual = None
+                if actual != expected:
+                    self.problem(f"{os.path.basename(step)}: {rel}/ holds {actual}, expected {expected}")
+            links = [s for s in dirs if os.path.islink(os.path.join(d, s))]
+            for f in files + links:
+                if f == ".exact":
+                    continue
+                exp_path, act_path = os.path.join(d, f), os.path.join(actual_dir, f)
+                if os.path.islink(exp_path):
+                    if not os.path.islink(act_path) or os.readlink(act_path) != os.readlink(exp_path):
+                        self.problem(f"{os.path.basename(step)}: {rel}/{f} is not a link to {os.readlink(exp_path)}")
+                    continue
+                if not os.path.exists(act_path):
+                    self.problem(f"{os.path.basename(step)}: {rel}/{f} does not exist")
+                    continue
+                exp, act = read(exp_path), read(act_path)
+                if exp != act:
+                    self.problem(f"{os.path.basename(step)}: {rel}/{f} differs")
+                    show_diff(f"{rel}/{f}", exp, act)
+        for line in read(os.path.join(step, "absent")).decode().splitlines():
+            if line.strip() and os.path.lexists(os.path.join(root, line.strip())):
+                self.problem(f"{os.path.basename(step)}: {line.strip()} exists")
+
+    def run_step(self, step, root):
+        name = os.path.basename(step)
+        cmd = read(os.path.join(step, "cmd")).decode().strip()
+        p = self.run_cmd(cmd, root, step, read(os.path.join(step, "stdin")))
+        placeholder = root.encode()
+        out = p.stdout.replace(placeholder, b"$ROOT")
+        err = p.stderr.replace(placeholder, b"$ROOT")
+        exp_exit = int(read(os.path.join(step, "exit"), b"0").decode().strip() or 0)
+        ok = True
+        if p.returncode != exp_exit:
+            self.problem(f"{name}: exit status {p.returncode}, expected {exp_exit}")
+            ok = False
+        for what, actual in (("stdout", out), ("stderr", err)):
+            expected = read(os.path.join(step, what))
+            if expected != actual:
+                self.problem(f"{name}: {what} differs")
+                show_diff(what, expected, actual)
+                ok = False
+        if not ok:
+            print(f"  command: {cmd}")
+        self.check_after(step, root)
+
+    def run(self):
+        root = tempfile.mkdtemp(prefix=f"kmodx-{self.name}-")
+        try:
+            src = os.path.join(self.path, "root")
+            if os.path.isdir(src):
+                shutil.copytree(src, root, symlinks=True, dirs_exist_ok=True)
+            specs = os.path.join(self.path, "modules.json")
+            if os.path.exists(specs):
+                with open(specs) as f:
+                    self.args.generator.generate_many(json.load(f), root)
+            for line in read(os.path.join(self.path, "setup")).decode().splitlines():
+                if line.strip() and not line.startswith("#"):
+                    p = self.run_cmd(line, root)
+                    if p.returncode != 0:
+                        self.problem(f"setup '{line}' failed: {p.stderr.decode(errors='replace')}")
+            steps = sorted(os.listdir(os.path.join(self.path, "steps")))
+            if not steps:
+                self.problem("no steps")
+            for s in steps:
+                self.run_step(os.path.join(self.path, "steps", s), root)
+        except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+            self.problem(f"cannot run: {e}")
+        finally:
+            if self.args.keep:
+                print(f"  kept {root}")
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+        return not self.problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--wrapper", default="")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("scenarios", nargs="*")
+    args = ap.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    args.generator = load_generator()
+    names = args.scenarios or sorted(d for d in os.listdir(args.fixtures)
+                                     if os.path.isdir(os.path.join(args.fixtures, d, "steps")))
+    failed = [n for n in names if not Scenario(args, os.path.join(args.fixtures, n)).run()]
+    print(f"integration: {len(names)} scenarios, {len(failed)} failed"
+          + (": " + " ".join(failed) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
