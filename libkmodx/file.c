@@ -98,10 +98,8 @@ static int file_read(const struct kmodx_ctx *ctx, struct kmodx_file *f)
 {
 	void *p;
 
-	if (f->file_size == 0) {
-		f->data = (const uint8_t *)"";
-		return 0;
-	}
+	if (f->file_size == 0)
+		return -EINVAL; /* what mapping it gives, and so what kmod reports */
 	if (f->file_size > SIZE_MAX) {
 		if (ctx)
 			ERR(ctx, "%s: file too large", f->path);
@@ -190,8 +188,9 @@ int file_get_elf(const struct kmodx_ctx *ctx, struct kmodx_file *f, struct elf *
 			return r;
 		r = elf_open(f->data, f->size, &f->elf);
 		if (r < 0) {
+			/* the caller reports it, with the module's name, as kmod does */
 			if (ctx)
-				ERR(ctx, "%s: not a valid ELF module: %s", f->path,
+				DBG(ctx, "%s: not a valid ELF module: %s", f->path,
 				    elf_strerror(r));
 			return r;
 		}

@@ -8,6 +8,7 @@ A module is described by a JSON object (every key optional):
   "class":     64 or 32                      "endian": "little" or "big"
   "machine":   e_machine (default 62, x86-64; 3 for 32-bit)
   "modinfo":   ["key=value", ...] in .modinfo order (kernel order: reverse of source)
+  "modinfo_unterminated": true   leave the last .modinfo string without its NUL
   "versions":  [["symbol", crc], ...]        the __versions table
   "exports":   ["symbol", ...]               __ksymtab_strings (and __crc_ with "crcs")
   "crcs":      {"symbol": crc}               adds __crc_<symbol> to .symtab
@@ -101,6 +102,8 @@ def build_elf(spec, default_name):
     elf = Elf(bits, spec.get("endian", "little"), spec.get("machine", 62 if bits == 64 else 3))
     text = elf.add(".text", b"\xc3" * 16, flags=6, align=16)
     modinfo = b"".join(s.encode() + b"\0" for s in spec.get("modinfo", []))
+    if spec.get("modinfo_unterminated"):
+        modinfo = modinfo[:-1]
     elf.add(".modinfo", modinfo, flags=2)
     crclen = 8 if bits == 64 else 4
     if "versions" in spec:
