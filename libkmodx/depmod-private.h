@@ -95,6 +95,7 @@ struct depmod {
 	size_t n_mods;
 	struct hash symbols; /* name -> struct dm_symbol */
 	bool check_symvers;
+	bool errsyms; /* -e, if it can work (it needs -E or -F) */
 };
 
 /* depmod-load.c: read every module's symbols and information, in parallel. */

@@ -375,7 +375,7 @@ static int load_symvers(struct depmod *d, const char *file)
 	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, NULL);
 
 	if (r < 0) {
-		ERR(d->ctx, "could not open symvers %s: %s", file, strerror(-r));
+		CRIT(d->ctx, "could not load %s: %s", file, strerror(-r));
 		return r;
 	}
 	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
@@ -407,7 +407,7 @@ static int load_system_map(struct depmod *d, const char *file)
 	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, NULL);
 
 	if (r < 0) {
-		ERR(d->ctx, "could not open filesyms %s: %s", file, strerror(-r));
+		CRIT(d->ctx, "could not load %s: %s", file, strerror(-r));
 		return r;
 	}
 	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
@@ -453,7 +453,7 @@ static int add_dependency(struct depmod *d, struct dm_module *m, const struct dm
 
 static int resolve_dependencies(struct depmod *d)
 {
-	bool warn = d->opts->errsyms;
+	bool warn = d->errsyms;
 	int r = 0;
 
 	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
@@ -728,7 +728,7 @@ static int find_modules(struct depmod *d)
 	}
 	for (size_t i = 0; i < d->cfg.externals.n; i++) {
 		r = scan_root(d, d->cfg.externals.v[i], false);
-		if (r < 0 && r != -ENOENT)
+		if (r < 0)
 			ERR(d->ctx, "could not open directory %s: %s",
 			    (const char *)d->cfg.externals.v[i], strerror(-r));
 	}
@@ -747,19 +747,23 @@ int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)
 		goto out;
 	}
 	d.check_symvers = o->symvers != NULL;
-	if (o->errsyms && !o->symvers && !o->system_map)
+	d.errsyms = o->errsyms;
+	if (o->errsyms && !o->symvers && !o->system_map) {
 		WARN(ctx, "-e needs -E or -F");
-	r = find_modules(&d);
-	if (r == 0)
-		r = build_array(&d);
-	if (r == 0)
-		r = dm_load_modules(&d);
-	if (r == 0 && hash_reserve(&d.symbols, 1 << 15) < 0)
-		r = -ENOMEM;
+		d.errsyms = false;
+	}
+	/* kernel symbols first: a later module exporting the same name takes it over */
+	r = hash_reserve(&d.symbols, 1 << 15);
 	if (r == 0 && o->symvers)
 		r = load_symvers(&d, o->symvers);
 	else if (r == 0 && o->system_map)
 		r = load_system_map(&d, o->system_map);
+	if (r == 0)
+		r = find_modules(&d);
+	if (r == 0)
+		r = build_array(&d);
+	if (r == 0)
+		r = dm_load_modules(&d);
 	for (size_t i = 0; r == 0 && i < d.n_mods; i++) {
 		struct dm_module *m = d.mods[i];
 

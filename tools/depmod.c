@@ -67,6 +67,7 @@ static int do_depmod(int argc, char *argv[])
 	const char *root = NULL;
 	int c, r, prio = LOG_WARNING;
 
+	log_set_priority(prio);
 	opt_build(opts, ARRAY_SIZE(opts), &p);
 	while ((c = opt_next(argc, argv, &p)) != -1) {
 		switch (c) {
@@ -83,7 +84,7 @@ static int do_depmod(int argc, char *argv[])
 			break;
 		case 'P':
 			if (optarg[0] == '\0' || optarg[1] != '\0') {
-				ERR("-P only takes a single char");
+				tool_log(LOG_CRIT, "-P only takes a single char");
 				return EXIT_FAILURE;
 			}
 			o.sym_prefix = optarg[0];
@@ -123,6 +124,7 @@ static int do_depmod(int argc, char *argv[])
 		case 'u':
 		case 'q':
 		case 'r':
+			WARN("Ignored deprecated option -%c", c);
 			break;
 		case OPT_ROOT:
 			root = optarg;

@@ -15,6 +15,9 @@ static const struct tool_opt opts[] = {
 
 enum format { HUMAN, TMPFILES, DEVNAME };
 
+static const char usage[] = "\tkmodx static-nodes [options]\n\n"
+			    "Prints the static device nodes of the running kernel's modules.";
+
 static int print_node(FILE *out, enum format fmt, const char *mod, const char *dev,
 		      uint64_t n)
 {
@@ -83,7 +86,9 @@ static int do_static_nodes(int argc, char *argv[])
 			} else if (strcmp(optarg, "devname") == 0) {
 				fmt = DEVNAME;
 			} else {
-				ERR("Unknown format: '%s'.", optarg);
+				/* kmod's wording and layout: the message, then the usage */
+				fprintf(stderr, "Unknown format: '%s'.\n", optarg);
+				opt_help(usage, opts, ARRAY_SIZE(opts));
 				return EXIT_FAILURE;
 			}
 			break;
@@ -94,9 +99,7 @@ static int do_static_nodes(int argc, char *argv[])
 			root = optarg;
 			break;
 		case 'h':
-			opt_help("\tkmodx static-nodes [options]\n\n"
-				 "Prints the static device nodes of the running kernel's modules.",
-				 opts, ARRAY_SIZE(opts));
+			opt_help(usage, opts, ARRAY_SIZE(opts));
 			return EXIT_SUCCESS;
 		default:
 			return EXIT_FAILURE;
@@ -106,7 +109,9 @@ static int do_static_nodes(int argc, char *argv[])
 		return EXIT_FAILURE;
 	r = kmodx_get_devnodes(ctx, &nodes);
 	if (r == -ENOENT) {
-		WARN("%s/modules.devname not found - ignoring", kmodx_ctx_get_module_dir(ctx));
+		/* kmod prints this whatever the log level */
+		fprintf(stderr, "Warning: %s/modules.devname not found - ignoring\n",
+			kmodx_ctx_get_module_dir(ctx));
 		kmodx_ctx_unref(ctx);
 		return EXIT_SUCCESS;
 	}

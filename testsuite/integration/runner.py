@@ -22,7 +22,8 @@ A scenario is a directory:
                      file named .exact must contain nothing else
   steps/NN/absent    paths (relative to the root) that must not exist afterwards
 
-Before comparing, the temporary root's path in the output is replaced by "$ROOT".
+Before comparing, the temporary root's path in the output and in files is replaced by
+"$ROOT", and the scenario directory's by "$FIXTURE".
 Steps run in name order against the same root. Usage:
 
   runner.py --bin DIR --fixtures DIR [--wrapper CMD] [--keep] [SCENARIO...]
@@ -104,6 +105,10 @@ class Scenario:
         return subprocess.run(argv, executable=executable, input=stdin, capture_output=True,
                               cwd=root, env=self.env(root, step_dir), timeout=self.args.timeout)
 
+    def placeholders(self, data, root):
+        """The temporary root and the scenario directory, as $ROOT and $FIXTURE."""
+        return data.replace(root.encode(), b"$ROOT").replace(self.path.encode(), b"$FIXTURE")
+
     def check_after(self, step, root):
         after = os.path.join(step, "after")
         for d, dirs, files in os.walk(after):
@@ -129,7 +134,7 @@ class Scenario:
                 if not os.path.exists(act_path):
                     self.problem(f"{os.path.basename(step)}: {rel}/{f} does not exist")
                     continue
-                exp, act = read(exp_path), read(act_path)
+                exp, act = read(exp_path), self.placeholders(read(act_path), root)
                 if exp != act:
                     self.problem(f"{os.path.basename(step)}: {rel}/{f} differs")
                     show_diff(f"{rel}/{f}", exp, act)
@@ -141,9 +146,7 @@ class Scenario:
         name = os.path.basename(step)
         cmd = read(os.path.join(step, "cmd")).decode().strip()
         p = self.run_cmd(cmd, root, step, read(os.path.join(step, "stdin")))
-        placeholder = root.encode()
-        out = p.stdout.replace(placeholder, b"$ROOT")
-        err = p.stderr.replace(placeholder, b"$ROOT")
+        out, err = self.placeholders(p.stdout, root), self.placeholders(p.stderr, root)
         exp_exit = int(read(os.path.join(step, "exit"), b"0").decode().strip() or 0)
         ok = True
         if p.returncode != exp_exit:
@@ -199,6 +202,7 @@ def main():
     ap.add_argument("scenarios", nargs="*")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
+    args.fixtures = os.path.abspath(args.fixtures)
     args.generator = load_generator()
     names = args.scenarios or sorted(d for d in os.listdir(args.fixtures)
                                      if os.path.isdir(os.path.join(args.fixtures, d, "steps")))
