@@ -496,7 +496,7 @@ static int conf_files_collect(struct kmodx_ctx *ctx, struct ptrarray *files)
 		if (r < 0)
 			return r;
 	}
-	qsort(files->v, files->n, sizeof(void *), conf_file_cmp);
+	sort(files->v, files->n, sizeof(void *), conf_file_cmp);
 	return 0;
 }
 

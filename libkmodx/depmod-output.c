@@ -114,7 +114,7 @@ static int dep_line(const struct depmod *d, struct closure *c, const struct dm_m
 	c->gen++;
 	c->n = 0;
 	closure_walk(c, m);
-	qsort(c->list, c->n, sizeof(*c->list), by_dep_sort_idx);
+	sort(c->list, c->n, sizeof(*c->list), by_dep_sort_idx);
 	for (size_t i = 0; i < c->n && r == 0; i++)
 		r = strbuf_printf(sb, " %s", mod_path(c->list[i]));
 	(void)d;
@@ -267,7 +267,7 @@ static int build_symbols(struct depmod *d, struct output *text, struct output *b
 	}
 	/* kmod iterates its 2048-bucket hash table: reproduce that order */
 	if (syms)
-		qsort(syms, n, sizeof(*syms), symbol_order);
+		sort(syms, n, sizeof(*syms), symbol_order);
 	if (r == 0 && !bin->skip)
 		r = trie_new(&t);
 	for (size_t i = 0; i < n && r == 0; i++) {

@@ -292,7 +292,7 @@ static void apply_modules_order(struct depmod *d)
 	}
 	for (size_t i = 0; i < d->n_mods; i++)
 		d->mods[i]->idx = (uint32_t)i;
-	qsort(d->mods, d->n_mods, sizeof(*d->mods), rank_cmp);
+	sort(d->mods, d->n_mods, sizeof(*d->mods), rank_cmp);
 out:
 	hash_release(&by_unc);
 }
@@ -309,7 +309,7 @@ static int build_array(struct depmod *d)
 			d->mods[n++] = d->by_name.slots[i].value;
 	}
 	d->n_mods = n;
-	qsort(d->mods, n, sizeof(*d->mods), kmod_order_cmp);
+	sort(d->mods, n, sizeof(*d->mods), kmod_order_cmp);
 	apply_modules_order(d);
 	for (size_t i = 0; i < n; i++)
 		d->mods[i]->idx = (uint32_t)i;

@@ -80,3 +80,13 @@ static inline bool mul_overflows(size_t a, size_t b, size_t *res)
 {
 	return __builtin_mul_overflow(a, b, res);
 }
+
+/*
+ * qsort() that accepts an empty array: an empty ptrarray has base NULL, and passing NULL
+ * to qsort() is undefined behaviour even with zero elements.
+ */
+static inline void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
