@@ -168,6 +168,21 @@ static void tabs_to_spaces(char *s)
 }
 
 /* One logical line. Returns 1 if it is malformed, 0, or a negative errno. */
+
+/*
+ * A copy of s fit for a terminal: a binary or hostile file must not send control
+ * sequences through an error message. Bytes below 0x20 and 0x7f become '?'; long
+ * words are cut.
+ */
+static void printable(char *buf, size_t size, const char *s)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < size; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+}
+
 static int parse_line(struct kmodx_ctx *ctx, struct config *c, const char *file, char *line,
 		      const char *cmd)
 {
@@ -259,8 +274,11 @@ int config_parse_text(struct kmodx_ctx *ctx, struct config *c, const char *name,
 			continue;
 		r = parse_line(ctx, c, name, rest, cmd);
 		if (r == 1) {
+			char shown[256];
+
+			printable(shown, sizeof(shown), cmd);
 			ERR(ctx, "%s line %u: ignoring bad line starting with '%s'", name, linenum,
-			    cmd);
+			    shown);
 			r = 0;
 		}
 	}
@@ -289,14 +307,25 @@ static int parse_file(struct kmodx_ctx *ctx, struct config *c, const char *path)
 static int cmdline_result(struct kmodx_ctx *ctx, struct config *c, char *modname, char *param,
 			  bool has_value)
 {
-	if (modname == NULL || param == NULL || !has_value || *modname == '\0')
+	/* "mod.flag" without a value is an option too, as it is for the kernel */
+	if (modname == NULL || param == NULL || *modname == '\0' || *param == '\0')
 		return 0;
-	if (streq(modname, "modprobe") && strstartswith(param, "blacklist=")) {
+	if (streq(modname, "modprobe") && has_value && strstartswith(param, "blacklist=")) {
 		char *list = param + strlen("blacklist="), *item;
 
+		/*
+		 * Unlike kmod, which keeps these names as written so that
+		 * modprobe.blacklist=snd-pcsp never matches snd_pcsp, normalise them like
+		 * every other module name: the kernel treats - and _ alike.
+		 */
 		while ((item = strsep(&list, ",")) != NULL) {
-			char *dup = cfg_strdup(c, item);
-			int r = dup ? ptrarray_push(&c->blacklists, dup) : -ENOMEM;
+			char *dup;
+			int r;
+
+			if (*item == '\0' || underscores(item) < 0)
+				continue;
+			dup = cfg_strdup(c, item);
+			r = dup ? ptrarray_push(&c->blacklists, dup) : -ENOMEM;
 
 			if (r < 0)
 				return r;
@@ -426,15 +455,25 @@ static int conf_files_add_dir(struct kmodx_ctx *ctx, struct ptrarray *files, con
 	struct dirent *de;
 	int r = 0;
 
-	if (d == NULL)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	/* an unreadable directory or entry costs its own configuration, not every lookup */
+	if (d == NULL) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			ERR(ctx, "could not open directory %s: %s", dir, strerror(errno));
+		return 0;
+	}
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		struct stat st;
 
 		if (!conf_name_ok(de->d_name))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0) {
+			/* a dangling link is what an uninstalled package leaves behind */
+			if (errno == ENOENT)
+				DBG(ctx, "%s/%s: dangling symbolic link", dir, de->d_name);
+			else
+				ERR(ctx, "%s/%s: %s", dir, de->d_name, strerror(errno));
 			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			ERR(ctx, "Directories inside directories are not supported: %s/%s", dir,
 			    de->d_name);

@@ -314,15 +314,24 @@ static int remove_module(struct kmodx_module *m, const struct kmodx_probe_opts *
 	return r;
 }
 
-static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *o,
-			bool remove_holders, bool ignore_builtin);
+/*
+ * How deep --remove-holders follows holders of holders. The kernel's holder graph has no
+ * cycles, but a damaged or fake /sys could: this bounds the recursion.
+ */
+#define HOLDER_DEPTH_MAX 32
 
-/* Remove the list's modules, last first. */
+static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *o,
+			unsigned holder_depth, bool ignore_builtin);
+
+/*
+ * Remove the list's modules, last first. holder_depth > 0 removes their holders first,
+ * that many levels deep.
+ */
 static int remove_list(struct kmodx_list *list, const struct kmodx_probe_opts *o,
-		       bool stop_on_errors)
+		       bool stop_on_errors, unsigned holder_depth)
 {
 	for (size_t i = kmodx_list_count(list); i > 0; i--) {
-		int r = probe_remove(kmodx_list_get(list, i - 1), o, false, true);
+		int r = probe_remove(kmodx_list_get(list, i - 1), o, holder_depth, true);
 
 		if (r < 0 && stop_on_errors)
 			return r;
@@ -331,7 +340,7 @@ static int remove_list(struct kmodx_list *list, const struct kmodx_probe_opts *o
 }
 
 static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *o,
-			bool remove_holders, bool ignore_builtin)
+			unsigned holder_depth, bool ignore_builtin)
 {
 	struct kmodx_list *pre = NULL, *post = NULL;
 	bool ignore_cmd = o->flags & KMODX_PROBE_IGNORE_COMMAND;
@@ -367,16 +376,30 @@ static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts 
 		}
 	}
 	/* 1. post-softdeps, last first; their failures do not matter */
-	remove_list(post, o, false);
-	/* 2. the modules holding this one */
-	if (remove_holders) {
+	remove_list(post, o, false, 0);
+	/*
+	 * 2. the modules holding this one, and theirs before them (kmod 30 removes only the
+	 * direct holders and then fails on one that is itself held; later kmod recurses too).
+	 * A holder that vanished meanwhile is not an error, even with --first-time.
+	 */
+	if (holder_depth > 0) {
+		struct kmodx_probe_opts ho = *o;
 		struct kmodx_list *holders = NULL;
 
+		ho.flags &= ~KMODX_PROBE_FAIL_ON_LOADED;
+		if (holder_depth == 1) {
+			ERR(mod->ctx, "could not remove the holders of '%s': nested too deeply",
+			    mod->name);
+			r = -ELOOP;
+			goto out;
+		}
 		if (kmodx_module_get_holders(mod, &holders) == 0)
-			r = remove_list(holders, o, true);
+			r = remove_list(holders, &ho, true, holder_depth - 1);
 		kmodx_list_free(holders);
 		if (r < 0)
 			goto out;
+		if (!cmd && !ignore_loaded && kmodx_module_get_initstate(mod) < 0)
+			goto out; /* went away with its holders */
 	}
 	/* 3. the module itself, unless still in use */
 	if (!cmd && !ignore_loaded && !o->wait_msec && kmodx_module_get_refcnt(mod) > 0) {
@@ -414,7 +437,7 @@ static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts 
 		kmodx_list_free(deps);
 	}
 	/* 5. pre-softdeps, last first */
-	remove_list(pre, o, false);
+	remove_list(pre, o, false, 0);
 out:
 	kmodx_list_free(pre);
 	kmodx_list_free(post);
@@ -425,5 +448,6 @@ _public_ int kmodx_module_probe_remove(struct kmodx_module *mod, const struct km
 {
 	if (mod == NULL || o == NULL)
 		return -EINVAL;
-	return probe_remove(mod, o, o->flags & KMODX_PROBE_REMOVE_HOLDERS, false);
+	return probe_remove(mod, o, o->flags & KMODX_PROBE_REMOVE_HOLDERS ? HOLDER_DEPTH_MAX : 0,
+			    false);
 }
