@@ -493,7 +493,6 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 	struct resolve rs = {.ctx = ctx, .uses = STRBUF_INIT};
 	struct strbuf exports = STRBUF_INIT;
 	struct elf *elf = NULL;
-	struct sig_info si;
 	char name[64];
 	int r;
 
@@ -510,7 +509,6 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 		return -ENOEXEC;
 	}
 	bool is_signed = signature_strip_len(image, size) != size;
-	(void)si;
 	r = injected(ctx, "fail", name);
 	if (r == 0 && sig_enforced(ctx) &&
 	    (!is_signed || (flags & (MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC)))) {
@@ -540,7 +538,12 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 			kernel_delete_module(ctx, name, O_NONBLOCK | O_TRUNC);
 		} else {
 			hold_uses(ctx, name, strbuf_str(&rs.uses));
-			dmesg(ctx, "%s: loaded by %s%s", name, how,
+			bool modversions = flags & MODULE_INIT_IGNORE_MODVERSIONS;
+			bool vermagic = flags & MODULE_INIT_IGNORE_VERMAGIC;
+
+			dmesg(ctx, "%s: loaded by %s%s%s%s", name, how,
+			      modversions ? ", ignoring modversions" : "",
+			      vermagic ? ", ignoring vermagic" : "",
 			      !is_signed ? ", unsigned: tainting kernel" : "");
 		}
 	}
