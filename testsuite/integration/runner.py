@@ -26,9 +26,14 @@ Before comparing, the temporary root's path in the output and in files is replac
 "$ROOT", and the scenario directory's by "$FIXTURE".
 Steps run in name order against the same root. Usage:
 
-  runner.py --bin DIR --fixtures DIR [--wrapper CMD] [--keep] [SCENARIO...]
+  runner.py --bin DIR --fixtures DIR [--wrapper CMD] [--jobs N] [--keep] [SCENARIO...]
+
+--wrapper runs the tools from the bin dir (not other programs a setup line names) under
+a command such as valgrind; scenarios run --jobs at a time, each printing its report
+when it ends.
 """
 import argparse
+import concurrent.futures
 import difflib
 import importlib.util
 import json
@@ -58,23 +63,26 @@ def read(path, default=b""):
         return default
 
 
-def show_diff(what, expected, actual):
+def diff_text(what, expected, actual):
     exp = expected.decode("utf-8", "replace").splitlines(keepends=True)
     act = actual.decode("utf-8", "replace").splitlines(keepends=True)
     lines = list(difflib.unified_diff(exp, act, "expected " + what, "actual " + what))
-    sys.stdout.writelines(lines[:80] if lines else [f"  (differ only in bytes: {expected!r} vs {actual!r})\n"])
-    if lines and not lines[-1].endswith("\n"):
-        print()
+    text = "".join(lines[:80]) if lines else f"  (differ only in bytes: {expected!r} vs {actual!r})\n"
+    return text if text.endswith("\n") else text + "\n"
 
 
 class Scenario:
     def __init__(self, args, path):
         self.args, self.path, self.name = args, path, os.path.basename(path)
         self.problems = []
+        self.report = []  # printed when the scenario ends, so parallel runs do not mix
+
+    def say(self, text):
+        self.report.append(text if text.endswith("\n") else text + "\n")
 
     def problem(self, msg):
         self.problems.append(msg)
-        print(f"FAIL {self.name}: {msg}")
+        self.say(f"FAIL {self.name}: {msg}")
 
     def expand(self, word, root):
         return word.replace("$ROOT", root).replace("$FIXTURE", self.path)
@@ -97,10 +105,13 @@ class Scenario:
         # the tool runs from the bin dir but sees its bare name as argv[0], as when it is
         # found through PATH, so messages naming the program do not depend on where
         executable = os.path.join(self.args.bin, argv[0])
-        if not os.path.exists(executable):
+        under_test = os.path.exists(executable)
+        if not under_test:
             executable = shutil.which(argv[0]) or argv[0]
-        if self.args.wrapper:
-            argv = shlex.split(self.args.wrapper) + [executable] + argv[1:]
+        if self.args.wrapper and under_test:
+            # the bare name, found through PATH (the bin dir comes first), so that the
+            # tool still sees it as argv[0]
+            argv = shlex.split(self.args.wrapper) + argv
             executable = None
         return subprocess.run(argv, executable=executable, input=stdin, capture_output=True,
                               cwd=root, env=self.env(root, step_dir), timeout=self.args.timeout)
@@ -137,7 +148,7 @@ class Scenario:
                 exp, act = read(exp_path), self.placeholders(read(act_path), root)
                 if exp != act:
                     self.problem(f"{os.path.basename(step)}: {rel}/{f} differs")
-                    show_diff(f"{rel}/{f}", exp, act)
+                    self.say(diff_text(f"{rel}/{f}", exp, act))
         for line in read(os.path.join(step, "absent")).decode().splitlines():
             if line.strip() and os.path.lexists(os.path.join(root, line.strip())):
                 self.problem(f"{os.path.basename(step)}: {line.strip()} exists")
@@ -156,10 +167,10 @@ class Scenario:
             expected = read(os.path.join(step, what))
             if expected != actual:
                 self.problem(f"{name}: {what} differs")
-                show_diff(what, expected, actual)
+                self.say(diff_text(what, expected, actual))
                 ok = False
         if not ok:
-            print(f"  command: {cmd}")
+            self.say(f"  command: {cmd}")
         self.check_after(step, root)
 
     def run(self):
@@ -186,7 +197,7 @@ class Scenario:
             self.problem(f"cannot run: {e}")
         finally:
             if self.args.keep:
-                print(f"  kept {root}")
+                self.say(f"  kept {root}")
             else:
                 shutil.rmtree(root, ignore_errors=True)
         return not self.problems
@@ -199,6 +210,7 @@ def main():
     ap.add_argument("--wrapper", default="")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("scenarios", nargs="*")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
@@ -206,7 +218,16 @@ def main():
     args.generator = load_generator()
     names = args.scenarios or sorted(d for d in os.listdir(args.fixtures)
                                      if os.path.isdir(os.path.join(args.fixtures, d, "steps")))
-    failed = [n for n in names if not Scenario(args, os.path.join(args.fixtures, n)).run()]
+    def run_one(name):
+        sc = Scenario(args, os.path.join(args.fixtures, name))
+        ok = sc.run()
+        sys.stdout.write("".join(sc.report))
+        sys.stdout.flush()
+        return name, ok
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        results = list(pool.map(run_one, names))
+    failed = [n for n, ok in results if not ok]
     print(f"integration: {len(names)} scenarios, {len(failed)} failed"
           + (": " + " ".join(failed) if failed else ""))
     return 1 if failed else 0
