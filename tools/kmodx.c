@@ -5,9 +5,11 @@
  * argument.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -15,6 +17,26 @@ static const struct tool *const tools[] = {
 	&tool_lsmod,   &tool_insmod, &tool_rmmod,	 &tool_modinfo,
 	&tool_modprobe, &tool_depmod, &tool_static_nodes,
 };
+
+unsigned stdio_closed;
+
+static void guard_stdio(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		stdio_closed |= 1u << fd;
+		n = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd); /* without O_CLOEXEC, like any standard descriptor */
+			close(n);
+		} else if (n == fd) {
+			fcntl(fd, F_SETFD, 0);
+		}
+	}
+}
 
 static const struct tool *find_tool(const char *name)
 {
@@ -54,6 +76,7 @@ int main(int argc, char *argv[])
 	const char *name = strrchr(argv[0], '/');
 	const struct tool *t;
 
+	guard_stdio();
 	name = name ? name + 1 : argv[0];
 	t = strcmp(name, "kmodx") && strcmp(name, "kmod") ? find_tool(name) : NULL;
 	if (t)

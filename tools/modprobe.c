@@ -293,9 +293,7 @@ static int remove_one(struct modprobe *mp, const char *arg)
 
 static bool stderr_usable(void)
 {
-	struct stat st;
-
-	return fstat(STDERR_FILENO, &st) == 0;
+	return !(stdio_closed & (1u << STDERR_FILENO));
 }
 
 struct settings {

@@ -59,6 +59,13 @@ int opt_next(int argc, char *argv[], const struct opt_parser *p);
 
 extern const char *program_name;
 
+/*
+ * Which standard descriptors were closed at start-up (bit n for descriptor n). They are
+ * reopened on /dev/null first thing, so that no file the tools open becomes "stderr"
+ * and receives messages; modprobe logs to syslog when bit 2 is set, as kmod does.
+ */
+extern unsigned stdio_closed;
+
 void log_open(bool use_syslog);
 void log_close(void);
 void log_set_priority(int prio);

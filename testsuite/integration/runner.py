@@ -17,6 +17,7 @@ A scenario is a directory:
   steps/NN/exit      expected exit status (absent: 0)
   steps/NN/env       optional KEY=VALUE lines for the environment
   steps/NN/stdin     optional standard input
+  steps/NN/no-stderr present: the tool runs with its standard error closed
   steps/NN/after/... files that must exist afterwards with exactly this content
                      (symbolic links: the same target); a directory holding an empty
                      file named .exact must contain nothing else
@@ -99,6 +100,7 @@ class Scenario:
         return env
 
     def run_cmd(self, line, root, step_dir=None, stdin=b""):
+        close_stderr = bool(step_dir) and os.path.exists(os.path.join(step_dir, "no-stderr"))
         argv = [self.expand(w, root) for w in shlex.split(line)]
         if not argv:
             raise ValueError("empty command")
@@ -114,7 +116,8 @@ class Scenario:
             argv = shlex.split(self.args.wrapper) + argv
             executable = None
         return subprocess.run(argv, executable=executable, input=stdin, capture_output=True,
-                              cwd=root, env=self.env(root, step_dir), timeout=self.args.timeout)
+                              cwd=root, env=self.env(root, step_dir), timeout=self.args.timeout,
+                              preexec_fn=(lambda: os.close(2)) if close_stderr else None)
 
     def placeholders(self, data, root):
         """The temporary root and the scenario directory, as $ROOT and $FIXTURE."""
