@@ -148,8 +148,11 @@ static int fill_softdeps(struct kmodx_module *mod, struct kmodx_list *list)
 	 * a softdep is listed again (harmless: it is loaded by then) */
 	if (r == 0)
 		r = list_append(list, mod);
-	/* a module with softdeps does not run its install command, as in kmod (#446) */
-	mod->ignore_cmd = kmodx_list_count(pre) > 0 || kmodx_list_count(post) > 0;
+	/*
+	 * kmod ignores the install command of a module that has softdeps (kmod #446), so
+	 * "install ksmbd /bin/false" does not stop ksmbd once a softdep names it. Here an
+	 * explicit install command always counts; its softdeps are still loaded around it.
+	 */
 	for (size_t i = 0; r == 0 && i < kmodx_list_count(post); i++)
 		r = probe_list_add(mod->ctx, kmodx_list_get(post, i), false, false, list);
 	kmodx_list_free(pre);
