@@ -216,6 +216,26 @@ static int show_symbols(struct modprobe *mp, const char *file, bool exports)
 	return r;
 }
 
+/*
+ * The module the kernel has under this plain name (loaded, or built in and visible in
+ * /sys/module), for when the indexes do not know it: a container or an image without
+ * /lib/modules, or a module whose file was removed after loading. kmod says "not
+ * found" then; NULL when the kernel does not have it either.
+ */
+static struct kmodx_module *in_kernel(struct modprobe *mp, const char *arg)
+{
+	struct kmodx_module *mod;
+
+	if (arg[strcspn(arg, ":*?[/")] != '\0' ||
+	    kmodx_module_new_from_name(mp->ctx, arg, &mod) < 0)
+		return NULL;
+	if (kmodx_module_get_initstate(mod) < 0) {
+		kmodx_module_unref(mod);
+		return NULL;
+	}
+	return mod;
+}
+
 static int insert_one(struct modprobe *mp, struct kmodx_module *mod)
 {
 	const char *name = kmodx_module_get_name(mod);
@@ -257,6 +277,20 @@ static int insert(struct modprobe *mp, const char *arg, const char *extra)
 		return r;
 	}
 	r = kmodx_module_new_from_lookup(mp->ctx, arg, &list);
+	if ((r < 0 || kmodx_list_count(list) == 0) && !mp->lookup_only &&
+	    !(mp->probe.flags & KMODX_PROBE_IGNORE_LOADED) &&
+	    (mod = in_kernel(mp, arg)) != NULL) {
+		/* nothing to load: the module is there, as the caller wants */
+		kmodx_list_free(list);
+		r = 0;
+		if (mp->probe.flags & KMODX_PROBE_FAIL_ON_LOADED) {
+			ERR("could not insert '%s': Module already in kernel",
+			    kmodx_module_get_name(mod));
+			r = -EEXIST;
+		}
+		kmodx_module_unref(mod);
+		return r;
+	}
 	if (r < 0 || kmodx_list_count(list) == 0) {
 		LOG(mp, "Module %s not found in directory %s", arg,
 		    kmodx_ctx_get_module_dir(mp->ctx) ? kmodx_ctx_get_module_dir(mp->ctx)
@@ -279,8 +313,18 @@ static int remove_one(struct modprobe *mp, const char *arg)
 	if (r < 0)
 		return r;
 	if (kmodx_list_count(list) == 0) {
+		struct kmodx_module *mod = in_kernel(mp, arg);
+
+		kmodx_list_free(list);
+		if (mod) {
+			/* loaded, but unknown to the indexes (its file is gone, or there is no
+			 * module directory): remove it by name */
+			r = kmodx_module_probe_remove(mod, &mp->probe);
+			kmodx_module_unref(mod);
+			return r;
+		}
 		LOG(mp, "Module %s not found.", arg);
-		r = -ENOENT;
+		return -ENOENT;
 	}
 	for (size_t i = 0; i < kmodx_list_count(list); i++) {
 		r = kmodx_module_probe_remove(kmodx_list_get(list, i), &mp->probe);
