@@ -70,6 +70,7 @@ struct modprobe {
 	struct kmodx_probe_opts probe;
 	int message_prio; /* "not found" and the like: FATAL, or WARNING with -a */
 	bool lookup_only, show_actions;
+	bool other_kernel; /* -S or -d: the indexes are not the running kernel's */
 };
 
 #define LOG(mp, ...) tool_log((mp)->message_prio, __VA_ARGS__)
@@ -226,7 +227,7 @@ static struct kmodx_module *in_kernel(struct modprobe *mp, const char *arg)
 {
 	struct kmodx_module *mod;
 
-	if (arg[strcspn(arg, ":*?[/")] != '\0' ||
+	if (mp->other_kernel || arg[strcspn(arg, ":*?[/")] != '\0' ||
 	    kmodx_module_new_from_name(mp->ctx, arg, &mod) < 0)
 		return NULL;
 	if (kmodx_module_get_initstate(mod) < 0) {
@@ -515,6 +516,7 @@ static int do_modprobe(int argc, char *orig_argv[])
 		ERR("missing parameters. See -h.");
 		goto done;
 	}
+	mp.other_kernel = st.kver != NULL || st.dirname != NULL;
 	if (setup_ctx(&mp, &st) == 0)
 		r = run(&mp, &st, argv + optind, argc - optind);
 	kmodx_ctx_unref(mp.ctx);
