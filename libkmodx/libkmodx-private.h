@@ -82,8 +82,9 @@ int ctx_path(const struct kmodx_ctx *ctx, const char *abs, char *buf);
 int ctx_module_path(struct kmodx_ctx *ctx, const char *rel, char *buf);
 /* The parsed configuration (lazily read), or NULL with *err set. */
 struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err);
-/* The index (lazily opened), or NULL if it is missing or broken (logged once). */
-struct index *ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which);
+/* The index (lazily opened) in *idx, NULL if it is missing or broken (logged once).
+ * Returns 0, or -ENOMEM (then nothing is remembered and a later call tries again). */
+int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx);
 /* What /sys/module/compression says the kernel can decompress (enum compression). */
 int ctx_get_kernel_compression(struct kmodx_ctx *ctx);
 

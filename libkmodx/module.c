@@ -187,18 +187,18 @@ int module_set_dep_line(struct kmodx_module *mod, const char *line)
 	return 0;
 }
 
-/* Look the module up in modules.dep once. */
+/* Look the module up in modules.dep once (again after running out of memory). */
 static void module_lookup_dep(struct kmodx_module *mod)
 {
 	struct index *idx;
 	const char *line;
 
-	if (mod->path_looked_up)
+	if (mod->path_looked_up || ctx_get_index(mod->ctx, KMODX_INDEX_DEP, &idx) < 0)
 		return;
 	mod->path_looked_up = true;
-	idx = ctx_get_index(mod->ctx, KMODX_INDEX_DEP);
-	if (idx && index_search(idx, mod->name, &line) == 0)
-		module_set_dep_line(mod, line);
+	if (idx && index_search(idx, mod->name, &line) == 0 &&
+	    module_set_dep_line(mod, line) == -ENOMEM)
+		mod->path_looked_up = false;
 }
 
 _public_ const char *kmodx_module_get_name(const struct kmodx_module *mod)
@@ -222,8 +222,9 @@ _public_ bool kmodx_module_is_builtin(struct kmodx_module *mod)
 	if (mod == NULL || mod->from_path)
 		return false;
 	if (!mod->builtin_known) {
+		if (ctx_get_index(mod->ctx, KMODX_INDEX_BUILTIN, &idx) < 0)
+			return false; /* not remembered: asked again next time */
 		mod->builtin_known = true;
-		idx = ctx_get_index(mod->ctx, KMODX_INDEX_BUILTIN);
 		mod->builtin = idx && index_search(idx, mod->name, &value) == 0;
 	}
 	return mod->builtin;
