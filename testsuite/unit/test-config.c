@@ -554,6 +554,150 @@ static void test_ctx_settings(void **state)
 	kmodx_ctx_unref(ctx);
 }
 
+
+/* ---- random input: the parsers' invariants hold and nothing is read out of bounds ---- */
+
+static bool name_ok(const char *s)
+{
+	/* normalised: no blanks or newlines, no '-' outside brackets */
+	int depth = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\n')
+			return false;
+		if (*s == '[')
+			depth = 1;
+		else if (*s == ']')
+			depth = 0;
+		else if (*s == '-' && depth == 0)
+			return false;
+	}
+	return true;
+}
+
+static void test_random_config(void **state)
+{
+	static const char *const tokens[] = {
+		"alias", "options", "install", "remove", "blacklist", "softdep", "weakdep",
+		"include", " ", " ", "\t", "\n", "\n", "\\\n", "\\", "#", "a-b", "x", "[a-c]",
+		"[", "]", "pre:", "post:", "=", "\"", "\0", "\xff", "mod_1", "-",
+	};
+	struct logbuf log = {0};
+	struct kmodx_ctx *ctx = new_ctx(&log);
+	unsigned seed = 777;
+
+	(void)state;
+	kmodx_ctx_set_log_fn(ctx, NULL, NULL);
+	for (int iter = 0; iter < 3000; iter++) {
+		char text[512];
+		size_t len = 0;
+		int n = rand_r(&seed) % 60;
+		struct config *c = calloc(1, sizeof(*c));
+
+		assert_non_null(c);
+		for (int i = 0; i < n; i++) {
+			const char *t = tokens[rand_r(&seed) % (sizeof(tokens) / sizeof(tokens[0]))];
+			size_t tl = *t ? strlen(t) : 1;
+
+			if (len + tl >= sizeof(text))
+				break;
+			memcpy(text + len, t, tl);
+			len += tl;
+		}
+		/* exactly len bytes, no NUL after them: ASan sees any overrun */
+		char *exact = malloc(len ? len : 1);
+		assert_non_null(exact);
+		memcpy(exact, text, len);
+		assert_int_equal(config_parse_text(ctx, c, "random.conf", exact, len), 0);
+		free(exact);
+		for (size_t i = 0; i < c->aliases.n; i++) {
+			const struct cfg_alias *a = c->aliases.v[i];
+
+			assert_true(name_ok(a->pattern));
+			assert_true(name_ok(a->modname));
+		}
+		for (size_t i = 0; i < c->options.n; i++) {
+			const struct cfg_option *o = c->options.v[i];
+
+			assert_true(name_ok(o->name));
+			assert_null(strchr(o->options, '\t'));
+			assert_null(strchr(o->options, '\n'));
+		}
+		for (size_t i = 0; i < c->blacklists.n; i++)
+			assert_true(name_ok(c->blacklists.v[i]));
+		for (size_t i = 0; i < c->softdeps.n; i++) {
+			const struct cfg_softdep *d = c->softdeps.v[i];
+
+			assert_true(name_ok(d->name));
+			for (size_t j = 0; j < d->n_pre; j++)
+				assert_true(strcmp(d->pre[j], "pre:") && strcmp(d->pre[j], "post:"));
+		}
+		config_free(c);
+	}
+	kmodx_ctx_unref(ctx);
+}
+
+static bool unquoted_blank(const char *s)
+{
+	bool quoted = false;
+
+	for (; *s; s++) {
+		if (*s == '"')
+			quoted = !quoted;
+		else if (!quoted && (*s == ' ' || *s == '\t' || *s == '\n'))
+			return true;
+	}
+	return false;
+}
+
+static void test_random_cmdline(void **state)
+{
+	static const char *const tokens[] = {"a", "b-c", ".", ".", "=", "=", "\"", " ", "\t",
+					     "\n", "modprobe", "blacklist", ",", "[", "]", "x"};
+	struct logbuf log = {0};
+	struct kmodx_ctx *ctx = new_ctx(&log);
+	unsigned seed = 31337;
+
+	(void)state;
+	for (int iter = 0; iter < 5000; iter++) {
+		char line[256];
+		size_t len = 0;
+		int n = rand_r(&seed) % 40;
+		struct config *c = calloc(1, sizeof(*c));
+
+		assert_non_null(c);
+		for (int i = 0; i < n; i++) {
+			const char *t = tokens[rand_r(&seed) % (sizeof(tokens) / sizeof(tokens[0]))];
+
+			if (len + strlen(t) >= sizeof(line))
+				break;
+			memcpy(line + len, t, strlen(t));
+			len += strlen(t);
+		}
+		line[len] = '\0';
+		char saved[256];
+		memcpy(saved, line, len + 1);
+		assert_int_equal(config_parse_cmdline(ctx, c, line), 0);
+		assert_string_equal(saved, line); /* the input is const */
+		for (size_t i = 0; i < c->options.n; i++) {
+			const struct cfg_option *o = c->options.v[i];
+
+			/* like kmod, quotes may hide blanks and dots anywhere in the word */
+			if (o->name[0] == '\0' || unquoted_blank(o->name) ||
+			    unquoted_blank(o->options))
+				fail_msg("cmdline [%s]: option [%s] [%s]", saved, o->name,
+					 o->options);
+			assert_non_null(strchr(o->options, '='));
+		}
+		for (size_t i = 0; i < c->blacklists.n; i++)
+			assert_null(strchr(c->blacklists.v[i], ','));
+		config_free(c);
+	}
+	kmodx_ctx_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +710,8 @@ int main(void)
 		cmocka_unit_test(test_root_files),
 		cmocka_unit_test(test_config_paths),
 		cmocka_unit_test(test_ctx_settings),
+		cmocka_unit_test(test_random_config),
+		cmocka_unit_test(test_random_cmdline),
 	};
 
 	return cmocka_run_group_tests(tests, setup_root, teardown_root);
