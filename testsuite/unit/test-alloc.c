@@ -10,7 +10,9 @@
  */
 #include <errno.h>
 #include <execinfo.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "depmod.h"
 #include "index-write.h"
 #include "index.h"
 #include "libkmodx.h"
@@ -47,6 +50,8 @@ void __wrap_free(void *p);
 
 static long alloc_count, fail_at;
 static bool failed;
+/* depmod allocates from worker threads */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Live allocations made through the wrappers: an open-addressing set of pointers. */
 #define LIVE_SLOTS (1u << 20)
@@ -131,53 +136,69 @@ static bool inject(void)
 
 void *__wrap_malloc(size_t n)
 {
-	void *p = inject() ? NULL : __real_malloc(n);
+	void *p;
 
+	pthread_mutex_lock(&lock);
+	p = inject() ? NULL : __real_malloc(n);
 	live_add(p);
+	pthread_mutex_unlock(&lock);
 	return p;
 }
 
 void *__wrap_calloc(size_t n, size_t m)
 {
-	void *p = inject() ? NULL : __real_calloc(n, m);
+	void *p;
 
+	pthread_mutex_lock(&lock);
+	p = inject() ? NULL : __real_calloc(n, m);
 	live_add(p);
+	pthread_mutex_unlock(&lock);
 	return p;
 }
 
 void *__wrap_realloc(void *old, size_t n)
 {
-	void *p;
+	void *p = NULL;
 
-	if (inject())
-		return NULL; /* old stays valid */
-	p = __real_realloc(old, n);
-	if (p != NULL || n == 0) {
-		live_del(old);
-		live_add(p);
+	pthread_mutex_lock(&lock);
+	if (!inject()) { /* on failure old stays valid */
+		p = __real_realloc(old, n);
+		if (p != NULL || n == 0) {
+			live_del(old);
+			live_add(p);
+		}
 	}
+	pthread_mutex_unlock(&lock);
 	return p;
 }
 
 char *__wrap_strdup(const char *s)
 {
-	char *p = inject() ? NULL : __real_strdup(s);
+	char *p;
 
+	pthread_mutex_lock(&lock);
+	p = inject() ? NULL : __real_strdup(s);
 	live_add(p);
+	pthread_mutex_unlock(&lock);
 	return p;
 }
 
 char *__wrap_strndup(const char *s, size_t n)
 {
-	char *p = inject() ? NULL : __real_strndup(s, n);
+	char *p;
 
+	pthread_mutex_lock(&lock);
+	p = inject() ? NULL : __real_strndup(s, n);
 	live_add(p);
+	pthread_mutex_unlock(&lock);
 	return p;
 }
 
 void __wrap_free(void *p)
 {
+	pthread_mutex_lock(&lock);
 	live_del(p);
+	pthread_mutex_unlock(&lock);
 	__real_free(p);
 }
 
@@ -485,6 +506,104 @@ static void make_root(char *root)
 	write_text(root, "proc/cmdline", "quiet mod-a.y=2 modprobe.blacklist=q\n");
 }
 
+
+/* depmod over a generated tree (copied, with its text inputs, into a temporary root);
+ * the result is every output file's name and contents. */
+static char depmod_in[PATH_MAX], depmod_out[PATH_MAX];
+
+static int read_all(const char *path, struct result *res)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		/* binary files: a checksum keeps the result printable */
+		uint32_t sum = 0;
+
+		for (ssize_t i = 0; i < n; i++)
+			sum = sum * 31 + buf[i];
+		if (memchr(buf, '\0', (size_t)n))
+			res_add(res, "<%zd bytes, %08x>", n, sum);
+		else
+			res_add(res, "%.*s", (int)n, buf);
+	}
+	close(fd);
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int depmod_scenario(struct result *res)
+{
+	const char *const none[] = {NULL};
+	struct depmod_options o = {
+		.basedir = depmod_in,
+		.outdir = depmod_out,
+		.kver = "6.1.0-unit",
+		.config_paths = none,
+		.threads = 2,
+		.out_fd = STDOUT_FILENO,
+	};
+	char dir[PATH_MAX * 2], path[PATH_MAX * 3], *names[64];
+	struct kmodx_ctx *ctx = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+	int r = kmodx_ctx_new(&ctx);
+
+	if (r < 0)
+		return r;
+	kmodx_ctx_set_log_fn(ctx, quiet, NULL);
+	r = depmod_run(ctx, &o);
+	kmodx_ctx_unref(ctx);
+	/* what is in the output directory, in name order: no temporary files left over */
+	snprintf(dir, sizeof(dir), "%s/lib/modules/6.1.0-unit", depmod_out);
+	d = opendir(dir);
+	if (d == NULL)
+		return r < 0 ? r : -errno;
+	while ((de = readdir(d)) != NULL && n < 64) {
+		if (de->d_name[0] != '.')
+			names[n++] = __real_strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(names[i], "modules.", 8) != 0 ||
+		    (strchr(names[i] + 8, '.') && !strstr(names[i], ".bin") &&
+		     strcmp(names[i], "modules.builtin.modinfo") != 0))
+			fail_msg("depmod left %s behind (result %d)", names[i], r);
+		res_add(res, "== %s\n", names[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (r == 0)
+			read_all(path, res);
+		__real_free(names[i]);
+	}
+	return r;
+}
+
+static void depmod_prepare(void)
+{
+	char cmd[PATH_MAX * 4];
+
+	strcpy(depmod_in, "/tmp/kmodx-unit-depmod-in-XXXXXX");
+	strcpy(depmod_out, "/tmp/kmodx-unit-depmod-out-XXXXXX");
+	assert_non_null(mkdtemp(depmod_in));
+	assert_non_null(mkdtemp(depmod_out));
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/lib/modules' && cp -r '%s/depmod-tree' '%s/lib/modules/6.1.0-unit'",
+		 depmod_in, UNIT_BUILD_DIR, depmod_in);
+	assert_int_equal(system(cmd), 0);
+	write_text(depmod_in, "lib/modules/6.1.0-unit/modules.order", "kernel/b.ko\nkernel/a.ko\n");
+	write_text(depmod_in, "lib/modules/6.1.0-unit/modules.builtin", "kernel/fs/bi-mod.ko\n");
+	write_file(depmod_in, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
+		   "bi_mod.alias=bi-alias\0bi_mod.license=GPL\0", 40);
+}
+
 static int setup(void **state)
 {
 	static const char *const dep[] = {"mod_a", "kernel/mod-a.ko: kernel/mod_b.ko.xz",
@@ -516,16 +635,20 @@ static int setup(void **state)
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.builtin.alias.bin", builtin_alias,
 		    1);
 
+#ifdef UNIT_BUILD_DIR
+	depmod_prepare();
+#endif
 	live = __real_calloc(LIVE_SLOTS, sizeof(void *));
 	return live ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX * 3];
+	char cmd[PATH_MAX * 5];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", root_text, root_bin);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s'", root_text, root_bin, depmod_in,
+		 depmod_out);
 	__real_free(live);
 	live = NULL;
 	return system(cmd) == 0 ? 0 : -1;
@@ -574,6 +697,41 @@ static void test_alloc_index(void **state)
 }
 
 #ifdef UNIT_BUILD_DIR
+static void test_depmod_baseline(void **state)
+{
+	struct result *res = calloc(1, sizeof(*res));
+	char path[PATH_MAX * 2];
+	struct index *idx = NULL;
+	const char *v;
+
+	(void)state;
+	assert_non_null(res);
+	assert_int_equal(depmod_scenario(res), 0);
+	/* updates/ wins over kernel/ for c (the default "search updates"); modules.order
+	 * puts b before a; dependencies come before what they depend on */
+	assert_non_null(strstr(res->text, "== modules.dep\n"
+					  "kernel/b.ko.xz: kernel/a.ko\n"
+					  "kernel/a.ko:\n"
+					  "updates/c.ko: kernel/a.ko\n"));
+	assert_non_null(strstr(res->text, "alias fs-b b\n"));
+	assert_non_null(strstr(res->text, "alias symbol:b_func b\n"));
+	assert_non_null(strstr(res->text, "b net/tun c10:200\n"));
+	assert_non_null(strstr(res->text, "softdep b pre: a\n"));
+	assert_non_null(strstr(res->text, "== modules.builtin.alias.bin\n"));
+	snprintf(path, sizeof(path), "%s/lib/modules/6.1.0-unit/modules.dep.bin", depmod_out);
+	assert_int_equal(index_open(path, &idx), 0);
+	assert_int_equal(index_search(idx, "b", &v), 0);
+	assert_string_equal(v, "kernel/b.ko.xz: kernel/a.ko");
+	index_close(idx);
+	free(res);
+}
+
+static void test_alloc_depmod(void **state)
+{
+	(void)state;
+	run_scenario("depmod", depmod_scenario);
+}
+
 static void test_alloc_modules(void **state)
 {
 	(void)state;
@@ -590,6 +748,8 @@ int main(void)
 		cmocka_unit_test(test_alloc_ctx_bin),
 #ifdef UNIT_BUILD_DIR
 		cmocka_unit_test(test_alloc_modules),
+		cmocka_unit_test(test_depmod_baseline),
+		cmocka_unit_test(test_alloc_depmod),
 #endif
 	};
 
