@@ -184,8 +184,12 @@ static int scan_dir(struct depmod *d, int dfd, struct strbuf *path, bool inside,
 		if (excluded(d, de->d_name))
 			continue;
 		path->len = len;
-		if (strbuf_printf(path, "/%s", de->d_name) < 0 || path->len >= PATH_MAX) {
+		r = strbuf_printf(path, "/%s", de->d_name);
+		if (r == -ENOMEM)
+			break; /* not a reason to leave the entry out silently */
+		if (r < 0 || path->len >= PATH_MAX) {
 			ERR(d->ctx, "path is too long %s", strbuf_str(path));
+			r = 0;
 			continue;
 		}
 		if (!is_dir && !is_reg) {
