@@ -187,18 +187,26 @@ int module_set_dep_line(struct kmodx_module *mod, const char *line)
 	return 0;
 }
 
-/* Look the module up in modules.dep once (again after running out of memory). */
-static void module_lookup_dep(struct kmodx_module *mod)
+/* Look the module up in modules.dep once (again after running out of memory): 0 or
+ * -ENOMEM. */
+static int module_lookup_dep(struct kmodx_module *mod)
 {
 	struct index *idx;
 	const char *line;
+	int r;
 
-	if (mod->path_looked_up || ctx_get_index(mod->ctx, KMODX_INDEX_DEP, &idx) < 0)
-		return;
+	if (mod->path_looked_up)
+		return 0;
+	r = ctx_get_index(mod->ctx, KMODX_INDEX_DEP, &idx);
+	if (r < 0)
+		return r;
 	mod->path_looked_up = true;
 	if (idx && index_search(idx, mod->name, &line) == 0 &&
-	    module_set_dep_line(mod, line) == -ENOMEM)
+	    module_set_dep_line(mod, line) == -ENOMEM) {
 		mod->path_looked_up = false;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 _public_ const char *kmodx_module_get_name(const struct kmodx_module *mod)
@@ -210,7 +218,7 @@ _public_ const char *kmodx_module_get_path(struct kmodx_module *mod)
 {
 	if (mod == NULL)
 		return NULL;
-	module_lookup_dep(mod);
+	(void)module_lookup_dep(mod); /* NULL without memory: no way to say more here */
 	return mod->path;
 }
 
@@ -237,8 +245,9 @@ _public_ int kmodx_module_get_dependencies(struct kmodx_module *mod, struct kmod
 
 	if (mod == NULL || out == NULL)
 		return -EINVAL;
-	module_lookup_dep(mod);
-	r = list_new(&list);
+	r = module_lookup_dep(mod);
+	if (r == 0)
+		r = list_new(&list);
 	if (r < 0)
 		return r;
 	if (mod->dep_line) {
@@ -490,7 +499,9 @@ _public_ const char *kmodx_module_get_options(struct kmodx_module *mod)
 		if (r == 0)
 			r = strbuf_puts(&sb, o->options);
 	}
-	if (r < 0 && c != NULL) {
+	/* an unreadable configuration means no options; no memory must not be cached as
+	 * "no options" */
+	if (r == -ENOMEM || (r < 0 && c != NULL)) {
 		strbuf_release(&sb);
 		return NULL;
 	}
