@@ -363,6 +363,79 @@ out:
 	return r;
 }
 
+struct show {
+	struct result *res;
+};
+
+static void show_line(void *data, const char *line)
+{
+	res_add(data, "%s|", line);
+}
+
+/* modprobe and modprobe -r in dry-run mode, devnodes and an index dump */
+static int probe_scenario(struct result *res)
+{
+	struct kmodx_ctx *ctx = NULL;
+	struct kmodx_list *l = NULL;
+	struct kmodx_kvlist *kv = NULL;
+	struct kmodx_probe_opts o = {
+		.flags = KMODX_PROBE_DRY_RUN | KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY,
+		.extra_options = "extra=1",
+		.show = show_line,
+		.data = res,
+	};
+	char tmpl[] = "/tmp/kmodx-unit-alloc-dump-XXXXXX", buf[1024];
+	int fd, r;
+	ssize_t n;
+
+	r = kmodx_ctx_new(&ctx);
+	if (r < 0)
+		return r;
+	kmodx_ctx_set_log_fn(ctx, quiet, NULL);
+	if ((r = kmodx_ctx_set_root(ctx, root_text)) < 0 ||
+	    (r = kmodx_ctx_set_kernel_release(ctx, "6.1.0-unit")) < 0)
+		goto out;
+	r = kmodx_module_new_from_lookup(ctx, "my-alias", &l);
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(l); i++) {
+		r = kmodx_module_probe_insert(kmodx_list_get(l, i), &o);
+		res_add(res, "insert=%d;", r);
+		if (r > 0)
+			r = 0;
+	}
+	kmodx_list_free(l);
+	l = NULL;
+	if (r < 0)
+		goto out;
+	r = kmodx_module_new_from_lookup(ctx, "mod-b", &l);
+	o.flags = KMODX_PROBE_DRY_RUN | KMODX_PROBE_IGNORE_LOADED;
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(l); i++)
+		r = kmodx_module_probe_remove(kmodx_list_get(l, i), &o);
+	kmodx_list_free(l);
+	if (r < 0)
+		goto out;
+	r = kmodx_get_devnodes(ctx, &kv);
+	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(kv); i++)
+		res_add(res, "%s %s %llx;", kmodx_kvlist_key(kv, i), kmodx_kvlist_value(kv, i),
+			(unsigned long long)kmodx_kvlist_number(kv, i));
+	kmodx_kvlist_free(kv);
+	if (r < 0)
+		goto out;
+	fd = mkstemp(tmpl);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	unlink(tmpl);
+	r = kmodx_index_dump(ctx, KMODX_INDEX_ALIAS, fd);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (r == 0 && n >= 0)
+		res_add(res, "dump=%.*s", (int)n, buf);
+out:
+	kmodx_ctx_unref(ctx);
+	return r;
+}
+
 static int ctx_text_scenario(struct result *res)
 {
 	return ctx_scenario(root_text, res);
@@ -628,6 +701,9 @@ static int setup(void **state)
 		   "builtin_c.alias=c-alias\0builtin_c.license=GPL\0", 46);
 	write_text(root_text, "lib/modules/6.1.0-unit/modules.softdep",
 		   "softdep mod_b pre: builtin_c\n");
+	write_text(root_text, "lib/modules/6.1.0-unit/modules.devname",
+		   "mod_b fuse c10:229\nbad\nmod_a loop-control c10:237\n");
+	write_text(root_text, "proc/modules", "");
 
 	make_root(root_bin);
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.dep.bin", dep, 2);
@@ -692,6 +768,31 @@ static void test_alloc_ctx_bin(void **state)
 	run_scenario("context, config and lookups (.bin indexes)", ctx_bin_scenario);
 }
 
+static void test_probe_baseline(void **state)
+{
+	struct result *res = calloc(1, sizeof(*res));
+
+	(void)state;
+	assert_non_null(res);
+	assert_int_equal(probe_scenario(res), 0);
+	/* mod_a's dependency mod_b, then mod_b again as mod_a's pre-softdep (listed twice,
+	 * as kmod does: kmod-reference "Probe list"), then mod_a with every option; its
+	 * post-softdep builtin_c is builtin: nothing to load */
+	assert_non_null(strstr(res->text, "/kernel/mod_b.ko.xz |insmod "));
+	assert_non_null(strstr(res->text, "/kernel/mod_b.ko.xz |insmod "));
+	assert_non_null(strstr(res->text, "/kernel/mod-a.ko x=1 z=3 y=2 extra=1|insert=0;"));
+	/* the devname entries: 'c' << 40 | major << 20 | minor */
+	assert_non_null(strstr(res->text, "mod_b fuse 630000a000e5;mod_a loop-control 630000a000ed;"));
+	assert_non_null(strstr(res->text, "dump=alias pci:v00001234d* mod_b\n"));
+	free(res);
+}
+
+static void test_alloc_probe(void **state)
+{
+	(void)state;
+	run_scenario("probe, remove, devnodes, dump", probe_scenario);
+}
+
 static void test_alloc_index(void **state)
 {
 	(void)state;
@@ -746,6 +847,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_baseline),
 		cmocka_unit_test(test_alloc_index),
+		cmocka_unit_test(test_probe_baseline),
+		cmocka_unit_test(test_alloc_probe),
 		cmocka_unit_test(test_alloc_ctx_text),
 		cmocka_unit_test(test_alloc_ctx_bin),
 #ifdef UNIT_BUILD_DIR
