@@ -503,7 +503,8 @@ static int conf_files_collect(struct kmodx_ctx *ctx, struct ptrarray *files)
 		if (r < 0)
 			return r;
 	}
-	qsort(files->v, files->n, sizeof(void *), conf_file_cmp);
+	if (files->n > 0) /* qsort(NULL, 0, ...) is undefined */
+		qsort(files->v, files->n, sizeof(void *), conf_file_cmp);
 	return 0;
 }
 
