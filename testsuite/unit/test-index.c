@@ -479,7 +479,7 @@ static void test_wild_random(void **state)
 	(void)state;
 	for (int round = 0; round < 300; round++) {
 		struct entry e[24];
-		char keys[24][8], vals[24][8];
+		char keys[24][8], vals[24][16];
 		int n = 1 + rand_r(&seed) % 24;
 
 		for (int i = 0; i < n; i++) {

@@ -88,6 +88,20 @@ static int setup(void **state)
 		   "dm_mod mapper/control c10:236\n"
 		   "sd sda b8:0\n"
 		   "short c1\n");
+	/* runtime state: sysfs for some modules, /proc/modules for one without sysfs */
+	write_text("sys/module/live_mod/initstate", "live\n");
+	write_text("sys/module/live_mod/refcnt", "2\n");
+	write_text("sys/module/live_mod/coresize", "16384\n");
+	write_text("sys/module/live_mod/holders/user_b", "");
+	write_text("sys/module/live_mod/holders/user_a", "");
+	write_text("sys/module/coming_mod/initstate", "coming\n");
+	write_text("sys/module/coming_mod/refcnt", "0\n");
+	write_text("sys/module/coming_mod/holders/.keep", "");
+	write_text("sys/module/bogus_mod/initstate", "sleeping\n");
+	write_text("sys/module/params_only/parameters/x", "1\n");
+	write_text("proc/modules", "live_mod 16384 2 user_a,user_b, Live 0xffffffffc0000000\n"
+				   "proc_mod 4096 1 live_mod, Live 0xffffffffc0100000\n"
+				   "lonely 8192 0 - Live 0xffffffffc0200000\n");
 	return 0;
 }
 
@@ -388,6 +402,67 @@ static void test_index_dump(void **state)
 	kmodx_ctx_unref(ctx);
 }
 
+static void test_runtime_state(void **state)
+{
+	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_module *mod = NULL;
+	struct kmodx_list *l = NULL;
+	unsigned long size = 0;
+
+	(void)state;
+	assert_int_equal(kmodx_module_new_from_name(ctx, "live-mod", &mod), 0);
+	assert_int_equal(kmodx_module_get_initstate(mod), KMODX_MODULE_LIVE);
+	assert_int_equal(kmodx_module_get_refcnt(mod), 2);
+	assert_int_equal(kmodx_module_get_size(mod, &size), 0);
+	assert_int_equal(size, 16384);
+	assert_int_equal(kmodx_module_get_holders(mod, &l), 0);
+	assert_int_equal(kmodx_list_count(l), 2);
+	assert_true(strcmp(names(l), "user_a user_b") == 0 || strcmp(names(l), "user_b user_a") == 0);
+	kmodx_list_free(l);
+	kmodx_module_unref(mod);
+
+	/* an empty holders directory: an empty list */
+	assert_int_equal(kmodx_module_new_from_name(ctx, "coming_mod", &mod), 0);
+	assert_int_equal(kmodx_module_get_initstate(mod), KMODX_MODULE_COMING);
+	assert_int_equal(kmodx_module_get_refcnt(mod), 0);
+	assert_int_equal(kmodx_module_get_holders(mod, &l), 0);
+	assert_int_equal(kmodx_list_count(l), 0);
+	kmodx_list_free(l);
+	kmodx_module_unref(mod);
+
+	/* no sysfs directory: /proc/modules answers */
+	assert_int_equal(kmodx_module_new_from_name(ctx, "proc_mod", &mod), 0);
+	assert_int_equal(kmodx_module_get_refcnt(mod), 1);
+	assert_int_equal(kmodx_module_get_size(mod, &size), 0);
+	assert_int_equal(size, 4096);
+	assert_int_equal(kmodx_module_get_holders(mod, &l), 0);
+	assert_string_equal(names(l), "live_mod");
+	kmodx_list_free(l);
+	kmodx_module_unref(mod);
+	assert_int_equal(kmodx_module_new_from_name(ctx, "lonely", &mod), 0);
+	assert_int_equal(kmodx_module_get_holders(mod, &l), 0);
+	assert_int_equal(kmodx_list_count(l), 0); /* "-" is no holder */
+	kmodx_list_free(l);
+	kmodx_module_unref(mod);
+
+	/* an unknown state; a bare directory (built-in code with parameters); nothing */
+	assert_int_equal(kmodx_module_new_from_name(ctx, "bogus_mod", &mod), 0);
+	assert_int_equal(kmodx_module_get_initstate(mod), -EINVAL);
+	kmodx_module_unref(mod);
+	assert_int_equal(kmodx_module_new_from_name(ctx, "params_only", &mod), 0);
+	assert_int_equal(kmodx_module_get_initstate(mod), KMODX_MODULE_BUILTIN);
+	kmodx_module_unref(mod);
+	assert_int_equal(kmodx_module_new_from_name(ctx, "ext4", &mod), 0);
+	assert_int_equal(kmodx_module_get_initstate(mod), KMODX_MODULE_BUILTIN); /* modules.builtin */
+	kmodx_module_unref(mod);
+	assert_int_equal(kmodx_module_new_from_name(ctx, "absent", &mod), 0);
+	assert_int_equal(kmodx_module_get_initstate(mod), -ENOENT);
+	assert_int_equal(kmodx_module_get_refcnt(mod), -ENOENT);
+	assert_int_equal(kmodx_module_get_holders(mod, &l), -ENOENT);
+	kmodx_module_unref(mod);
+	kmodx_ctx_unref(ctx);
+}
+
 #ifdef UNIT_BUILD_DIR
 static const char *kv_text(const struct kmodx_kvlist *l, bool numbers)
 {
@@ -448,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_devnodes),
 		cmocka_unit_test(test_index_text),
 		cmocka_unit_test(test_index_dump),
+		cmocka_unit_test(test_runtime_state),
 #ifdef UNIT_BUILD_DIR
 		cmocka_unit_test(test_module_file),
 #endif
