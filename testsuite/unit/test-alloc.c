@@ -209,6 +209,8 @@ struct result {
 	size_t len;
 };
 
+static void res_add(struct result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void res_add(struct result *res, const char *fmt, ...)
 {
 	va_list ap;

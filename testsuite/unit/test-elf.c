@@ -286,6 +286,8 @@ struct out {
 	size_t len;
 };
 
+static void out_add(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void out_add(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
