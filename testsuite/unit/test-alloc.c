@@ -82,7 +82,8 @@ static void live_rehash(void)
 		if (old[i] != NULL && old[i] != (void *)1) {
 			size_t j;
 
-			for (j = live_slot(old[i]); live[j] != NULL; j = (j + 1) & (LIVE_SLOTS - 1))
+			for (j = live_slot(old[i]); live[j] != NULL;
+			     j = (j + 1) & (LIVE_SLOTS - 1))
 				;
 			live[j] = old[i];
 			live_count++;
@@ -99,7 +100,8 @@ static void live_add(void *p)
 		return;
 	if (live_tombs > LIVE_SLOTS / 2)
 		live_rehash();
-	for (i = live_slot(p); live[i] != NULL && live[i] != (void *)1; i = (i + 1) & (LIVE_SLOTS - 1))
+	for (i = live_slot(p); live[i] != NULL && live[i] != (void *)1;
+	     i = (i + 1) & (LIVE_SLOTS - 1))
 		;
 	live[i] = p;
 	live_count++;
@@ -209,7 +211,8 @@ struct result {
 	size_t len;
 };
 
-static void res_add(struct result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void res_add(struct result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void res_add(struct result *res, const char *fmt, ...)
 {
@@ -253,25 +256,29 @@ static void run_scenario(const char *name, scenario_fn fn)
 		r = fn(got);
 		fail_at = 0;
 		if (live_count != before)
-			fail_msg("%s, allocation %ld failing: %zd allocations leaked", name, n,
-				 (ssize_t)(live_count - before));
+			fail_msg("%s, allocation %ld failing: %zd allocations leaked",
+				 name, n, (ssize_t)(live_count - before));
 		if (!failed) {
 			assert_int_equal(r, 0);
 			break;
 		}
 		if (r == 0) {
 			if (strcmp(got->text, want->text) != 0)
-				fail_msg("%s, allocation %ld failing: success with a different "
+				fail_msg("%s, allocation %ld failing: success with a "
+					 "different "
 					 "result:\n%s\n--- instead of ---\n%s",
 					 name, n, got->text, want->text);
 			tolerated++;
 			if (getenv("UNIT_ALLOC_VERBOSE"))
-				print_message("%s: allocation %ld failing absorbed\n", name, n);
+				print_message("%s: allocation %ld failing absorbed\n",
+					      name, n);
 		} else if (r != -ENOMEM) {
-			fail_msg("%s, allocation %ld failing: %d instead of -ENOMEM", name, n, r);
+			fail_msg("%s, allocation %ld failing: %d instead of -ENOMEM",
+				 name, n, r);
 		}
 	}
-	print_message("%s: %ld allocations, %ld failures absorbed without changing the result\n",
+	print_message("%s: %ld allocations, %ld failures absorbed without changing the "
+		      "result\n",
 		      name, n - 1, tolerated);
 	free(want);
 	free(got);
@@ -329,12 +336,15 @@ static int ctx_scenario(const char *root, struct result *res)
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < kmodx_kvlist_count(kv); i++)
-		res_add(res, "%s=%s;", kmodx_kvlist_key(kv, i), kmodx_kvlist_value(kv, i));
-	if ((r = lookup(ctx, "my-alias", res)) < 0 || (r = lookup(ctx, "mod-b", res)) < 0 ||
+		res_add(res, "%s=%s;", kmodx_kvlist_key(kv, i),
+			kmodx_kvlist_value(kv, i));
+	if ((r = lookup(ctx, "my-alias", res)) < 0 ||
+	    (r = lookup(ctx, "mod-b", res)) < 0 ||
 	    (r = lookup(ctx, "pci:v00001234d00000001", res)) < 0 ||
 	    (r = lookup(ctx, "symbol:b_func", res)) < 0 ||
 	    (r = lookup(ctx, "builtin-c", res)) < 0 ||
-	    (r = lookup(ctx, "c-alias", res)) < 0 || (r = lookup(ctx, "nothing", res)) < 0)
+	    (r = lookup(ctx, "c-alias", res)) < 0 ||
+	    (r = lookup(ctx, "nothing", res)) < 0)
 		goto out;
 	r = kmodx_module_new_from_name_lookup(ctx, "mod_a", &mod);
 	if (r < 0)
@@ -417,7 +427,8 @@ static int probe_scenario(struct result *res)
 		goto out;
 	r = kmodx_get_devnodes(ctx, &kv);
 	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(kv); i++)
-		res_add(res, "%s %s %llx;", kmodx_kvlist_key(kv, i), kmodx_kvlist_value(kv, i),
+		res_add(res, "%s %s %llx;", kmodx_kvlist_key(kv, i),
+			kmodx_kvlist_value(kv, i),
 			(unsigned long long)kmodx_kvlist_number(kv, i));
 	kmodx_kvlist_free(kv);
 	if (r < 0)
@@ -463,7 +474,8 @@ static int index_scenario(struct result *res)
 	for (int i = 0; i < 60 && r >= 0; i++) {
 		char key[64], value[32];
 
-		snprintf(key, sizeof(key), "pci:v%08Xd*sv*sd*bc%02Xsc*i*", i * 7919, i % 5);
+		snprintf(key, sizeof(key), "pci:v%08Xd*sv*sd*bc%02Xsc*i*", i * 7919,
+			 i % 5);
 		snprintf(value, sizeof(value), "mod%d", i % 9);
 		r = trie_add(t, key, value, (uint32_t)(i % 4));
 	}
@@ -486,7 +498,8 @@ static int index_scenario(struct result *res)
 }
 
 #ifdef UNIT_BUILD_DIR
-static int module_scenario_one(struct kmodx_ctx *ctx, const char *file, struct result *res)
+static int module_scenario_one(struct kmodx_ctx *ctx, const char *file,
+			       struct result *res)
 {
 	char path[PATH_MAX];
 	struct kmodx_module *mod = NULL;
@@ -499,7 +512,8 @@ static int module_scenario_one(struct kmodx_ctx *ctx, const char *file, struct r
 		return r;
 	r = kmodx_module_get_info(mod, &kv);
 	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(kv); i++)
-		res_add(res, "%s=%s;", kmodx_kvlist_key(kv, i), kmodx_kvlist_value(kv, i));
+		res_add(res, "%s=%s;", kmodx_kvlist_key(kv, i),
+			kmodx_kvlist_value(kv, i));
 	kmodx_kvlist_free(kv);
 	kv = NULL;
 	if (r == 0)
@@ -557,7 +571,8 @@ static void write_text(const char *root, const char *rel, const char *text)
 	write_file(root, rel, text, strlen(text));
 }
 
-static void write_index(const char *root, const char *rel, const char *const *kv, size_t n)
+static void write_index(const char *root, const char *rel, const char *const *kv,
+			size_t n)
 {
 	struct trie *t = NULL;
 	uint8_t *buf;
@@ -576,13 +591,13 @@ static void make_root(char *root)
 {
 	strcpy(root, "/tmp/kmodx-unit-alloc-XXXXXX");
 	assert_non_null(mkdtemp(root));
-	write_text(root, "etc/modprobe.d/a.conf",
-		   "alias my-alias mod-a\noptions mod-a x=1\nsoftdep mod-a pre: mod-b post: "
-		   "builtin-c\nblacklist mod-x\ninstall mod-i /bin/true\n");
+	write_text(
+		root, "etc/modprobe.d/a.conf",
+		"alias my-alias mod-a\noptions mod-a x=1\nsoftdep mod-a pre: mod-b post: "
+		"builtin-c\nblacklist mod-x\ninstall mod-i /bin/true\n");
 	write_text(root, "etc/modprobe.d/b.conf", "options mod_a z=3\n");
 	write_text(root, "proc/cmdline", "quiet mod-a.y=2 modprobe.blacklist=q\n");
 }
-
 
 /* depmod over a generated tree (copied, with its text inputs, into a temporary root);
  * the result is every output file's name and contents. */
@@ -672,11 +687,15 @@ static void depmod_prepare(void)
 	strcpy(depmod_out, "/tmp/kmodx-unit-depmod-out-XXXXXX");
 	assert_non_null(mkdtemp(depmod_in));
 	assert_non_null(mkdtemp(depmod_out));
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/lib/modules' && cp -r '%s/depmod-tree' '%s/lib/modules/6.1.0-unit'",
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p '%s/lib/modules' && cp -r '%s/depmod-tree' "
+		 "'%s/lib/modules/6.1.0-unit'",
 		 depmod_in, UNIT_BUILD_DIR, depmod_in);
 	assert_int_equal(system(cmd), 0);
-	write_text(depmod_in, "lib/modules/6.1.0-unit/modules.order", "kernel/b.ko\nkernel/a.ko\n");
-	write_text(depmod_in, "lib/modules/6.1.0-unit/modules.builtin", "kernel/fs/bi-mod.ko\n");
+	write_text(depmod_in, "lib/modules/6.1.0-unit/modules.order",
+		   "kernel/b.ko\nkernel/a.ko\n");
+	write_text(depmod_in, "lib/modules/6.1.0-unit/modules.builtin",
+		   "kernel/fs/bi-mod.ko\n");
 	write_file(depmod_in, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
 		   "bi_mod.alias=bi-alias\0bi_mod.license=GPL\0", 40);
 }
@@ -695,10 +714,12 @@ static int setup(void **state)
 	write_text(root_text, "lib/modules/6.1.0-unit/modules.dep",
 		   "kernel/mod-a.ko: kernel/mod_b.ko.xz\nkernel/mod_b.ko.xz:\n");
 	write_text(root_text, "lib/modules/6.1.0-unit/modules.alias",
-		   "# Aliases extracted from modules themselves.\nalias pci:v00001234d* mod_b\n");
+		   "# Aliases extracted from modules themselves.\nalias pci:v00001234d* "
+		   "mod_b\n");
 	write_text(root_text, "lib/modules/6.1.0-unit/modules.symbols",
 		   "alias symbol:b_func mod_b\n");
-	write_text(root_text, "lib/modules/6.1.0-unit/modules.builtin", "kernel/builtin-c.ko\n");
+	write_text(root_text, "lib/modules/6.1.0-unit/modules.builtin",
+		   "kernel/builtin-c.ko\n");
 	write_file(root_text, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
 		   "builtin_c.alias=c-alias\0builtin_c.license=GPL\0", 46);
 	write_text(root_text, "lib/modules/6.1.0-unit/modules.softdep",
@@ -712,8 +733,8 @@ static int setup(void **state)
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.alias.bin", alias, 1);
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.symbols.bin", symbols, 1);
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.builtin.bin", builtin, 1);
-	write_index(root_bin, "lib/modules/6.1.0-unit/modules.builtin.alias.bin", builtin_alias,
-		    1);
+	write_index(root_bin, "lib/modules/6.1.0-unit/modules.builtin.alias.bin",
+		    builtin_alias, 1);
 
 #ifdef UNIT_BUILD_DIR
 	depmod_prepare();
@@ -727,8 +748,8 @@ static int teardown(void **state)
 	char cmd[PATH_MAX * 5];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s'", root_text, root_bin, depmod_in,
-		 depmod_out);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s'", root_text, root_bin,
+		 depmod_in, depmod_out);
 	__real_free(live);
 	live = NULL;
 	return system(cmd) == 0 ? 0 : -1;
@@ -746,15 +767,15 @@ static void test_baseline(void **state)
 	assert_int_equal(ctx_bin_scenario(&b), 0);
 	assert_string_equal(a.text, b.text);
 	assert_string_equal(a.text, "mod_a=x=1;mod_a=z=3;mod_a=y=2;" /* options */
-				    "mod_a,;"			   /* my-alias */
-				    "mod_b,;"			   /* mod-b */
-				    "mod_b,;"			   /* pci alias */
-				    "mod_b,;"			   /* symbol */
-				    "builtin_c,;"		   /* builtin */
-				    "builtin_c,;"		   /* builtin alias */
-				    ";"				   /* nothing */
+				    "mod_a,;"			     /* my-alias */
+				    "mod_b,;"			     /* mod-b */
+				    "mod_b,;"			     /* pci alias */
+				    "mod_b,;"			     /* symbol */
+				    "builtin_c,;"		     /* builtin */
+				    "builtin_c,;"		     /* builtin alias */
+				    ";"				     /* nothing */
 				    "path=yes;opts=x=1 z=3 y=2;"
-				    "mod_b,;"	   /* dependencies */
+				    "mod_b,;"		   /* dependencies */
 				    "mod_b,;builtin_c,;"); /* softdeps */
 }
 
@@ -777,14 +798,16 @@ static void test_probe_baseline(void **state)
 	(void)state;
 	assert_non_null(res);
 	assert_int_equal(probe_scenario(res), 0);
-	/* mod_a's dependency mod_b, then mod_b again as mod_a's pre-softdep (listed twice,
-	 * as kmod does: kmod-reference "Probe list"), then mod_a with every option; its
-	 * post-softdep builtin_c is builtin: nothing to load */
+	/* mod_a's dependency mod_b, then mod_b again as mod_a's pre-softdep (listed
+	 * twice, as kmod does: kmod-reference "Probe list"), then mod_a with every
+	 * option; its post-softdep builtin_c is builtin: nothing to load */
 	assert_non_null(strstr(res->text, "/kernel/mod_b.ko.xz |insmod "));
 	assert_non_null(strstr(res->text, "/kernel/mod_b.ko.xz |insmod "));
-	assert_non_null(strstr(res->text, "/kernel/mod-a.ko x=1 z=3 y=2 extra=1|insert=0;"));
+	assert_non_null(
+		strstr(res->text, "/kernel/mod-a.ko x=1 z=3 y=2 extra=1|insert=0;"));
 	/* the devname entries: 'c' << 40 | major << 20 | minor */
-	assert_non_null(strstr(res->text, "mod_b fuse 630000a000e5;mod_a loop-control 630000a000ed;"));
+	assert_non_null(strstr(
+		res->text, "mod_b fuse 630000a000e5;mod_a loop-control 630000a000ed;"));
 	assert_non_null(strstr(res->text, "dump=alias pci:v00001234d* mod_b\n"));
 	free(res);
 }
@@ -823,7 +846,8 @@ static void test_depmod_baseline(void **state)
 	assert_non_null(strstr(res->text, "b net/tun c10:200\n"));
 	assert_non_null(strstr(res->text, "softdep b pre: a\n"));
 	assert_non_null(strstr(res->text, "== modules.builtin.alias.bin\n"));
-	snprintf(path, sizeof(path), "%s/lib/modules/6.1.0-unit/modules.dep.bin", depmod_out);
+	snprintf(path, sizeof(path), "%s/lib/modules/6.1.0-unit/modules.dep.bin",
+		 depmod_out);
 	assert_int_equal(index_open(path, &idx), 0);
 	assert_int_equal(index_search(idx, "b", &v), 0);
 	assert_string_equal(v, "kernel/b.ko.xz: kernel/a.ko");
@@ -840,7 +864,8 @@ static void test_alloc_depmod(void **state)
 static void test_alloc_modules(void **state)
 {
 	(void)state;
-	run_scenario("module files: info, symbols, signatures, decompression", module_scenario);
+	run_scenario("module files: info, symbols, signatures, decompression",
+		     module_scenario);
 }
 #endif
 

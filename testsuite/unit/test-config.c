@@ -87,17 +87,18 @@ static void test_directives(void **state)
 	const char *name;
 
 	(void)state;
-	c = parse(ctx, "# a comment\n"
-		       "\n"
-		       "alias my-alias snd-hda-intel\n"
-		       "alias pci:v*d*sv*sd*bc0[a-c]sc*i* foo-bar extra words\n"
-		       "options snd-hda-intel model=auto\tprobe_mask=1\n"
-		       "install net-pf-10 /sbin/modprobe --ignore-install ipv6 && echo done\n"
-		       "remove foo /bin/true\n"
-		       "blacklist pcspkr-x\n"
-		       "softdep a-b ignored pre: c-d e post: f\n"
-		       "weakdep g-h i j-k\n"
-		       "\talias tabbed-alias mod\n");
+	c = parse(ctx,
+		  "# a comment\n"
+		  "\n"
+		  "alias my-alias snd-hda-intel\n"
+		  "alias pci:v*d*sv*sd*bc0[a-c]sc*i* foo-bar extra words\n"
+		  "options snd-hda-intel model=auto\tprobe_mask=1\n"
+		  "install net-pf-10 /sbin/modprobe --ignore-install ipv6 && echo done\n"
+		  "remove foo /bin/true\n"
+		  "blacklist pcspkr-x\n"
+		  "softdep a-b ignored pre: c-d e post: f\n"
+		  "weakdep g-h i j-k\n"
+		  "\talias tabbed-alias mod\n");
 	assert_int_equal(log.count, 0);
 
 	assert_int_equal(c->aliases.n, 3);
@@ -119,7 +120,8 @@ static void test_directives(void **state)
 	assert_int_equal(c->installs.n, 1);
 	const struct cfg_command *cmd = c->installs.v[0];
 	assert_string_equal(cmd->name, "net_pf_10");
-	assert_string_equal(cmd->command, "/sbin/modprobe --ignore-install ipv6 && echo done");
+	assert_string_equal(cmd->command,
+			    "/sbin/modprobe --ignore-install ipv6 && echo done");
 	assert_string_equal(config_find_install(c, "net_pf_10"),
 			    "/sbin/modprobe --ignore-install ipv6 && echo done");
 	assert_null(config_find_install(c, "net_pf_1"));
@@ -132,7 +134,7 @@ static void test_directives(void **state)
 
 	const struct cfg_softdep *sd = config_find_softdep(c, "a_b");
 	assert_non_null(sd);
-	/* words before pre:/post: are ignored; the dependency names are kept as written */
+	/* words before pre:/post: are ignored; dependency names are kept as written */
 	assert_int_equal(sd->n_pre, 2);
 	assert_string_equal(sd->pre[0], "c-d");
 	assert_string_equal(sd->pre[1], "e");
@@ -207,28 +209,31 @@ static void test_bad_lines(void **state)
 	(void)state;
 	c = parse(ctx, "frobnicate x y\n"     /* 1: unknown */
 		       "alias onlyone\n"      /* 2: missing module */
-		       "alias\n"              /* 3 */
+		       "alias\n"	      /* 3 */
 		       "options nameonly\n"   /* 4: no options */
 		       "install cmdless\n"    /* 5 */
-		       "blacklist\n"          /* 6 */
+		       "blacklist\n"	      /* 6 */
 		       "alias a[b mod\n"      /* 7: unmatched bracket */
 		       "blacklist x]y\n"      /* 8 */
-		       "softdep\n"            /* 9 */
+		       "softdep\n"	      /* 9 */
 		       "  # not a comment\n"  /* 10: '#' only counts in column 0 */
 		       "include /etc/other\n" /* 11: deprecated */
 		       "\xff\xfe garbage\n"   /* 12 */
 		       "alias good mod\n"     /* 13: still parsed */
-		       "   \n"                /* 14: blank */
-		       "options x \n");       /* 15: one blank, then nothing: no options */
+		       "   \n"		      /* 14: blank */
+		       "options x \n"); /* 15: one blank, then nothing: no options */
 	assert_int_equal(c->aliases.n, 1);
 	assert_int_equal(c->blacklists.n, 0);
 	assert_int_equal(c->options.n, 0);
 	assert_int_equal(c->installs.n, 0);
 	assert_int_equal(c->softdeps.n, 0);
-	assert_non_null(strstr(log.text, "test.conf line 1: ignoring bad line starting with "
-					 "'frobnicate'"));
-	assert_non_null(strstr(log.text, "line 2: ignoring bad line starting with 'alias'"));
-	assert_non_null(strstr(log.text, "line 7: ignoring bad line starting with 'alias'"));
+	assert_non_null(strstr(log.text,
+			       "test.conf line 1: ignoring bad line starting with "
+			       "'frobnicate'"));
+	assert_non_null(
+		strstr(log.text, "line 2: ignoring bad line starting with 'alias'"));
+	assert_non_null(
+		strstr(log.text, "line 7: ignoring bad line starting with 'alias'"));
 	assert_non_null(strstr(log.text, "line 8: ignoring bad line starting with "
 					 "'blacklist'"));
 	assert_non_null(strstr(log.text, "line 10: ignoring bad line starting with '#'"));
@@ -249,7 +254,8 @@ static void test_embedded_nul(void **state)
 
 	(void)state;
 	assert_non_null(c);
-	assert_int_equal(config_parse_text(ctx, c, "nul.conf", text, sizeof(text) - 1), 0);
+	assert_int_equal(config_parse_text(ctx, c, "nul.conf", text, sizeof(text) - 1),
+			 0);
 	assert_int_equal(c->aliases.n, 2);
 	assert_string_equal(((const struct cfg_alias *)c->aliases.v[0])->modname, "b");
 	assert_string_equal(((const struct cfg_alias *)c->aliases.v[1])->pattern, "c");
@@ -276,10 +282,12 @@ static void test_cmdline(void **state)
 	const char *name;
 
 	(void)state;
-	c = cmdline(ctx, "BOOT_IMAGE=/vmlinuz-6.1.0 root=/dev/sda1 ro quiet "
-			 "snd-hda.model=auto e1000e.IntMode=1,1 modprobe.blacklist=snd-pcsp,nouveau "
-			 "rd.lvm.lv=vg/root mod.param=\"x y\" m2.p=a.b\tm3.q=1\nnodot= .x=1 "
-			 "noval.flag m4.r=\n");
+	c = cmdline(ctx,
+		    "BOOT_IMAGE=/vmlinuz-6.1.0 root=/dev/sda1 ro quiet "
+		    "snd-hda.model=auto e1000e.IntMode=1,1 "
+		    "modprobe.blacklist=snd-pcsp,nouveau "
+		    "rd.lvm.lv=vg/root mod.param=\"x y\" m2.p=a.b\tm3.q=1\nnodot= .x=1 "
+		    "noval.flag m4.r=\n");
 	assert_int_equal(c->blacklists.n, 2);
 	/* not normalised (kmod-reference §2.5) */
 	assert_string_equal(c->blacklists.v[0], "snd-pcsp");
@@ -378,9 +386,12 @@ static int setup_root(void **state)
 	write_file("etc/modprobe.d/10-a.conf", "alias a-1 mod-a\noptions mod-a one=1\n");
 	/* hidden by the same basename in /etc */
 	write_file("lib/modprobe.d/10-a.conf", "alias hidden mod-hidden\n");
-	write_file("lib/modprobe.d/05-b.conf", "softdep x pre: first\noptions mod-a two=2\n");
-	write_file("run/modprobe.d/20-c.conf", "blacklist blk\ninstall inst /bin/echo hi\n");
-	write_file("usr/lib/modprobe.d/zz.conf", "softdep x pre: last\nweakdep w dep1 dep2\n");
+	write_file("lib/modprobe.d/05-b.conf",
+		   "softdep x pre: first\noptions mod-a two=2\n");
+	write_file("run/modprobe.d/20-c.conf",
+		   "blacklist blk\ninstall inst /bin/echo hi\n");
+	write_file("usr/lib/modprobe.d/zz.conf",
+		   "softdep x pre: last\nweakdep w dep1 dep2\n");
 	write_file("usr/local/lib/modprobe.d/notconf.txt", "alias never mod\n");
 	write_file("usr/local/lib/modprobe.d/.hidden.conf", "alias never2 mod\n");
 	write_file("usr/local/lib/modprobe.d/.conf", "alias never3 mod\n");
@@ -434,7 +445,8 @@ static void test_root_files(void **state)
 	kmodx_kvlist_free(l);
 	/* every file sorted by basename, modules.softdep among them; first match wins */
 	assert_int_equal(kmodx_config_get(ctx, KMODX_CONFIG_SOFTDEP, &l), 0);
-	assert_string_equal(kv_join(l), "x=pre: first;x=pre: moddir;y=post: z;x=pre: last;");
+	assert_string_equal(kv_join(l),
+			    "x=pre: first;x=pre: moddir;y=post: z;x=pre: last;");
 	kmodx_kvlist_free(l);
 	/* files first (in sorted order), then the kernel command line */
 	assert_int_equal(kmodx_config_get(ctx, KMODX_CONFIG_OPTIONS, &l), 0);
@@ -507,7 +519,8 @@ static void test_config_paths(void **state)
 	assert_int_equal(kmodx_kvlist_count(l), 0);
 	kmodx_kvlist_free(l);
 	assert_int_equal(kmodx_config_get(ctx, KMODX_CONFIG_OPTIONS, &l), 0);
-	assert_string_equal(kv_join(l), "mod_a=three=3;"); /* the command line still counts */
+	assert_string_equal(kv_join(l),
+			    "mod_a=three=3;"); /* the command line still counts */
 	kmodx_kvlist_free(l);
 	kmodx_ctx_unref(ctx);
 }
@@ -527,11 +540,14 @@ static void test_ctx_settings(void **state)
 	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, ".."), -EINVAL);
 	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, ""), -EINVAL);
 	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, "6.1.0-9-amd64"), 0);
-	assert_int_equal(kmodx_ctx_resolve_path(ctx, "/etc/modprobe.d", buf, sizeof(buf)), 0);
+	assert_int_equal(kmodx_ctx_resolve_path(ctx, "/etc/modprobe.d", buf, sizeof(buf)),
+			 0);
 	assert_string_equal(buf, "/srv/root/etc/modprobe.d");
-	assert_int_equal(kmodx_ctx_resolve_path(ctx, "relative", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(kmodx_ctx_resolve_path(ctx, "relative", buf, sizeof(buf)),
+			 -EINVAL);
 	assert_int_equal(kmodx_ctx_resolve_path(ctx, "/etc", buf, 5), -ENAMETOOLONG);
-	assert_string_equal(kmodx_ctx_get_module_dir(ctx), "/srv/root/lib/modules/6.1.0-9-amd64");
+	assert_string_equal(kmodx_ctx_get_module_dir(ctx),
+			    "/srv/root/lib/modules/6.1.0-9-amd64");
 	assert_string_equal(kmodx_ctx_get_kernel_release(ctx), "6.1.0-9-amd64");
 	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, "7"), -EBUSY);
 	assert_ptr_equal(kmodx_ctx_ref(ctx), ctx);
@@ -554,8 +570,7 @@ static void test_ctx_settings(void **state)
 	kmodx_ctx_unref(ctx);
 }
 
-
-/* ---- random input: the parsers' invariants hold and nothing is read out of bounds ---- */
+/* ---- random input: invariants hold, nothing is read out of bounds ---- */
 
 static bool name_ok(const char *s)
 {
@@ -580,9 +595,11 @@ static bool name_ok(const char *s)
 static void test_random_config(void **state)
 {
 	static const char *const tokens[] = {
-		"alias", "options", "install", "remove", "blacklist", "softdep", "weakdep",
-		"include", " ", " ", "\t", "\n", "\n", "\\\n", "\\", "#", "a-b", "x", "[a-c]",
-		"[", "]", "pre:", "post:", "=", "\"", "\0", "\xff", "mod_1", "-",
+		"alias",   "options", "install", "remove", "blacklist", "softdep",
+		"weakdep", "include", " ",	 " ",	   "\t",	"\n",
+		"\n",	   "\\\n",    "\\",	 "#",	   "a-b",	"x",
+		"[a-c]",   "[",	      "]",	 "pre:",   "post:",	"=",
+		"\"",	   "\0",      "\xff",	 "mod_1",  "-",
 	};
 	struct logbuf log = {0};
 	struct kmodx_ctx *ctx = new_ctx(&log);
@@ -598,7 +615,8 @@ static void test_random_config(void **state)
 
 		assert_non_null(c);
 		for (int i = 0; i < n; i++) {
-			const char *t = tokens[rand_r(&seed) % (sizeof(tokens) / sizeof(tokens[0]))];
+			const char *t = tokens[rand_r(&seed) %
+					       (sizeof(tokens) / sizeof(tokens[0]))];
 			size_t tl = *t ? strlen(t) : 1;
 
 			if (len + tl >= sizeof(text))
@@ -632,7 +650,8 @@ static void test_random_config(void **state)
 
 			assert_true(name_ok(d->name));
 			for (size_t j = 0; j < d->n_pre; j++)
-				assert_true(strcmp(d->pre[j], "pre:") && strcmp(d->pre[j], "post:"));
+				assert_true(strcmp(d->pre[j], "pre:") &&
+					    strcmp(d->pre[j], "post:"));
 		}
 		config_free(c);
 	}
@@ -654,8 +673,9 @@ static bool unquoted_blank(const char *s)
 
 static void test_random_cmdline(void **state)
 {
-	static const char *const tokens[] = {"a", "b-c", ".", ".", "=", "=", "\"", " ", "\t",
-					     "\n", "modprobe", "blacklist", ",", "[", "]", "x"};
+	static const char *const tokens[] = {
+		"a",  "b-c", ".",	 ".",	      "=", "=", "\"", " ",
+		"\t", "\n",  "modprobe", "blacklist", ",", "[", "]",  "x"};
 	struct logbuf log = {0};
 	struct kmodx_ctx *ctx = new_ctx(&log);
 	unsigned seed = 31337;
@@ -669,7 +689,8 @@ static void test_random_cmdline(void **state)
 
 		assert_non_null(c);
 		for (int i = 0; i < n; i++) {
-			const char *t = tokens[rand_r(&seed) % (sizeof(tokens) / sizeof(tokens[0]))];
+			const char *t = tokens[rand_r(&seed) %
+					       (sizeof(tokens) / sizeof(tokens[0]))];
 
 			if (len + strlen(t) >= sizeof(line))
 				break;
@@ -684,7 +705,7 @@ static void test_random_cmdline(void **state)
 		for (size_t i = 0; i < c->options.n; i++) {
 			const struct cfg_option *o = c->options.v[i];
 
-			/* like kmod, quotes may hide blanks and dots anywhere in the word */
+			/* as with kmod, quotes may hide blanks and dots in a word */
 			if (o->name[0] == '\0' || unquoted_blank(o->name) ||
 			    unquoted_blank(o->options))
 				fail_msg("cmdline [%s]: option [%s] [%s]", saved, o->name,

@@ -76,7 +76,8 @@ static void test_round_trip(void **state)
 		in = slurp(streams[i].file, &inlen);
 		assert_int_equal(compression_detect(in, inlen), streams[i].c);
 		assert_true(inlen < plainlen); /* really compressed */
-		assert_int_equal(decompress(streams[i].c, in, inlen, &out, &outlen, &why), 0);
+		assert_int_equal(decompress(streams[i].c, in, inlen, &out, &outlen, &why),
+				 0);
 		assert_int_equal(outlen, plainlen);
 		assert_memory_equal(out, plain, plainlen);
 		free(out);
@@ -103,7 +104,9 @@ static void test_concatenated(void **state)
 		assert_non_null(twice);
 		memcpy(twice, in, inlen);
 		memcpy(twice + inlen, in, inlen);
-		assert_int_equal(decompress(streams[i].c, twice, 2 * inlen, &out, &outlen, &why), 0);
+		assert_int_equal(
+			decompress(streams[i].c, twice, 2 * inlen, &out, &outlen, &why),
+			0);
 		assert_int_equal(outlen, 2 * plainlen);
 		assert_memory_equal(out, plain, plainlen);
 		assert_memory_equal(out + plainlen, plain, plainlen);
@@ -135,7 +138,8 @@ static void test_truncated(void **state)
 			outlen = 12345;
 			r = decompress(streams[i].c, cut, n, &out, &outlen, &why);
 			if (r != -ENOEXEC)
-				fail_msg("%s cut to %zu bytes: %d", streams[i].file, n, r);
+				fail_msg("%s cut to %zu bytes: %d", streams[i].file, n,
+					 r);
 			assert_non_null(why);
 			assert_string_equal((const char *)out, "untouched");
 			assert_int_equal(outlen, 12345);
@@ -155,7 +159,7 @@ static void test_damaged(void **state)
 
 		skip_unless_supported(streams[i].c);
 		in = slurp(streams[i].file, &inlen);
-		/* the last byte is part of a check (gzip ISIZE, xz footer, zstd checksum) */
+		/* the last byte is in a check: gzip ISIZE, xz footer, zstd checksum */
 		in[inlen - 1] ^= 0x01;
 		assert_int_equal(decompress(streams[i].c, in, inlen, &out, &outlen, &why),
 				 -ENOEXEC);
@@ -168,11 +172,13 @@ static void test_damaged(void **state)
 			in[j] ^= 0xa5;
 		}
 		/* the wrong decoder for the data */
-		enum compression other = streams[i].c == COMPRESSION_GZIP ? COMPRESSION_XZ
-									  : COMPRESSION_GZIP;
+		enum compression other = streams[i].c == COMPRESSION_GZIP
+						 ? COMPRESSION_XZ
+						 : COMPRESSION_GZIP;
 		if (compression_supported(other))
-			assert_int_equal(decompress(other, in, inlen, &out, &outlen, &why),
-					 -ENOEXEC);
+			assert_int_equal(
+				decompress(other, in, inlen, &out, &outlen, &why),
+				-ENOEXEC);
 		free(in);
 	}
 }
@@ -193,20 +199,30 @@ static void test_names_and_detect(void **state)
 	assert_int_equal(compression_from_name("zstd"), COMPRESSION_ZSTD);
 	assert_int_equal(compression_from_name("lz4"), COMPRESSION_NONE);
 	assert_int_equal(compression_from_name(""), COMPRESSION_NONE);
-	assert_int_equal(compression_detect((const uint8_t *)"\x1f\x8b", 2), COMPRESSION_GZIP);
-	assert_int_equal(compression_detect((const uint8_t *)"\x1f", 1), COMPRESSION_NONE);
-	assert_int_equal(compression_detect((const uint8_t *)"\xfd" "7zXZ\0", 6), COMPRESSION_XZ);
-	assert_int_equal(compression_detect((const uint8_t *)"\xfd" "7zXZ", 5), COMPRESSION_NONE);
+	assert_int_equal(compression_detect((const uint8_t *)"\x1f\x8b", 2),
+			 COMPRESSION_GZIP);
+	assert_int_equal(compression_detect((const uint8_t *)"\x1f", 1),
+			 COMPRESSION_NONE);
+	assert_int_equal(compression_detect((const uint8_t *)"\xfd"
+							     "7zXZ\0",
+					    6),
+			 COMPRESSION_XZ);
+	assert_int_equal(compression_detect((const uint8_t *)"\xfd"
+							     "7zXZ",
+					    5),
+			 COMPRESSION_NONE);
 	assert_int_equal(compression_detect((const uint8_t *)"\x28\xb5\x2f\xfd", 4),
 			 COMPRESSION_ZSTD);
 	assert_int_equal(compression_detect((const uint8_t *)"\x28\xb5\x2f", 3),
 			 COMPRESSION_NONE);
-	assert_int_equal(compression_detect((const uint8_t *)"\177ELF", 4), COMPRESSION_NONE);
-	assert_int_equal(decompress(COMPRESSION_NONE, (const uint8_t *)"x", 1, &out, &outlen, &why),
+	assert_int_equal(compression_detect((const uint8_t *)"\177ELF", 4),
+			 COMPRESSION_NONE);
+	assert_int_equal(decompress(COMPRESSION_NONE, (const uint8_t *)"x", 1, &out,
+				    &outlen, &why),
 			 -EPROTONOSUPPORT);
 	assert_non_null(why);
-	assert_int_equal(decompress(COMPRESSION_UNKNOWN, (const uint8_t *)"x", 1, &out, &outlen,
-				    &why),
+	assert_int_equal(decompress(COMPRESSION_UNKNOWN, (const uint8_t *)"x", 1, &out,
+				    &outlen, &why),
 			 -EPROTONOSUPPORT);
 }
 

@@ -22,7 +22,7 @@
 #define SHT_STRTAB   3
 #define SHT_NOBITS   8
 #define SHF_ALLOC    2
-#define SHN_ABS      0xfff1
+#define SHN_ABS	     0xfff1
 #define STB_LOCAL    0
 #define STB_GLOBAL   1
 #define STB_WEAK     2
@@ -79,7 +79,8 @@ struct sec {
 static void sym(struct img *m, uint8_t *out, uint32_t name, uint64_t value, int bind,
 		uint16_t shndx)
 {
-	struct img t = {.p = out, .len = m->is64 ? 24 : 16, .is64 = m->is64, .msb = m->msb};
+	struct img t = {
+		.p = out, .len = m->is64 ? 24 : 16, .is64 = m->is64, .msb = m->msb};
 
 	memset(out, 0, t.len);
 	put(&t, 0, 4, name);
@@ -234,7 +235,9 @@ static void make_module(struct module *mod, bool is64, bool msb, bool with_crcs)
 	static const struct {
 		uint64_t crc;
 		const char *name;
-	} vers[] = {{0x1111, "module_layout"}, {0x2222, "printk"}, {0x4444, "weak_sym"},
+	} vers[] = {{0x1111, "module_layout"},
+		    {0x2222, "printk"},
+		    {0x4444, "weak_sym"},
 		    {0x5555, ".dotted"}};
 	struct img *m = &mod->m;
 	unsigned crclen = is64 ? 8 : 4, entsize = is64 ? 24 : 16;
@@ -244,10 +247,11 @@ static void make_module(struct module *mod, bool is64, bool msb, bool with_crcs)
 	m->is64 = is64;
 	m->msb = msb;
 	for (size_t i = 0; i < 4; i++) {
-		tmp = (struct img){.p = mod->versions + 64 * i, .len = 64, .is64 = is64,
-				   .msb = msb};
+		tmp = (struct img){
+			.p = mod->versions + 64 * i, .len = 64, .is64 = is64, .msb = msb};
 		put(&tmp, 0, crclen, vers[i].crc);
-		memcpy(mod->versions + 64 * i + crclen, vers[i].name, strlen(vers[i].name));
+		memcpy(mod->versions + 64 * i + crclen, vers[i].name,
+		       strlen(vers[i].name));
 	}
 	/* symbol 0 is the null symbol */
 	sym(m, mod->symtab + entsize * 1, with_crcs ? S_CRC_MY : S_LOCAL, 0xdeadbeef,
@@ -265,10 +269,12 @@ static void make_module(struct module *mod, bool is64, bool msb, bool with_crcs)
 
 	struct sec secs[] = {
 		{".modinfo", SHT_PROGBITS, SHF_ALLOC, modinfo, sizeof(modinfo) - 1, 0},
-		{"__versions", SHT_PROGBITS, SHF_ALLOC, mod->versions, sizeof(mod->versions), 0},
+		{"__versions", SHT_PROGBITS, SHF_ALLOC, mod->versions,
+		 sizeof(mod->versions), 0},
 		{".symtab", SHT_SYMTAB, 0, mod->symtab, entsize * 7, 0},
 		{".strtab", SHT_STRTAB, 0, strtab, sizeof(strtab), 0},
-		{"__ksymtab_strings", SHT_PROGBITS, SHF_ALLOC, "ksym_a\0\0ksym_b\0", 15, 0},
+		{"__ksymtab_strings", SHT_PROGBITS, SHF_ALLOC, "ksym_a\0\0ksym_b\0", 15,
+		 0},
 		{".gnu.linkonce.this_module", SHT_PROGBITS, SHF_ALLOC, mod->this_module,
 		 is64 ? 64 + 24 : 64 + 12, 0},
 		{".crcs", SHT_PROGBITS, SHF_ALLOC, mod->crcs, 8, 0},
@@ -286,7 +292,8 @@ struct out {
 	size_t len;
 };
 
-static void out_add(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_add(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void out_add(struct out *o, const char *fmt, ...)
 {
@@ -308,8 +315,8 @@ static int on_string(void *data, const char *s, size_t len)
 
 static int on_symbol(void *data, const struct elf_symbol *s)
 {
-	out_add(data, "%.*s:%llx:%c;", (int)s->namelen, s->name, (unsigned long long)s->crc,
-		s->bind);
+	out_add(data, "%.*s:%llx:%c;", (int)s->namelen, s->name,
+		(unsigned long long)s->crc, s->bind);
 	return 0;
 }
 
@@ -335,7 +342,8 @@ static void check_module(bool is64, bool msb)
 	assert_int_equal(elf_open(mod.m.p, mod.m.len, &elf), 0);
 	assert_int_equal(elf_is_64bit(elf), is64);
 	assert_int_equal(elf_is_big_endian(elf), msb);
-	assert_int_equal(elf_check_sections(elf), 0); /* .bss is NOBITS: its offset is moot */
+	assert_int_equal(elf_check_sections(elf),
+			 0); /* .bss is NOBITS: its offset is moot */
 
 	assert_int_equal(elf_find_section(elf, ".modinfo", &sec), 0);
 	assert_int_equal(sec.index, IDX_MODINFO);
@@ -352,8 +360,9 @@ static void check_module(bool is64, bool msb)
 
 	/* runs of NULs separate; an unterminated last string counts */
 	assert_int_equal(elf_foreach_string(elf, ".modinfo", on_string, &o), 0);
-	assert_string_equal(o.s, "[license=GPL][vermagic=6.1.0 SMP mod_unload][alias=pci:v*d*]"
-				 "[description=no NUL at the end]");
+	assert_string_equal(o.s,
+			    "[license=GPL][vermagic=6.1.0 SMP mod_unload][alias=pci:v*d*]"
+			    "[description=no NUL at the end]");
 	assert_int_equal(elf_foreach_string(elf, ".modinfo", stop_at_second, &n), 7);
 	assert_int_equal(n, 2);
 	assert_int_equal(elf_foreach_string(elf, ".nothere", on_string, &o), -ENODATA);
@@ -373,8 +382,8 @@ static void check_module(bool is64, bool msb)
 	o.s[0] = '\0';
 	assert_int_equal(elf_foreach_undefined(elf, on_symbol, &o), 0);
 	/* symtab order with CRCs from __versions, then the unused __versions entries */
-	assert_true(strncmp(o.s, "printk:2222:U;weak_sym:4444:W;module_layout:1111:U;", 51) ==
-		    0);
+	assert_true(strncmp(o.s, "printk:2222:U;weak_sym:4444:W;module_layout:1111:U;",
+			    51) == 0);
 	assert_non_null(strstr(o.s + 51, "dotted:5555:U;"));
 
 	assert_int_equal(elf_get_module_name(elf, name, sizeof(name)), 0);
@@ -383,7 +392,8 @@ static void check_module(bool is64, bool msb)
 
 	/* strip: a copy with __versions not allocated and vermagic blanked */
 	uint8_t *copy = NULL;
-	assert_int_equal(elf_strip(elf, ELF_STRIP_MODVERSION | ELF_STRIP_VERMAGIC, &copy), 0);
+	assert_int_equal(elf_strip(elf, ELF_STRIP_MODVERSION | ELF_STRIP_VERMAGIC, &copy),
+			 0);
 	assert_non_null(copy);
 	struct elf *stripped = NULL;
 	assert_int_equal(elf_open(copy, mod.m.len, &stripped), 0);
@@ -392,7 +402,8 @@ static void check_module(bool is64, bool msb)
 	o.len = 0;
 	o.s[0] = '\0';
 	assert_int_equal(elf_foreach_string(stripped, ".modinfo", on_string, &o), 0);
-	assert_string_equal(o.s, "[license=GPL][alias=pci:v*d*][description=no NUL at the end]");
+	assert_string_equal(
+		o.s, "[license=GPL][alias=pci:v*d*][description=no NUL at the end]");
 	/* the rest of the image is untouched, and so is the original */
 	size_t vm = mod.secs[0].offset + 14;
 	for (size_t i = 0; i < mod.m.len; i++) {
@@ -490,7 +501,8 @@ static int open_copy(const uint8_t *p, size_t len)
 		(void)elf_foreach_export(elf, on_symbol, &o);
 		(void)elf_foreach_undefined(elf, on_symbol, &o);
 		(void)elf_get_module_name(elf, name, sizeof(name));
-		if (elf_strip(elf, ELF_STRIP_MODVERSION | ELF_STRIP_VERMAGIC, &stripped) == 0)
+		if (elf_strip(elf, ELF_STRIP_MODVERSION | ELF_STRIP_VERMAGIC,
+			      &stripped) == 0)
 			free(stripped);
 		elf_free(elf);
 	}
@@ -558,7 +570,8 @@ static void check_headers(bool is64, bool msb)
 	put(m, shdr(m, 10) + (is64 ? 32 : 20), is64 ? 8 : 4, 0); /* .shstrtab size 0 */
 	assert_int_equal(open_copy(m->p, m->len), -EINVAL);
 	RESET();
-	put(m, shdr(m, 10) + (is64 ? 24 : 16), is64 ? 8 : 4, m->len - 2); /* past the end */
+	put(m, shdr(m, 10) + (is64 ? 24 : 16), is64 ? 8 : 4,
+	    m->len - 2); /* past the end */
 	assert_int_equal(open_copy(m->p, m->len), -EINVAL);
 	RESET();
 #undef RESET
@@ -627,8 +640,8 @@ static void check_bad_sections(bool is64, bool msb)
 	make_module(&mod, is64, msb, true);
 	put(m, shdr(m, IDX_STRTAB) + size, w, sizeof(strtab) - 1);
 	m->p[mod.secs[IDX_STRTAB - 1].offset + sizeof(strtab) - 2] = 'x';
-	sym(m, m->p + mod.secs[IDX_SYMTAB - 1].offset + (is64 ? 24 : 16) * 2, S_CRC_REL, 0,
-	    STB_GLOBAL, 0);
+	sym(m, m->p + mod.secs[IDX_SYMTAB - 1].offset + (is64 ? 24 : 16) * 2, S_CRC_REL,
+	    0, STB_GLOBAL, 0);
 	assert_int_equal(elf_open(m->p, m->len, &elf), 0);
 	assert_int_equal(elf_foreach_undefined(elf, on_symbol, &o), -EINVAL);
 	elf_free(elf);

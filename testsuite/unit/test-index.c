@@ -53,8 +53,8 @@ static uint8_t *read_data(const char *name, size_t *len)
 	return buf;
 }
 
-static void build(const struct entry *e, size_t n, enum index_layout layout, uint8_t **buf,
-		  size_t *len)
+static void build(const struct entry *e, size_t n, enum index_layout layout,
+		  uint8_t **buf, size_t *len)
 {
 	struct trie *t = NULL;
 
@@ -65,7 +65,8 @@ static void build(const struct entry *e, size_t n, enum index_layout layout, uin
 	trie_free(t);
 }
 
-static struct index *build_index(const struct entry *e, size_t n, enum index_layout layout)
+static struct index *build_index(const struct entry *e, size_t n,
+				 enum index_layout layout)
 {
 	struct index *idx = NULL;
 	uint8_t *buf;
@@ -207,8 +208,9 @@ static void test_foreach_and_dump(void **state)
 	(void)state;
 	assert_int_equal(index_foreach(idx, collect_fn, &c), 0);
 	/* key order; a node's values before its children's; values in disk order */
-	assert_string_equal(c.out, "ask=v1/0;ate=v2/0;on=v3/0;once=v4/0;one=v7/0;one=v5/0;"
-				   "one=v6/1;");
+	assert_string_equal(c.out,
+			    "ask=v1/0;ate=v2/0;on=v3/0;once=v4/0;one=v7/0;one=v5/0;"
+			    "one=v6/1;");
 	memset(&c, 0, sizeof(c));
 	c.stop_after = 2;
 	assert_int_equal(index_foreach(idx, collect_fn, &c), 42);
@@ -221,8 +223,9 @@ static void test_foreach_and_dump(void **state)
 	n = pread(fd, text, sizeof(text) - 1, 0);
 	assert_true(n > 0);
 	text[n] = '\0';
-	assert_string_equal(text, "alias ask v1\nalias ate v2\nalias on v3\nalias once v4\n"
-				  "alias one v7\nalias one v5\nalias one v6\n");
+	assert_string_equal(text,
+			    "alias ask v1\nalias ate v2\nalias on v3\nalias once v4\n"
+			    "alias one v7\nalias one v5\nalias one v6\n");
 	close(fd);
 	index_close(idx);
 }
@@ -257,9 +260,9 @@ static void test_empty_index(void **state)
 static void test_empty_key_and_prefixes(void **state)
 {
 	static const struct entry e[] = {
-		{"", "root", 5},   {"abc", "abc", 1},     {"ab", "ab", 2},
-		{"abcd", "abcd", 3}, {"a", "a", 4},       {"abd", "abd", 0},
-		{"b", "b1", 7},    {"b", "b0", 6},        {"b", "b2", 8},
+		{"", "root", 5},     {"abc", "abc", 1}, {"ab", "ab", 2},
+		{"abcd", "abcd", 3}, {"a", "a", 4},	{"abd", "abd", 0},
+		{"b", "b1", 7},	     {"b", "b0", 6},	{"b", "b2", 8},
 	};
 
 	(void)state;
@@ -291,7 +294,7 @@ static void test_insertion_order_independent(void **state)
 	static const struct entry fwd[] = {
 		{"pci:v00008086d*", "e1000", 1}, {"pci:v00008086d00001234*", "igb", 2},
 		{"pci:v000010ECd*", "r8169", 3}, {"usb:v*p*", "usbcore", 4},
-		{"usb:v1D6B*", "hub", 5},       {"u", "u", 6},
+		{"usb:v1D6B*", "hub", 5},	 {"u", "u", 6},
 	};
 	struct entry rev[6];
 	uint8_t *a, *b;
@@ -318,7 +321,8 @@ static void test_trie_add_errors(void **state)
 	(void)state;
 	assert_int_equal(trie_new(&t), 0);
 	assert_int_equal(trie_add(t, "k", "v", 0), 0);
-	assert_int_equal(trie_add(t, "k", "v", 3), 1); /* duplicate value: kept, reported */
+	assert_int_equal(trie_add(t, "k", "v", 3),
+			 1); /* duplicate value: kept, reported */
 	assert_int_equal(trie_add(t, "k", "w", 0), 0);
 	assert_int_equal(trie_add(t, "k\xc3\xa9", "v", 0), -EILSEQ);
 	assert_int_equal(trie_add(t, "k", "v\x80", 0), -EILSEQ);
@@ -422,9 +426,22 @@ static void test_wild_table(void **state)
 		"pci:v000010ECd00008168sv0sd0bc0Csc03i30",
 		"usb:v1D6Bp0002d0510dc09dsc00dp01ic09isc00ip00in00",
 		"usb:v1D6Bp0003d0510dc09dsc00dp03ic09isc00ip00in00",
-		"snd_hda_intel", "snd_hda_codec_realtek", "snd-x", "snd-xy",
-		"fs-ext4", "fs-ext2", "fs-ext5", "fs-ext", "a]b", "", "!", "]",
-		"symbol:printk", "symbol:printkx", "char-major-10-200", "char-major-10-1",
+		"snd_hda_intel",
+		"snd_hda_codec_realtek",
+		"snd-x",
+		"snd-xy",
+		"fs-ext4",
+		"fs-ext2",
+		"fs-ext5",
+		"fs-ext",
+		"a]b",
+		"",
+		"!",
+		"]",
+		"symbol:printk",
+		"symbol:printkx",
+		"char-major-10-200",
+		"char-major-10-1",
 	};
 	size_t n = sizeof(aliases) / sizeof(aliases[0]);
 
@@ -493,8 +510,8 @@ static void test_wild_random(void **state)
 			e[i].value = vals[i];
 			e[i].prio = (uint32_t)(rand_r(&seed) % 4);
 		}
-		struct index *idx =
-			build_index(e, (size_t)n, round % 2 ? INDEX_POSTORDER : INDEX_PREORDER);
+		struct index *idx = build_index(
+			e, (size_t)n, round % 2 ? INDEX_POSTORDER : INDEX_PREORDER);
 		for (int q = 0; q < 40; q++) {
 			char query[8];
 			int ql = rand_r(&seed) % 7;
@@ -509,7 +526,9 @@ static void test_wild_random(void **state)
 			char query[8];
 
 			for (int j = 0;; j++) {
-				query[j] = strchr("*?[", keys[i][j]) && keys[i][j] ? 'a' : keys[i][j];
+				query[j] = strchr("*?[", keys[i][j]) && keys[i][j]
+						   ? 'a'
+						   : keys[i][j];
 				if (query[j] == '\0')
 					break;
 			}
@@ -571,7 +590,7 @@ static int exercise(struct index *idx, const struct entry *e, size_t n, bool *ga
 		const char *v = NULL, *want = NULL;
 		uint32_t best = UINT32_MAX;
 
-		/* the expected first value: lowest priority, last inserted among equals */
+		/* the expected first value: lowest priority, last inserted of equals */
 		for (size_t j = 0; j < n; j++) {
 			if (strcmp(e[j].key, e[i].key) == 0 && e[j].prio <= best) {
 				best = e[j].prio;
@@ -618,7 +637,8 @@ static void test_truncated(void **state)
 			err = exercise(idx, example, 7, &garbage);
 			assert_false(garbage);
 			if (err != -EBADMSG)
-				fail_msg("layout %d cut at %zu: %d, want -EBADMSG", layout, l, err);
+				fail_msg("layout %d cut at %zu: %d, want -EBADMSG",
+					 layout, l, err);
 			index_close(idx);
 		}
 		free(buf);
@@ -637,8 +657,8 @@ static void test_bad_offsets(void **state)
 	/* each reference in the file pointed far past the end, at the header, with the
 	 * unused flag 0x10000000 set, exactly at the end, or at offset 0 */
 	static const size_t refs[] = {8, 0x0e, 0x0e + 14 * 4, 0x4c, 0x50, 0x72, 0x7a};
-	static const uint32_t targets[] = {0x0fffffff, 0x00001000, 0x00000004, 0x10000054,
-					   0x000000af, 0x00000000};
+	static const uint32_t targets[] = {0x0fffffff, 0x00001000, 0x00000004,
+					   0x10000054, 0x000000af, 0x00000000};
 
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
 		for (size_t t = 0; t < sizeof(targets) / sizeof(targets[0]); t++) {
@@ -654,8 +674,9 @@ static void test_bad_offsets(void **state)
 			err = exercise(idx, example, 7, &garbage);
 			/* offset 0 is a valid file without that subtree */
 			if (garbage && targets[t] != 0)
-				fail_msg("ref at 0x%zx -> 0x%x: wrong answer", refs[i], targets[t]);
-			/* offset 0 means "no node" (§2.1): a missing key, not corruption */
+				fail_msg("ref at 0x%zx -> 0x%x: wrong answer", refs[i],
+					 targets[t]);
+			/* offset 0 is "no node" (§2.1): a missing key, not corruption */
 			if (targets[t] == 0)
 				assert_true(err == -EBADMSG || err == -ENOENT);
 			else
@@ -790,7 +811,8 @@ static void test_open_file(void **state)
 	assert_int_equal(index_open(UNIT_DATA_DIR, &idx), -EBADMSG);
 	fd = mkstemp(tmpl);
 	assert_true(fd >= 0);
-	assert_int_equal(index_open(tmpl, &idx), -ENODATA); /* 0 bytes: depmod's leftover */
+	assert_int_equal(index_open(tmpl, &idx),
+			 -ENODATA); /* 0 bytes: depmod's leftover */
 	assert_int_equal(write(fd, "\xb0\x07\xf4\x57", 4), 4);
 	assert_int_equal(index_open(tmpl, &idx), -EBADMSG);
 	close(fd);

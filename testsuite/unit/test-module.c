@@ -73,7 +73,8 @@ static int setup(void **state)
 		   "alias bad[bracket mid\n"
 		   "alias \xe9t\xe9 mid\n"
 		   "alias usb:v*p*d*dc*dsc*dp*ic09isc*ip*in* mid\n");
-	write_text("lib/modules/" KVER "/modules.symbols", "alias symbol:base_func base\n");
+	write_text("lib/modules/" KVER "/modules.symbols",
+		   "alias symbol:base_func base\n");
 	write_text("lib/modules/" KVER "/modules.builtin",
 		   "kernel/fs/ext4/ext4.ko\nkernel/crypto/crc32c_generic.ko\n");
 	write_file("lib/modules/" KVER "/modules.builtin.modinfo", builtin_modinfo,
@@ -99,9 +100,10 @@ static int setup(void **state)
 	write_text("sys/module/coming_mod/holders/.keep", "");
 	write_text("sys/module/bogus_mod/initstate", "sleeping\n");
 	write_text("sys/module/params_only/parameters/x", "1\n");
-	write_text("proc/modules", "live_mod 16384 2 user_a,user_b, Live 0xffffffffc0000000\n"
-				   "proc_mod 4096 1 live_mod, Live 0xffffffffc0100000\n"
-				   "lonely 8192 0 - Live 0xffffffffc0200000\n");
+	write_text("proc/modules",
+		   "live_mod 16384 2 user_a,user_b, Live 0xffffffffc0000000\n"
+		   "proc_mod 4096 1 live_mod, Live 0xffffffffc0100000\n"
+		   "lonely 8192 0 - Live 0xffffffffc0200000\n");
 	return 0;
 }
 
@@ -142,7 +144,8 @@ static const char *names(const struct kmodx_list *l)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < kmodx_list_count(l); i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? " " : "",
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+					i ? " " : "",
 					kmodx_module_get_name(kmodx_list_get(l, i)));
 	return buf;
 }
@@ -203,10 +206,11 @@ static void test_dependencies(void **state)
 
 	(void)state;
 	assert_int_equal(kmodx_module_new_from_name(ctx, "top-mod", &mod), 0);
-	snprintf(want, sizeof(want), "%s/lib/modules/" KVER "/kernel/fs/top-mod.ko.xz", root);
+	snprintf(want, sizeof(want), "%s/lib/modules/" KVER "/kernel/fs/top-mod.ko.xz",
+		 root);
 	assert_string_equal(kmodx_module_get_path(mod), want);
 	assert_false(kmodx_module_is_builtin(mod));
-	/* modules.dep lists dependencies before what they depend on: load right to left */
+	/* modules.dep lists a module's dependencies: load them right to left */
 	assert_int_equal(kmodx_module_get_dependencies(mod, &deps), 0);
 	assert_string_equal(names(deps), "base mid");
 	kmodx_list_free(deps);
@@ -230,8 +234,8 @@ static void test_dependencies(void **state)
 	assert_int_equal(kmodx_module_new_from_lookup(ctx, "fs-top", &l), 0);
 	assert_string_equal(names(l), "top_mod");
 	kmodx_list_free(l);
-	assert_int_equal(kmodx_module_new_from_lookup(ctx, "pci:v00008086d000010D3sv0sd0bc02sc00i00",
-						      &l),
+	assert_int_equal(kmodx_module_new_from_lookup(
+				 ctx, "pci:v00008086d000010D3sv0sd0bc02sc00i00", &l),
 			 0);
 	assert_string_equal(names(l), "top_mod");
 	kmodx_list_free(l);
@@ -242,7 +246,8 @@ static void test_dependencies(void **state)
 	assert_int_equal(kmodx_list_count(l), 0);
 	kmodx_list_free(l);
 	assert_int_equal(kmodx_module_new_from_lookup(ctx, "bad[", &l), -EINVAL);
-	assert_int_equal(kmodx_module_new_from_name_lookup(ctx, "no_such", &mod), -ENOENT);
+	assert_int_equal(kmodx_module_new_from_name_lookup(ctx, "no_such", &mod),
+			 -ENOENT);
 	kmodx_ctx_unref(ctx);
 }
 
@@ -262,8 +267,9 @@ static void test_builtin(void **state)
 	assert_int_equal(kmodx_module_get_info(mod, &info), 0);
 	for (size_t i = 0; i < kmodx_kvlist_count(info); i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s;",
-					kmodx_kvlist_key(info, i), kmodx_kvlist_value(info, i));
-	/* only ext4's records (not ext4x's), in file order; an unterminated last record */
+					kmodx_kvlist_key(info, i),
+					kmodx_kvlist_value(info, i));
+	/* ext4's records only (not ext4x's), in order; the last one unterminated */
 	assert_string_equal(text, "license=GPL;alias=fs-ext4;alias=ext3;flagonly=;"
 				  "description=Fourth Extended Filesystem;");
 	kmodx_kvlist_free(info);
@@ -334,7 +340,8 @@ static void test_index_text(void **state)
 	char alias[] = "alias pci:v*d*bc0[a-c]* m1\nalias usb-x m2\nalias bad[ m3\n"
 		       "alias only-key\nnot an alias line\nalias sym:\xff m4\n";
 	char builtin[] = "kernel/fs/ext4.ko\nkernel/a/b-c.d.ko\n";
-	char modinfo[] = "m.alias=a-b\0m.license=GPL\0n.alias=[x-y]-z\0o.alias=bad[\0p.alias\0";
+	char modinfo[] =
+		"m.alias=a-b\0m.license=GPL\0n.alias=[x-y]-z\0o.alias=bad[\0p.alias\0";
 
 	(void)state;
 	assert_int_equal(index_text_build(KMODX_INDEX_DEP, dep, strlen(dep), &idx), 0);
@@ -345,7 +352,8 @@ static void test_index_text(void **state)
 	assert_int_equal(index_search(idx, "no colon line", &v), -ENOENT);
 	index_close(idx);
 
-	assert_int_equal(index_text_build(KMODX_INDEX_ALIAS, alias, strlen(alias), &idx), 0);
+	assert_int_equal(index_text_build(KMODX_INDEX_ALIAS, alias, strlen(alias), &idx),
+			 0);
 	assert_int_equal(index_search_wild(idx, "pci:v1d2bc0b", &vals), 0);
 	assert_int_equal(vals.n, 1);
 	assert_string_equal(vals.v[0].value, "m1");
@@ -359,14 +367,16 @@ static void test_index_text(void **state)
 	assert_int_equal(index_search(idx, "bad[", &v), -ENOENT);
 	index_close(idx);
 
-	assert_int_equal(index_text_build(KMODX_INDEX_BUILTIN, builtin, strlen(builtin), &idx), 0);
+	assert_int_equal(
+		index_text_build(KMODX_INDEX_BUILTIN, builtin, strlen(builtin), &idx), 0);
 	assert_int_equal(index_search(idx, "ext4", &v), 0);
 	assert_string_equal(v, "");
 	assert_int_equal(index_search(idx, "b_c", &v), 0); /* cut at the first '.' */
 	index_close(idx);
 
-	assert_int_equal(
-		index_text_build(KMODX_INDEX_BUILTIN_ALIAS, modinfo, sizeof(modinfo) - 1, &idx), 0);
+	assert_int_equal(index_text_build(KMODX_INDEX_BUILTIN_ALIAS, modinfo,
+					  sizeof(modinfo) - 1, &idx),
+			 0);
 	assert_int_equal(index_search(idx, "a_b", &v), 0);
 	assert_string_equal(v, "m");
 	assert_int_equal(index_search(idx, "[x-y]_z", &v), 0);
@@ -377,7 +387,8 @@ static void test_index_text(void **state)
 	index_values_release(&vals);
 	assert_int_equal(index_search(idx, "license=GPL", &v), -ENOENT);
 	index_close(idx);
-	assert_int_equal(index_text_build((enum kmodx_index)42, dep, strlen(dep), &idx), -EINVAL);
+	assert_int_equal(index_text_build((enum kmodx_index)42, dep, strlen(dep), &idx),
+			 -EINVAL);
 }
 
 static void test_index_dump(void **state)
@@ -417,7 +428,8 @@ static void test_runtime_state(void **state)
 	assert_int_equal(size, 16384);
 	assert_int_equal(kmodx_module_get_holders(mod, &l), 0);
 	assert_int_equal(kmodx_list_count(l), 2);
-	assert_true(strcmp(names(l), "user_a user_b") == 0 || strcmp(names(l), "user_b user_a") == 0);
+	assert_true(strcmp(names(l), "user_a user_b") == 0 ||
+		    strcmp(names(l), "user_b user_a") == 0);
 	kmodx_list_free(l);
 	kmodx_module_unref(mod);
 
@@ -453,7 +465,8 @@ static void test_runtime_state(void **state)
 	assert_int_equal(kmodx_module_get_initstate(mod), KMODX_MODULE_BUILTIN);
 	kmodx_module_unref(mod);
 	assert_int_equal(kmodx_module_new_from_name(ctx, "ext4", &mod), 0);
-	assert_int_equal(kmodx_module_get_initstate(mod), KMODX_MODULE_BUILTIN); /* modules.builtin */
+	assert_int_equal(kmodx_module_get_initstate(mod),
+			 KMODX_MODULE_BUILTIN); /* modules.builtin */
 	kmodx_module_unref(mod);
 	assert_int_equal(kmodx_module_new_from_name(ctx, "absent", &mod), 0);
 	assert_int_equal(kmodx_module_get_initstate(mod), -ENOENT);
@@ -472,8 +485,8 @@ static const char *kv_text(const struct kmodx_kvlist *l, bool numbers)
 	buf[0] = '\0';
 	for (size_t i = 0; i < kmodx_kvlist_count(l); i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-					numbers ? "%s/%s/%llx;" : "%s=%s;", kmodx_kvlist_key(l, i),
-					kmodx_kvlist_value(l, i),
+					numbers ? "%s/%s/%llx;" : "%s=%s;",
+					kmodx_kvlist_key(l, i), kmodx_kvlist_value(l, i),
 					(unsigned long long)kmodx_kvlist_number(l, i));
 	return buf;
 }
@@ -509,7 +522,8 @@ static void test_module_file(void **state)
 	assert_string_equal(kv_text(l, true), "unit_export/G/0;");
 	kmodx_kvlist_free(l);
 	kmodx_module_unref(mod);
-	assert_int_equal(kmodx_module_new_from_path(ctx, "/nonexistent/x.ko", &mod), -ENOENT);
+	assert_int_equal(kmodx_module_new_from_path(ctx, "/nonexistent/x.ko", &mod),
+			 -ENOENT);
 	kmodx_ctx_unref(ctx);
 }
 #endif
@@ -517,12 +531,9 @@ static void test_module_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pool_and_refs),
-		cmocka_unit_test(test_dependencies),
-		cmocka_unit_test(test_builtin),
-		cmocka_unit_test(test_devnodes),
-		cmocka_unit_test(test_index_text),
-		cmocka_unit_test(test_index_dump),
+		cmocka_unit_test(test_pool_and_refs), cmocka_unit_test(test_dependencies),
+		cmocka_unit_test(test_builtin),	      cmocka_unit_test(test_devnodes),
+		cmocka_unit_test(test_index_text),    cmocka_unit_test(test_index_dump),
 		cmocka_unit_test(test_runtime_state),
 #ifdef UNIT_BUILD_DIR
 		cmocka_unit_test(test_module_file),

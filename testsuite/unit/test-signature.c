@@ -55,9 +55,9 @@ static uint8_t *slurp(const char *dir, const char *name, size_t *len)
 }
 
 /* "PAYLOAD" + signer + key id + sig + struct module_signature + magic */
-static uint8_t *make_signed(const uint8_t *sig, size_t sig_len, uint8_t algo, uint8_t hash,
-			    uint8_t id_type, const char *signer, const uint8_t *key_id,
-			    uint8_t key_id_len, size_t *len)
+static uint8_t *make_signed(const uint8_t *sig, size_t sig_len, uint8_t algo,
+			    uint8_t hash, uint8_t id_type, const char *signer,
+			    const uint8_t *key_id, uint8_t key_id_len, size_t *len)
 {
 	size_t signer_len = signer ? strlen(signer) : 0;
 	size_t n = 7 + signer_len + key_id_len + sig_len + 12 + MODULE_SIG_MAGIC_LEN;
@@ -119,8 +119,9 @@ static void test_legacy_trailer(void **state)
 	free(img);
 
 	/* every hash name of §8, and X509 */
-	static const char *const hashes[] = {"md4",    "md5",    "sha1",   "rmd160", "sha256",
-					     "sha384", "sha512", "sha224", "sm3"};
+	static const char *const hashes[] = {"md4",    "md5",	 "sha1",
+					     "rmd160", "sha256", "sha384",
+					     "sha512", "sha224", "sm3"};
 	for (uint8_t h = 0; h < 9; h++) {
 		img = make_signed(sig, sizeof(sig), 0, h, 1, NULL, NULL, 0, &len);
 		assert_true(signature_read(img, len, &si));
@@ -142,10 +143,11 @@ static void test_trailer_rejected(void **state)
 
 	(void)state;
 	/* field limits: algo < 2, hash < 9, id_type < 3, sig_len > 0 */
-	static const uint8_t bad[][3] = {{2, 4, 1}, {255, 4, 1}, {1, 9, 1}, {1, 4, 3}, {1, 4, 255}};
+	static const uint8_t bad[][3] = {
+		{2, 4, 1}, {255, 4, 1}, {1, 9, 1}, {1, 4, 3}, {1, 4, 255}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		img = make_signed(sig, sizeof(sig), bad[i][0], bad[i][1], bad[i][2], "s", NULL, 0,
-				  &len);
+		img = make_signed(sig, sizeof(sig), bad[i][0], bad[i][1], bad[i][2], "s",
+				  NULL, 0, &len);
 		assert_false(signature_read(img, len, &si));
 		assert_int_equal(signature_strip_len(img, len), len);
 		free(img);
@@ -186,7 +188,8 @@ static void test_trailer_rejected(void **state)
 	signature_release(&si);
 	assert_false(signature_read(img + len - MODULE_SIG_MAGIC_LEN - 11,
 				    MODULE_SIG_MAGIC_LEN + 11, &si));
-	assert_false(signature_read(img + len - MODULE_SIG_MAGIC_LEN, MODULE_SIG_MAGIC_LEN, &si));
+	assert_false(signature_read(img + len - MODULE_SIG_MAGIC_LEN,
+				    MODULE_SIG_MAGIC_LEN, &si));
 	assert_false(signature_read(img + len - 5, 5, &si));
 	assert_false(signature_read(img, 0, &si));
 	assert_int_equal(signature_strip_len(img, 0), 0);
@@ -212,7 +215,7 @@ static void test_hex(void **state)
 	assert_int_equal(strlen(s), 20 * 3 - 1);
 	assert_null(strchr(s, '\n'));
 	free(s);
-	/* 21 and 41 bytes: "\n\t\t" after the ':' of every 20th byte that has a follower */
+	/* 21 and 41 bytes: "\n\t\t" after the ':' of each 20th byte with a follower */
 	s = signature_hex(bytes, 21);
 	assert_string_equal(s + 19 * 3, "43:\n\t\t54"); /* 19 * 17 = 0x143 */
 	free(s);
@@ -224,7 +227,8 @@ static void test_hex(void **state)
 
 /* ---- PKCS#7 ---- */
 
-static uint8_t *sig_image(const char *der_name, size_t *len, uint8_t **der, size_t *derlen)
+static uint8_t *sig_image(const char *der_name, size_t *len, uint8_t **der,
+			  size_t *derlen)
 {
 	*der = slurp(UNIT_BUILD_DIR, der_name, derlen);
 	return make_signed(*der, *derlen, 0, 0, 2, NULL, NULL, 0, len);
@@ -351,8 +355,10 @@ static void test_pkcs7_malformed(void **state)
 		memcpy(bad, der, derlen);
 		bad[i] ^= 0x5a;
 		if (pkcs7_parse_fast(bad, derlen, &f) == 0) {
-			assert_true(f.signer >= bad && f.signer + f.signer_len <= bad + derlen);
-			assert_true(f.serial >= bad && f.serial + f.serial_len <= bad + derlen);
+			assert_true(f.signer >= bad &&
+				    f.signer + f.signer_len <= bad + derlen);
+			assert_true(f.serial >= bad &&
+				    f.serial + f.serial_len <= bad + derlen);
 			assert_true(f.sig >= bad && f.sig + f.sig_len <= bad + derlen);
 			assert_non_null(f.hash_algo);
 		}
@@ -384,7 +390,7 @@ static bool libcrypto_read(const uint8_t *der, size_t len, struct reference *ref
 {
 	const unsigned char *p = der;
 	PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
-	STACK_OF(PKCS7_SIGNER_INFO) *sis;
+	STACK_OF(PKCS7_SIGNER_INFO) * sis;
 	PKCS7_SIGNER_INFO *si;
 	X509_NAME_ENTRY *e = NULL;
 	BIGNUM *bn;
@@ -440,10 +446,12 @@ static void check_agree(const uint8_t *der, size_t len, const char *what)
 		return; /* the fast reader stepped aside: libcrypto decides */
 	if (!libcrypto_read(der, len, &ref))
 		fail_msg("%s: the fast reader accepted what libcrypto refuses", what);
-	snprintf(signer, sizeof(signer), "%.*s", (int)f.signer_len, (const char *)f.signer);
+	snprintf(signer, sizeof(signer), "%.*s", (int)f.signer_len,
+		 (const char *)f.signer);
 	if (strcmp(signer, ref.signer) != 0)
 		fail_msg("%s: signer \"%s\", libcrypto \"%s\"", what, signer, ref.signer);
-	if (f.serial_len != ref.serial_len || memcmp(f.serial, ref.serial, f.serial_len) != 0)
+	if (f.serial_len != ref.serial_len ||
+	    memcmp(f.serial, ref.serial, f.serial_len) != 0)
 		fail_msg("%s: serial differs", what);
 	if (strcmp(f.hash_algo, ref.hash) != 0)
 		fail_msg("%s: hash %s, libcrypto %s", what, f.hash_algo, ref.hash);
@@ -455,7 +463,8 @@ static void check_agree(const uint8_t *der, size_t len, const char *what)
 static void test_pkcs7_fast_vs_libcrypto(void **state)
 {
 	static const char *const files[] = {"sig-sha256.der", "sig-sha512.der"};
-	static const uint8_t xors[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff};
+	static const uint8_t xors[] = {0x01, 0x02, 0x04, 0x08, 0x10,
+				       0x20, 0x40, 0x80, 0xff};
 
 	(void)state;
 	for (size_t fi = 0; fi < 2; fi++) {
@@ -474,8 +483,8 @@ static void test_pkcs7_fast_vs_libcrypto(void **state)
 
 				memcpy(bad, der, len);
 				bad[i] ^= xors[x];
-				snprintf(what, sizeof(what), "%s byte %zu ^ 0x%02x", files[fi], i,
-					 xors[x]);
+				snprintf(what, sizeof(what), "%s byte %zu ^ 0x%02x",
+					 files[fi], i, xors[x]);
 				check_agree(bad, len, what);
 				accepted += pkcs7_parse_fast(bad, len, &f) == 0;
 			}
@@ -531,8 +540,9 @@ static void test_modinfo_keys(void **state)
 	(void)state;
 	module_info("signed.ko", &info);
 	/* .modinfo first, in section order, then the signature keys in §8.1's order */
-	sig = strstr(info.text, "sig_id=PKCS#7\nsigner=" TEST_SIGNER "\n"
-				"sig_key=12:34:56:78:90:AB:CD:EF\nsig_hashalgo=sha256\nsignature=");
+	sig = strstr(info.text,
+		     "sig_id=PKCS#7\nsigner=" TEST_SIGNER "\n"
+		     "sig_key=12:34:56:78:90:AB:CD:EF\nsig_hashalgo=sha256\nsignature=");
 	assert_non_null(sig);
 	assert_true(strstr(info.text, "license=GPL\n") < sig);
 	assert_true(strstr(info.text, "vermagic=") < sig);
@@ -544,9 +554,10 @@ static void test_modinfo_keys(void **state)
 	assert_non_null(strstr(info.text, "sig_id=PKCS#7\nsigner=" TEST_SIGNER "\n"));
 
 	module_info("pgp.ko", &info);
-	assert_non_null(strstr(info.text, "sig_id=PGP\nsigner=kmodx legacy signer\n"
-					  "sig_key=01:02:03:04:05:06:07:08\nsig_hashalgo=sha256\n"
-					  "signature=00:07:0E:15:1C:23"));
+	assert_non_null(strstr(info.text,
+			       "sig_id=PGP\nsigner=kmodx legacy signer\n"
+			       "sig_key=01:02:03:04:05:06:07:08\nsig_hashalgo=sha256\n"
+			       "signature=00:07:0E:15:1C:23"));
 	module_info("x509.ko", &info);
 	assert_non_null(strstr(info.text, "sig_id=X509\nsigner=legacy x509 signer\n"));
 

@@ -355,9 +355,16 @@ static uint32_t ref_sfh(const char *key, size_t len)
 
 static void test_superfasthash(void **state)
 {
-	static const char *const keys[] = {"",      "a",     "ab",       "abc",
-					   "abcd",  "abcde", "snd_hda_intel", "usb_storage",
-					   "ext4",  "x86_pkg_temp_thermal"};
+	static const char *const keys[] = {"",
+					   "a",
+					   "ab",
+					   "abc",
+					   "abcd",
+					   "abcde",
+					   "snd_hda_intel",
+					   "usb_storage",
+					   "ext4",
+					   "x86_pkg_temp_thermal"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -367,7 +374,8 @@ static void test_superfasthash(void **state)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++) {
 			const char *a = keys[i], *b = keys[j];
-			uint32_t ba = ref_sfh(a, strlen(a)) & 511, bb = ref_sfh(b, strlen(b)) & 511;
+			uint32_t ba = ref_sfh(a, strlen(a)) & 511,
+				 bb = ref_sfh(b, strlen(b)) & 511;
 			int want = ba != bb ? (ba < bb ? -1 : 1) : strcmp(a, b);
 			int got = hash_kmod_order_cmp(a, b, 512);
 
@@ -413,8 +421,9 @@ static void test_modname(void **state)
 	size_t len = 99;
 
 	(void)state;
-	assert_string_equal(modname_from_path("/lib/modules/6.1/kernel/snd-hda.ko.xz", buf),
-			    "snd_hda");
+	assert_string_equal(
+		modname_from_path("/lib/modules/6.1/kernel/snd-hda.ko.xz", buf),
+		"snd_hda");
 	assert_string_equal(modname_from_path("foo-bar.ko", buf), "foo_bar");
 	assert_string_equal(modname_from_path("dir.d/foo.bar.ko", buf), "foo");
 	assert_string_equal(modname_from_path("noext", buf), "noext");
@@ -450,8 +459,9 @@ static void test_path_join(void **state)
 	static const struct {
 		const char *a, *b, *out;
 	} cases[] = {
-		{"/a", "b", "/a/b"},   {"/a/", "b", "/a/b"}, {"/a", "/b", "/a/b"},
-		{"/a//", "//b/c", "/a/b/c"}, {"", "b", "/b"}, {"/", "b", "/b"},
+		{"/a", "b", "/a/b"},  {"/a/", "b", "/a/b"},
+		{"/a", "/b", "/a/b"}, {"/a//", "//b/c", "/a/b/c"},
+		{"", "b", "/b"},      {"/", "b", "/b"},
 		{"a", "", "a/"},
 	};
 
@@ -521,30 +531,122 @@ static void check_glob(const char *p, const char *s)
 	bool got = glob_match(p, s);
 
 	if (want != got)
-		fail_msg("glob_match(\"%s\", \"%s\") = %d, fnmatch says %d", p, s, got, want);
+		fail_msg("glob_match(\"%s\", \"%s\") = %d, fnmatch says %d", p, s, got,
+			 want);
 }
 
 static void test_glob_table(void **state)
 {
 	static const char *const patterns[] = {
-		"",	   "*",	     "**",	"***a",	  "a*",	    "*a",     "a*b*c",
-		"?",	   "??",     "a?c",	"*?",	  "?*",	    "[",      "[]",
-		"[!]",	   "[]]",    "[!]]",	"[]a]",	  "[!]a]",  "[a-]",   "[-a]",
-		"[a-c]",   "[c-a]",  "[!a-c]",	"[^a-c]", "[a-c-e]", "[a--]", "[--a]",
-		"\\",	   "\\*",    "\\?",	"a\\",	  "\\a",    "[\\]]",  "[\\",
-		"[a",	   "a[",     "*[",	"*[a",	  "[*]",    "[?]",    "[[]",
-		"[[:alpha:]]", "[[:digit:]x]", "[[:bogus:]]", "[[.a.]]", "[[=a=]]", "a]",
-		"]",	   "[!-]",   "[]-a]",	"[a-c]*", "*[a-c]", "pci:v*d*sv*sd*bc0[23]sc*i*",
-		"usb:v1D6Bp0002d*dc*dsc*dp*ic09isc*ip*in*", "*[!0-9]", "[0-9][0-9]",
-		"a*[b",	   "x[]y]z", "[/]",	"*/*",	  ".*",	    "[.]a",   "[\x80-\xff]",
-		"\xe9*",   "[\xe9]", "*\\[*",	"[!",	  "[^",	    "[]-]",   "[a-\\]]",
+		"",
+		"*",
+		"**",
+		"***a",
+		"a*",
+		"*a",
+		"a*b*c",
+		"?",
+		"??",
+		"a?c",
+		"*?",
+		"?*",
+		"[",
+		"[]",
+		"[!]",
+		"[]]",
+		"[!]]",
+		"[]a]",
+		"[!]a]",
+		"[a-]",
+		"[-a]",
+		"[a-c]",
+		"[c-a]",
+		"[!a-c]",
+		"[^a-c]",
+		"[a-c-e]",
+		"[a--]",
+		"[--a]",
+		"\\",
+		"\\*",
+		"\\?",
+		"a\\",
+		"\\a",
+		"[\\]]",
+		"[\\",
+		"[a",
+		"a[",
+		"*[",
+		"*[a",
+		"[*]",
+		"[?]",
+		"[[]",
+		"[[:alpha:]]",
+		"[[:digit:]x]",
+		"[[:bogus:]]",
+		"[[.a.]]",
+		"[[=a=]]",
+		"a]",
+		"]",
+		"[!-]",
+		"[]-a]",
+		"[a-c]*",
+		"*[a-c]",
+		"pci:v*d*sv*sd*bc0[23]sc*i*",
+		"usb:v1D6Bp0002d*dc*dsc*dp*ic09isc*ip*in*",
+		"*[!0-9]",
+		"[0-9][0-9]",
+		"a*[b",
+		"x[]y]z",
+		"[/]",
+		"*/*",
+		".*",
+		"[.]a",
+		"[\x80-\xff]",
+		"\xe9*",
+		"[\xe9]",
+		"*\\[*",
+		"[!",
+		"[^",
+		"[]-]",
+		"[a-\\]]",
 	};
 	static const char *const subjects[] = {
-		"",   "a",   "b",    "c",   "d",   "ab",   "abc",  "aXbYc", "[",  "]",
-		"!",  "-",   "\\",   "*",   "?",   "a[",   "[a",   "[]",    "x]z", "xz",
-		"0",  "00",  "0a",   "a/b", "/",   ".a",   ".",    "\xe9",  "\xe9x", "^",
-		"aaa", "abcabc", "pci:v00008086d00001234sv*sd*bc02sc00i00",
-		"usb:v1D6Bp0002d0510dc09dsc00dp01ic09isc00ip00in00", "=", ":",
+		"",
+		"a",
+		"b",
+		"c",
+		"d",
+		"ab",
+		"abc",
+		"aXbYc",
+		"[",
+		"]",
+		"!",
+		"-",
+		"\\",
+		"*",
+		"?",
+		"a[",
+		"[a",
+		"[]",
+		"x]z",
+		"xz",
+		"0",
+		"00",
+		"0a",
+		"a/b",
+		"/",
+		".a",
+		".",
+		"\xe9",
+		"\xe9x",
+		"^",
+		"aaa",
+		"abcabc",
+		"pci:v00008086d00001234sv*sd*bc02sc00i00",
+		"usb:v1D6Bp0002d0510dc09dsc00dp01ic09isc00ip00in00",
+		"=",
+		":",
 	};
 
 	(void)state;
