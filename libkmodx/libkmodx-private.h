@@ -152,6 +152,9 @@ int module_set_dep_line(struct kmodx_module *mod, const char *line);
 /* Parse modules.builtin.modinfo text for one module (exposed for fuzzing). */
 int builtin_modinfo_parse(const char *text, size_t len, const char *name,
 			  struct kmodx_kvlist *list);
+/* Whether modules.builtin lists the module: 0 or -ENOMEM (kmodx_module_is_builtin()
+ * cannot tell a lack of memory from "no"). */
+int module_is_builtin(struct kmodx_module *mod, bool *builtin);
 /* The module's opened file (lazily), or NULL with *err set. */
 struct kmodx_file *module_get_file(struct kmodx_module *mod, int *err);
 

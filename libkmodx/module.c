@@ -222,20 +222,31 @@ _public_ const char *kmodx_module_get_path(struct kmodx_module *mod)
 	return mod->path;
 }
 
-_public_ bool kmodx_module_is_builtin(struct kmodx_module *mod)
+int module_is_builtin(struct kmodx_module *mod, bool *builtin)
 {
 	struct index *idx;
 	const char *value;
+	int r;
 
-	if (mod == NULL || mod->from_path)
-		return false;
+	*builtin = false;
+	if (mod->from_path)
+		return 0;
 	if (!mod->builtin_known) {
-		if (ctx_get_index(mod->ctx, KMODX_INDEX_BUILTIN, &idx) < 0)
-			return false; /* not remembered: asked again next time */
+		r = ctx_get_index(mod->ctx, KMODX_INDEX_BUILTIN, &idx);
+		if (r < 0)
+			return r; /* not remembered: asked again next time */
 		mod->builtin_known = true;
 		mod->builtin = idx && index_search(idx, mod->name, &value) == 0;
 	}
-	return mod->builtin;
+	*builtin = mod->builtin;
+	return 0;
+}
+
+_public_ bool kmodx_module_is_builtin(struct kmodx_module *mod)
+{
+	bool builtin;
+
+	return mod && module_is_builtin(mod, &builtin) == 0 && builtin;
 }
 
 _public_ int kmodx_module_get_dependencies(struct kmodx_module *mod, struct kmodx_list **out)
@@ -401,10 +412,14 @@ _public_ int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist
 
 	if (mod == NULL || out == NULL)
 		return -EINVAL;
-	r = kvlist_new(&list);
+	bool builtin;
+
+	r = module_is_builtin(mod, &builtin);
+	if (r == 0)
+		r = kvlist_new(&list);
 	if (r < 0)
 		return r;
-	if (kmodx_module_is_builtin(mod)) {
+	if (builtin) {
 		r = builtin_info(mod, list);
 	} else {
 		r = module_get_elf(mod, &elf);
