@@ -350,6 +350,21 @@ static int ctx_scenario(const char *root, struct result *res)
 	if (r < 0)
 		goto out;
 	res_add(res, "path=%s;", kmodx_module_get_path(mod) ? "yes" : "no");
+	/* a builtin module's information comes from modules.builtin.modinfo */
+	{
+		struct kmodx_module *bi = NULL;
+		struct kmodx_kvlist *info = NULL;
+
+		r = kmodx_module_new_from_name(ctx, "builtin-c", &bi);
+		if (r == 0)
+			r = kmodx_module_get_info(bi, &info);
+		for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(info); i++)
+			res_add(res, "%s=%s;", kmodx_kvlist_key(info, i), kmodx_kvlist_value(info, i));
+		kmodx_kvlist_free(info);
+		kmodx_module_unref(bi);
+		if (r < 0)
+			goto out;
+	}
 	opts = kmodx_module_get_options(mod);
 	if (opts == NULL) {
 		r = -ENOMEM;
@@ -445,6 +460,41 @@ static int probe_scenario(struct result *res)
 	if (r == 0 && n >= 0)
 		res_add(res, "dump=%.*s", (int)n, buf);
 out:
+	kmodx_ctx_unref(ctx);
+	return r;
+}
+
+/* The first thing a fresh context does: a builtin module's information and state. */
+static int builtin_scenario(struct result *res)
+{
+	struct kmodx_ctx *ctx = NULL;
+	struct kmodx_module *mod = NULL;
+	struct kmodx_kvlist *info = NULL;
+	int r = kmodx_ctx_new(&ctx);
+
+	if (r < 0)
+		return r;
+	kmodx_ctx_set_log_fn(ctx, quiet, NULL);
+	if ((r = kmodx_ctx_set_root(ctx, root_text)) < 0 ||
+	    (r = kmodx_ctx_set_kernel_release(ctx, "6.1.0-unit")) < 0 ||
+	    (r = kmodx_module_new_from_name(ctx, "builtin_c", &mod)) < 0)
+		goto out;
+	r = kmodx_module_get_info(mod, &info);
+	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(info); i++)
+		res_add(res, "%s=%s;", kmodx_kvlist_key(info, i), kmodx_kvlist_value(info, i));
+	kmodx_kvlist_free(info);
+	kmodx_module_unref(mod);
+	mod = NULL;
+	if (r < 0)
+		goto out;
+	r = kmodx_module_new_from_name(ctx, "builtin_c", &mod);
+	if (r == 0) {
+		r = kmodx_module_get_initstate(mod);
+		res_add(res, "state=%d;", r);
+		r = r < 0 ? r : 0;
+	}
+out:
+	kmodx_module_unref(mod);
 	kmodx_ctx_unref(ctx);
 	return r;
 }
@@ -735,6 +785,8 @@ static int setup(void **state)
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.builtin.bin", builtin, 1);
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.builtin.alias.bin",
 		    builtin_alias, 1);
+	write_file(root_bin, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
+		   "builtin_c.alias=c-alias\0builtin_c.license=GPL\0", 46);
 
 #ifdef UNIT_BUILD_DIR
 	depmod_prepare();
@@ -774,9 +826,19 @@ static void test_baseline(void **state)
 				    "builtin_c,;"		     /* builtin */
 				    "builtin_c,;"		     /* builtin alias */
 				    ";"				     /* nothing */
-				    "path=yes;opts=x=1 z=3 y=2;"
+				    "path=yes;alias=c-alias;license=GPL;opts=x=1 z=3 y=2;"
 				    "mod_b,;"		   /* dependencies */
 				    "mod_b,;builtin_c,;"); /* softdeps */
+}
+
+static void test_alloc_builtin(void **state)
+{
+	struct result res = {0};
+
+	(void)state;
+	assert_int_equal(builtin_scenario(&res), 0);
+	assert_string_equal(res.text, "alias=c-alias;license=GPL;state=0;");
+	run_scenario("builtin module on a fresh context", builtin_scenario);
 }
 
 static void test_alloc_ctx_text(void **state)
@@ -876,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_index),
 		cmocka_unit_test(test_probe_baseline),
 		cmocka_unit_test(test_alloc_probe),
+		cmocka_unit_test(test_alloc_builtin),
 		cmocka_unit_test(test_alloc_ctx_text),
 		cmocka_unit_test(test_alloc_ctx_bin),
 #ifdef UNIT_BUILD_DIR
