@@ -359,7 +359,8 @@ static int ctx_scenario(const char *root, struct result *res)
 		if (r == 0)
 			r = kmodx_module_get_info(bi, &info);
 		for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(info); i++)
-			res_add(res, "%s=%s;", kmodx_kvlist_key(info, i), kmodx_kvlist_value(info, i));
+			res_add(res, "%s=%s;", kmodx_kvlist_key(info, i),
+				kmodx_kvlist_value(info, i));
 		kmodx_kvlist_free(info);
 		kmodx_module_unref(bi);
 		if (r < 0)
@@ -481,7 +482,8 @@ static int builtin_scenario(struct result *res)
 		goto out;
 	r = kmodx_module_get_info(mod, &info);
 	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(info); i++)
-		res_add(res, "%s=%s;", kmodx_kvlist_key(info, i), kmodx_kvlist_value(info, i));
+		res_add(res, "%s=%s;", kmodx_kvlist_key(info, i),
+			kmodx_kvlist_value(info, i));
 	kmodx_kvlist_free(info);
 	kmodx_module_unref(mod);
 	mod = NULL;

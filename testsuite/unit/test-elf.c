@@ -655,6 +655,26 @@ static void check_bad_sections(bool is64, bool msb)
 	elf_free(elf);
 	free(m->p);
 
+	/* a __versions name filling its whole entry without a NUL: cut at the entry */
+	make_module(&mod, is64, msb, true);
+	memset(m->p + mod.secs[IDX_VERSIONS - 1].offset + 64 * 3 + (is64 ? 8 : 4), 'v',
+	       is64 ? 56 : 60);
+	assert_int_equal(elf_open(m->p, m->len, &elf), 0);
+	o.len = 0;
+	o.s[0] = '\0';
+	assert_int_equal(elf_foreach_modversion(elf, on_symbol, &o), 0);
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "%.*s:5555:U;", is64 ? 56 : 60,
+			 "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+			 "v");
+		assert_non_null(strstr(o.s, want));
+		assert_int_equal(strlen(strstr(o.s, want)), strlen(want));
+	}
+	elf_free(elf);
+	free(m->p);
+
 	/* a __crc_ symbol in a section too small for the CRC: no crash, some value */
 	make_module(&mod, is64, msb, true);
 	sym(m, m->p + mod.secs[IDX_SYMTAB - 1].offset + (is64 ? 24 : 16) * 5, S_CRC_REL,

@@ -538,6 +538,54 @@ static void test_wild_random(void **state)
 	}
 }
 
+static int exercise(struct index *idx, const struct entry *e, size_t n, bool *garbage);
+
+/* Many keys sharing prefixes in every way: every one reads back, in both layouts. */
+static void test_many_keys(void **state)
+{
+	enum { N = 4000 };
+	static char keys[N][24], vals[N][16];
+	static struct entry e[N];
+	unsigned seed = 99;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		int len = 1 + rand_r(&seed) % 12;
+
+		/* a small alphabet makes long shared prefixes and many splits */
+		for (int j = 0; j < len; j++)
+			keys[i][j] = "abc_:-"[rand_r(&seed) % 6];
+		keys[i][len] = '\0';
+		snprintf(vals[i], sizeof(vals[i]), "m%d", i);
+		e[i] = (struct entry){keys[i], vals[i], (uint32_t)(rand_r(&seed) % 8)};
+	}
+	for (int layout = INDEX_PREORDER; layout <= INDEX_POSTORDER; layout++) {
+		struct index *idx = build_index(e, N, (enum index_layout)layout);
+		bool garbage;
+
+		assert_int_equal(exercise(idx, e, N, &garbage), 0);
+		assert_false(garbage);
+		/* some keys that are not there: prefixes and extensions of real ones */
+		for (int i = 0; i < 200; i++) {
+			char k[64];
+			const char *v;
+			bool present = false;
+
+			snprintf(k, sizeof(k), "%.23sz", keys[i]);
+			assert_int_equal(index_search(idx, k, &v), -ENOENT);
+			if (strlen(keys[i]) > 1) {
+				snprintf(k, sizeof(k), "%.*s", (int)strlen(keys[i]) - 1,
+					 keys[i]);
+				for (int j = 0; j < N && !present; j++)
+					present = strcmp(keys[j], k) == 0;
+				assert_int_equal(index_search(idx, k, &v),
+						 present ? 0 : -ENOENT);
+			}
+		}
+		index_close(idx);
+	}
+}
+
 /* ---- hostile files ---- */
 
 static void test_bad_headers(void **state)
@@ -833,6 +881,7 @@ int main(void)
 		cmocka_unit_test(test_trie_add_errors),
 		cmocka_unit_test(test_wild_table),
 		cmocka_unit_test(test_wild_random),
+		cmocka_unit_test(test_many_keys),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_offsets),
