@@ -655,9 +655,10 @@ static void check_bad_sections(bool is64, bool msb)
 	elf_free(elf);
 	free(m->p);
 
-	/* a __versions name filling its whole entry without a NUL: cut at the entry */
+	/* a __versions name filling its whole entry without a NUL: cut at the entry, not
+	 * run into the next one (whose CRC bytes follow) */
 	make_module(&mod, is64, msb, true);
-	memset(m->p + mod.secs[IDX_VERSIONS - 1].offset + 64 * 3 + (is64 ? 8 : 4), 'v',
+	memset(m->p + mod.secs[IDX_VERSIONS - 1].offset + 64 * 2 + (is64 ? 8 : 4), 'v',
 	       is64 ? 56 : 60);
 	assert_int_equal(elf_open(m->p, m->len, &elf), 0);
 	o.len = 0;
@@ -666,11 +667,10 @@ static void check_bad_sections(bool is64, bool msb)
 	{
 		char want[128];
 
-		snprintf(want, sizeof(want), "%.*s:5555:U;", is64 ? 56 : 60,
+		snprintf(want, sizeof(want), "%.*s:4444:U;dotted:5555:U;", is64 ? 56 : 60,
 			 "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
 			 "v");
 		assert_non_null(strstr(o.s, want));
-		assert_int_equal(strlen(strstr(o.s, want)), strlen(want));
 	}
 	elf_free(elf);
 	free(m->p);
