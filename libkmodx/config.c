@@ -292,6 +292,8 @@ static int parse_file(struct kmodx_ctx *ctx, struct config *c, const char *path)
 	size_t len;
 	int r = read_file_at(AT_FDCWD, path, CONFIG_FILE_MAX, &text, &len);
 
+	if (r == -ENOMEM)
+		return r; /* an unreadable file is skipped, but not a file we had no memory for */
 	if (r < 0) {
 		if (r == -EFBIG)
 			ERR(ctx, "%s: file too large, ignored", path);
@@ -420,6 +422,14 @@ struct conf_file {
 	char *path;
 };
 
+static void conf_file_free(void *p)
+{
+	struct conf_file *f = p;
+
+	free(f->path);
+	free(f);
+}
+
 static int conf_files_add(struct ptrarray *files, const char *dir, const char *name)
 {
 	struct conf_file *f;
@@ -439,7 +449,11 @@ static int conf_files_add(struct ptrarray *files, const char *dir, const char *n
 		return -ENOMEM;
 	}
 	f->name = path_basename(f->path);
-	return ptrarray_push(files, f);
+	if (ptrarray_push(files, f) < 0) {
+		conf_file_free(f);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static bool conf_name_ok(const char *name)
@@ -493,13 +507,6 @@ static int conf_file_cmp(const void *a, const void *b)
 	return strcmp(fa->name, fb->name);
 }
 
-static void conf_file_free(void *p)
-{
-	struct conf_file *f = p;
-
-	free(f->path);
-	free(f);
-}
 
 static int conf_files_collect(struct kmodx_ctx *ctx, struct ptrarray *files)
 {

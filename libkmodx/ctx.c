@@ -416,37 +416,51 @@ struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err)
 	return ctx->config;
 }
 
-struct index *ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which)
+/* Open the index: 0 (absent or broken ones are logged and left NULL) or -ENOMEM. */
+static int ctx_open_index(struct kmodx_ctx *ctx, enum kmodx_index which)
 {
 	char path[PATH_MAX];
-	int r;
+	int r = ctx_prepare(ctx);
 
-	if (ctx->index_state[which] != INDEX_UNTRIED)
-		return ctx->indexes[which];
-	ctx->index_state[which] = INDEX_ABSENT;
-	if (ctx_prepare(ctx) < 0)
-		return NULL;
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
 	r = snprintf(path, sizeof(path), "%s/%s.bin", ctx->module_dir, index_names[which]);
 	if (r < 0 || r >= (int)sizeof(path))
-		return NULL;
+		return 0;
 	r = index_open(path, &ctx->indexes[which]);
 	if (r == -ENODATA) {
 		DBG(ctx, "%s is empty", path);
-		return NULL;
+		return 0;
 	}
 	if (r == -ENOENT) {
 		DBG(ctx, "%s not found, reading the text index instead", path);
 		r = index_from_text(ctx, which, &ctx->indexes[which]);
 		if (r == -ENOENT)
-			return NULL;
+			return 0;
 	}
+	if (r == -ENOMEM)
+		return r;
 	if (r < 0) {
 		ERR(ctx, "%s: %s", path,
 		    r == -EBADMSG ? "corrupt index, ignored" : strerror(-r));
-		return NULL;
+		return 0;
 	}
-	ctx->index_state[which] = INDEX_OPEN;
-	return ctx->indexes[which];
+	return 0;
+}
+
+int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
+{
+	int r;
+
+	if (ctx->index_state[which] == INDEX_UNTRIED) {
+		/* a lack of memory must not pass for a missing index, now or later */
+		r = ctx_open_index(ctx, which);
+		if (r < 0)
+			return r;
+		ctx->index_state[which] = ctx->indexes[which] ? INDEX_OPEN : INDEX_ABSENT;
+	}
+	*idx = ctx->indexes[which];
+	return 0;
 }
 
 int ctx_get_kernel_compression(struct kmodx_ctx *ctx)
@@ -466,10 +480,13 @@ _public_ int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index which, int
 {
 	struct index *idx;
 	const char *prefix;
+	int r;
 
 	if ((unsigned)which >= ARRAY_SIZE(index_names))
 		return -EINVAL;
-	idx = ctx_get_index(ctx, which);
+	r = ctx_get_index(ctx, which, &idx);
+	if (r < 0)
+		return r;
 	if (idx == NULL)
 		return -ENOENT;
 	prefix = which == KMODX_INDEX_ALIAS || which == KMODX_INDEX_SYMBOL ? "alias " : "";

@@ -351,6 +351,10 @@ int dm_config_load(struct kmodx_ctx *ctx, const char *kver, const char *const *p
 		size_t len;
 		int e = read_file_at(AT_FDCWD, f->path, DEPMOD_CONFIG_MAX, &text, &len);
 
+		if (e == -ENOMEM) {
+			r = e; /* skipping the file would change the search order silently */
+			break;
+		}
 		if (e < 0) {
 			ERR(ctx, "%s: %s", f->path, e == -EFBIG ? "file too large" : strerror(-e));
 			continue;

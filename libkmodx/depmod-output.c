@@ -304,7 +304,7 @@ static int build_symbols(struct depmod *d, struct output *text, struct output *b
 /* An empty but valid index (kmod leaves a 0-byte file, which libkmod cannot open). */
 static int empty_index(struct output *bin)
 {
-	struct trie *t;
+	struct trie *t = NULL;
 	int r = trie_new(&t);
 
 	if (r == 0)
@@ -328,11 +328,13 @@ static int read_input(struct depmod *d, const char *name, char **text, size_t *l
 static int build_builtin(struct depmod *d, struct output *bin)
 {
 	_cleanup_(freep) char *text = NULL;
-	struct trie *t;
+	struct trie *t = NULL; /* trie_free(NULL) if trie_new() fails */
 	char *save, *line, name[PATH_MAX];
 	size_t len;
 	int r = read_input(d, "modules.builtin", &text, &len);
 
+	if (r == -ENOMEM)
+		return r; /* only a missing or unreadable input gives the empty index */
 	if (r < 0)
 		return empty_index(bin);
 	r = trie_new(&t);
@@ -355,11 +357,13 @@ static int build_builtin(struct depmod *d, struct output *bin)
 static int build_builtin_alias(struct depmod *d, struct output *bin)
 {
 	_cleanup_(freep) char *text = NULL;
-	struct trie *t;
+	struct trie *t = NULL; /* trie_free(NULL) if trie_new() fails */
 	char buf[PATH_MAX];
 	size_t len;
 	int r = read_input(d, "modules.builtin.modinfo", &text, &len);
 
+	if (r == -ENOMEM)
+		return r;
 	if (r < 0)
 		return empty_index(bin);
 	r = trie_new(&t);

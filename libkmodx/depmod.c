@@ -184,8 +184,12 @@ static int scan_dir(struct depmod *d, int dfd, struct strbuf *path, bool inside,
 		if (excluded(d, de->d_name))
 			continue;
 		path->len = len;
-		if (strbuf_printf(path, "/%s", de->d_name) < 0 || path->len >= PATH_MAX) {
+		r = strbuf_printf(path, "/%s", de->d_name);
+		if (r == -ENOMEM)
+			break; /* not a reason to leave the entry out silently */
+		if (r < 0 || path->len >= PATH_MAX) {
 			ERR(d->ctx, "path is too long %s", strbuf_str(path));
+			r = 0;
 			continue;
 		}
 		if (!is_dir && !is_reg) {
@@ -256,8 +260,9 @@ static int rank_cmp(const void *a, const void *b)
 }
 
 /* modules.order ranks: listed modules first, in file order; the first line for a module
- * decides. A last line without its newline means a truncated file: no sorting then. */
-static void apply_modules_order(struct depmod *d)
+ * decides. A last line without its newline means a truncated file: no sorting then.
+ * 0 or -ENOMEM: a missing file is a warning, but no memory must not pass for one. */
+static int apply_modules_order(struct depmod *d)
 {
 	_cleanup_(freep) char *text = NULL;
 	struct hash by_unc = HASH_INIT;
@@ -267,18 +272,21 @@ static void apply_modules_order(struct depmod *d)
 
 	snprintf(path, sizeof(path), "%s/modules.order", d->moddir);
 	r = read_file_at(AT_FDCWD, path, (size_t)64 << 20, &text, &len);
+	if (r == -ENOMEM)
+		return r;
 	if (r < 0) {
 		WARN(d->ctx, "could not open modules.order at %s: %s", d->moddir, strerror(-r));
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < len; i++)
 		n_lines += text[i] == '\n';
 	if (len > 0 && text[len - 1] != '\n') {
 		ERR(d->ctx, "%s:%zu corrupted line misses '\\n'", path, n_lines + 1);
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < d->n_mods; i++) {
-		if (d->mods[i]->uncrelpath && hash_set(&by_unc, d->mods[i]->uncrelpath, d->mods[i]) < 0)
+		if (d->mods[i]->uncrelpath &&
+		    (r = hash_set(&by_unc, d->mods[i]->uncrelpath, d->mods[i])) < 0)
 			goto out;
 	}
 	for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
@@ -295,11 +303,13 @@ static void apply_modules_order(struct depmod *d)
 	sort(d->mods, d->n_mods, sizeof(*d->mods), rank_cmp);
 out:
 	hash_release(&by_unc);
+	return r;
 }
 
 static int build_array(struct depmod *d)
 {
 	size_t n = 0;
+	int r;
 
 	d->mods = malloc((d->by_name.count + 1) * sizeof(*d->mods));
 	if (d->mods == NULL)
@@ -310,7 +320,9 @@ static int build_array(struct depmod *d)
 	}
 	d->n_mods = n;
 	sort(d->mods, n, sizeof(*d->mods), kmod_order_cmp);
-	apply_modules_order(d);
+	r = apply_modules_order(d);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n; i++)
 		d->mods[i]->idx = (uint32_t)i;
 	return 0;

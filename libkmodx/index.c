@@ -264,6 +264,13 @@ static int take_values(const struct index *idx, const struct node *n, struct ind
 	return 0;
 }
 
+/* A key buffer that could not grow: a key longer than any real one means a corrupt
+ * file, but running out of memory is not the file's fault. */
+static int key_error(int r)
+{
+	return r == -ENOMEM ? r : -EBADMSG;
+}
+
 /*
  * Pattern mode: every key in this subtree is a glob pattern (it had a wildcard at or
  * above this point). pattern holds the pattern from the wildcard on; subject is what
@@ -286,15 +293,16 @@ static int wild_subtree(struct walk *w, uint32_t ref, size_t skip, struct strbuf
 		return -EBADMSG;
 	r = strbuf_append(pattern, n.prefix + skip, n.prefix_len - skip);
 	if (r < 0 || pattern->len > INDEX_KEY_MAX)
-		return -EBADMSG;
+		return key_error(r);
 	for (unsigned c = n.first; n.children && c <= n.last && r == 0; c++) {
 		uint32_t child = child_ref(&n, (unsigned char)c);
 
 		if ((child & INDEX_NODE_MASK) == 0)
 			continue;
 		r = strbuf_putc(pattern, (char)c);
-		if (r == 0)
-			r = wild_subtree(w, child, 0, pattern, subject, out);
+		if (r < 0)
+			return key_error(r);
+		r = wild_subtree(w, child, 0, pattern, subject, out);
 		pattern->len--;
 	}
 	if (r == 0 && n.value_count > 0 && glob_match(strbuf_str(pattern), subject))
@@ -370,7 +378,7 @@ static int walk_all(struct walk *w, uint32_t ref, struct strbuf *key, index_fore
 		return r;
 	r = strbuf_append(key, n.prefix, n.prefix_len);
 	if (r < 0 || key->len > INDEX_KEY_MAX)
-		return -EBADMSG;
+		return key_error(r);
 	if (n.value_count > 0) {
 		const uint8_t *p = n.values;
 		const char *k = strbuf_str(key);
@@ -389,8 +397,9 @@ static int walk_all(struct walk *w, uint32_t ref, struct strbuf *key, index_fore
 		if ((child & INDEX_NODE_MASK) == 0)
 			continue;
 		r = strbuf_putc(key, (char)c);
-		if (r == 0)
-			r = walk_all(w, child, key, fn, data);
+		if (r < 0)
+			return key_error(r);
+		r = walk_all(w, child, key, fn, data);
 		key->len--;
 	}
 	key->len = saved;

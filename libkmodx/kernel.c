@@ -65,7 +65,12 @@ _public_ int kmodx_module_get_initstate(struct kmodx_module *mod)
 		}
 		return -EINVAL;
 	}
-	if (kmodx_module_is_builtin(mod))
+	bool builtin;
+
+	r = module_is_builtin(mod, &builtin);
+	if (r < 0)
+		return r;
+	if (builtin)
 		return KMODX_MODULE_BUILTIN;
 	/*
 	 * The kernel creates /sys/module/<name> without initstate only for built-in code

@@ -82,8 +82,9 @@ int ctx_path(const struct kmodx_ctx *ctx, const char *abs, char *buf);
 int ctx_module_path(struct kmodx_ctx *ctx, const char *rel, char *buf);
 /* The parsed configuration (lazily read), or NULL with *err set. */
 struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err);
-/* The index (lazily opened), or NULL if it is missing or broken (logged once). */
-struct index *ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which);
+/* The index (lazily opened) in *idx, NULL if it is missing or broken (logged once).
+ * Returns 0, or -ENOMEM (then nothing is remembered and a later call tries again). */
+int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx);
 /* What /sys/module/compression says the kernel can decompress (enum compression). */
 int ctx_get_kernel_compression(struct kmodx_ctx *ctx);
 
@@ -151,6 +152,9 @@ int module_set_dep_line(struct kmodx_module *mod, const char *line);
 /* Parse modules.builtin.modinfo text for one module (exposed for fuzzing). */
 int builtin_modinfo_parse(const char *text, size_t len, const char *name,
 			  struct kmodx_kvlist *list);
+/* Whether modules.builtin lists the module: 0 or -ENOMEM (kmodx_module_is_builtin()
+ * cannot tell a lack of memory from "no"). */
+int module_is_builtin(struct kmodx_module *mod, bool *builtin);
 /* The module's opened file (lazily), or NULL with *err set. */
 struct kmodx_file *module_get_file(struct kmodx_module *mod, int *err);
 

@@ -60,7 +60,9 @@ static int from_moddep(struct kmodx_ctx *ctx, const char *name, struct kmodx_lis
 
 	if (strchr(name, ':'))
 		return 0;
-	idx = ctx_get_index(ctx, KMODX_INDEX_DEP);
+	r = ctx_get_index(ctx, KMODX_INDEX_DEP, &idx);
+	if (r < 0)
+		return r;
 	if (idx == NULL || index_search(idx, name, &line) < 0)
 		return 0;
 	r = module_new(ctx, name, NULL, &mod);
@@ -77,11 +79,11 @@ static int from_wild_index(struct kmodx_ctx *ctx, enum kmodx_index which, const 
 			   struct kmodx_list *list)
 {
 	struct index_values vals = {0};
-	struct index *idx = ctx_get_index(ctx, which);
-	int r;
+	struct index *idx;
+	int r = ctx_get_index(ctx, which, &idx);
 
-	if (idx == NULL)
-		return 0;
+	if (r < 0 || idx == NULL)
+		return r;
 	r = index_search_wild(idx, name, &vals);
 	if (r == -EBADMSG) {
 		ERR(ctx, "%s: corrupt index", kmodx_ctx_get_module_dir(ctx));
@@ -110,11 +112,13 @@ static int from_commands(struct kmodx_ctx *ctx, const char *name, struct kmodx_l
 
 static int from_builtin(struct kmodx_ctx *ctx, const char *name, struct kmodx_list *list)
 {
-	struct index *idx = ctx_get_index(ctx, KMODX_INDEX_BUILTIN);
+	struct index *idx;
 	struct kmodx_module *mod;
 	const char *value;
-	int r;
+	int r = ctx_get_index(ctx, KMODX_INDEX_BUILTIN, &idx);
 
+	if (r < 0)
+		return r;
 	if (idx == NULL || index_search(idx, name, &value) < 0)
 		return 0;
 	r = module_new(ctx, name, NULL, &mod);
@@ -221,7 +225,7 @@ static int lookup_each(struct kmodx_ctx *ctx, const char *const *names, size_t n
 	int r = list_new(&list);
 
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct kmodx_list *found;
+		struct kmodx_list *found = NULL; /* untouched when the lookup fails */
 
 		r = kmodx_module_new_from_lookup(ctx, names[i], &found);
 		if (r == -EINVAL) {

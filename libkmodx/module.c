@@ -187,18 +187,26 @@ int module_set_dep_line(struct kmodx_module *mod, const char *line)
 	return 0;
 }
 
-/* Look the module up in modules.dep once. */
-static void module_lookup_dep(struct kmodx_module *mod)
+/* Look the module up in modules.dep once (again after running out of memory): 0 or
+ * -ENOMEM. */
+static int module_lookup_dep(struct kmodx_module *mod)
 {
 	struct index *idx;
 	const char *line;
+	int r;
 
 	if (mod->path_looked_up)
-		return;
+		return 0;
+	r = ctx_get_index(mod->ctx, KMODX_INDEX_DEP, &idx);
+	if (r < 0)
+		return r;
 	mod->path_looked_up = true;
-	idx = ctx_get_index(mod->ctx, KMODX_INDEX_DEP);
-	if (idx && index_search(idx, mod->name, &line) == 0)
-		module_set_dep_line(mod, line);
+	if (idx && index_search(idx, mod->name, &line) == 0 &&
+	    module_set_dep_line(mod, line) == -ENOMEM) {
+		mod->path_looked_up = false;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 _public_ const char *kmodx_module_get_name(const struct kmodx_module *mod)
@@ -210,23 +218,35 @@ _public_ const char *kmodx_module_get_path(struct kmodx_module *mod)
 {
 	if (mod == NULL)
 		return NULL;
-	module_lookup_dep(mod);
+	(void)module_lookup_dep(mod); /* NULL without memory: no way to say more here */
 	return mod->path;
+}
+
+int module_is_builtin(struct kmodx_module *mod, bool *builtin)
+{
+	struct index *idx;
+	const char *value;
+	int r;
+
+	*builtin = false;
+	if (mod->from_path)
+		return 0;
+	if (!mod->builtin_known) {
+		r = ctx_get_index(mod->ctx, KMODX_INDEX_BUILTIN, &idx);
+		if (r < 0)
+			return r; /* not remembered: asked again next time */
+		mod->builtin_known = true;
+		mod->builtin = idx && index_search(idx, mod->name, &value) == 0;
+	}
+	*builtin = mod->builtin;
+	return 0;
 }
 
 _public_ bool kmodx_module_is_builtin(struct kmodx_module *mod)
 {
-	struct index *idx;
-	const char *value;
+	bool builtin;
 
-	if (mod == NULL || mod->from_path)
-		return false;
-	if (!mod->builtin_known) {
-		mod->builtin_known = true;
-		idx = ctx_get_index(mod->ctx, KMODX_INDEX_BUILTIN);
-		mod->builtin = idx && index_search(idx, mod->name, &value) == 0;
-	}
-	return mod->builtin;
+	return mod && module_is_builtin(mod, &builtin) == 0 && builtin;
 }
 
 _public_ int kmodx_module_get_dependencies(struct kmodx_module *mod, struct kmodx_list **out)
@@ -236,8 +256,9 @@ _public_ int kmodx_module_get_dependencies(struct kmodx_module *mod, struct kmod
 
 	if (mod == NULL || out == NULL)
 		return -EINVAL;
-	module_lookup_dep(mod);
-	r = list_new(&list);
+	r = module_lookup_dep(mod);
+	if (r == 0)
+		r = list_new(&list);
 	if (r < 0)
 		return r;
 	if (mod->dep_line) {
@@ -391,10 +412,14 @@ _public_ int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist
 
 	if (mod == NULL || out == NULL)
 		return -EINVAL;
-	r = kvlist_new(&list);
+	bool builtin;
+
+	r = module_is_builtin(mod, &builtin);
+	if (r == 0)
+		r = kvlist_new(&list);
 	if (r < 0)
 		return r;
-	if (kmodx_module_is_builtin(mod)) {
+	if (builtin) {
 		r = builtin_info(mod, list);
 	} else {
 		r = module_get_elf(mod, &elf);
@@ -489,7 +514,9 @@ _public_ const char *kmodx_module_get_options(struct kmodx_module *mod)
 		if (r == 0)
 			r = strbuf_puts(&sb, o->options);
 	}
-	if (r < 0 && c != NULL) {
+	/* an unreadable configuration means no options; no memory must not be cached as
+	 * "no options" */
+	if (r == -ENOMEM || (r < 0 && c != NULL)) {
 		strbuf_release(&sb);
 		return NULL;
 	}

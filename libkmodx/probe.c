@@ -15,20 +15,25 @@
 #include "libkmodx-private.h"
 #include "util/strbuf.h"
 
-static void show(const struct kmodx_probe_opts *o, const char *fmt, ...) _printf_(2, 3);
+static int show(const struct kmodx_probe_opts *o, const char *fmt, ...) _printf_(2, 3);
 
-static void show(const struct kmodx_probe_opts *o, const char *fmt, ...)
+/* 0 or -ENOMEM: a line missing from modprobe -D's output (which initramfs tools read to
+ * pick modules) must not pass for success. */
+static int show(const struct kmodx_probe_opts *o, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
+	int r;
 
 	if (o->show == NULL)
-		return;
+		return 0;
 	va_start(ap, fmt);
-	if (strbuf_vprintf(&sb, fmt, ap) == 0)
-		o->show(o->data, strbuf_str(&sb));
+	r = strbuf_vprintf(&sb, fmt, ap);
 	va_end(ap);
+	if (r == 0)
+		o->show(o->data, strbuf_str(&sb));
 	strbuf_release(&sb);
+	return r;
 }
 
 /* Live or built in: nothing to load. */
@@ -52,13 +57,15 @@ static bool blacklisted(struct kmodx_module *m)
  * "a" and "b", and a space after the configuration's even when the command line has
  * none (kmod's -D output has that space). NULL when there are none at all.
  */
-static char *options_concat(const char *opt, const char *extra)
+/* *out is NULL when there are no options at all; 0 or -ENOMEM. */
+static int options_concat(const char *opt, const char *extra, char **out)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int r = 0;
 
+	*out = NULL;
 	if ((opt == NULL || !*opt) && (extra == NULL || !*extra))
-		return NULL;
+		return 0;
 	if (opt && *opt) {
 		r = strbuf_puts(&sb, opt);
 		if (r == 0)
@@ -68,9 +75,10 @@ static char *options_concat(const char *opt, const char *extra)
 		r = strbuf_puts(&sb, extra);
 	if (r < 0) {
 		strbuf_release(&sb);
-		return NULL;
+		return r;
 	}
-	return strbuf_steal(&sb);
+	*out = strbuf_steal(&sb);
+	return *out ? 0 : -ENOMEM;
 }
 
 /* Replace every $CMDLINE_OPTS of a command with the options. */
@@ -201,15 +209,21 @@ static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 		      const struct kmodx_probe_opts *o)
 {
 	const char *cmd = kmodx_module_get_install_command(m);
+	const char *opt = kmodx_module_get_options(m);
 	_cleanup_(freep) char *options = NULL, *line = NULL;
 	const char *path;
 	int r = 0;
 
-	options = options_concat(kmodx_module_get_options(m), m == mod ? o->extra_options : NULL);
+	/* never load a module without the options it was configured with */
+	if (opt == NULL)
+		return -ENOMEM;
+	r = options_concat(opt, m == mod ? o->extra_options : NULL, &options);
+	if (r < 0)
+		return r;
 	if (cmd && !m->ignore_cmd) {
-		show(o, "install %s %s", cmd, options ? options : "");
-		if (o->flags & KMODX_PROBE_DRY_RUN)
-			return 0;
+		r = show(o, "install %s %s", cmd, options ? options : "");
+		if (r < 0 || (o->flags & KMODX_PROBE_DRY_RUN))
+			return r;
 		line = substitute(cmd, options);
 		if (line == NULL)
 			return -ENOMEM;
@@ -218,9 +232,11 @@ static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 	}
 	path = kmodx_module_get_path(m);
 	if (path)
-		show(o, "insmod %s %s", path, options ? options : "");
+		r = show(o, "insmod %s %s", path, options ? options : "");
 	else if (kmodx_module_get_initstate(m) == KMODX_MODULE_BUILTIN)
-		show(o, "builtin %s", m->name);
+		r = show(o, "builtin %s", m->name);
+	if (r < 0)
+		return r;
 	if (!(o->flags & KMODX_PROBE_DRY_RUN))
 		r = kmodx_module_insert(m, o->flags & (KMODX_INSERT_FORCE_VERMAGIC |
 						       KMODX_INSERT_FORCE_MODVERSION),
@@ -294,9 +310,9 @@ static int remove_module(struct kmodx_module *m, const struct kmodx_probe_opts *
 	unsigned long long deadline = 0, interval = 1;
 	int r;
 
-	show(o, "rmmod %s", m->name);
-	if (o->flags & KMODX_PROBE_DRY_RUN)
-		return 0;
+	r = show(o, "rmmod %s", m->name);
+	if (r < 0 || (o->flags & KMODX_PROBE_DRY_RUN))
+		return r;
 	if (o->wait_msec)
 		flags |= KMODX_REMOVE_NOLOG;
 	for (;;) {
@@ -336,7 +352,8 @@ static int remove_list(struct kmodx_list *list, const struct kmodx_probe_opts *o
 	for (size_t i = kmodx_list_count(list); i > 0; i--) {
 		int r = probe_remove(kmodx_list_get(list, i - 1), o, holder_depth, true);
 
-		if (r < 0 && stop_on_errors)
+		/* failures to remove do not matter here, a lack of memory does */
+		if (r < 0 && (stop_on_errors || r == -ENOMEM))
 			return r;
 	}
 	return 0;
@@ -379,7 +396,9 @@ static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts 
 		}
 	}
 	/* 1. post-softdeps, last first; their failures do not matter */
-	remove_list(post, o, false, 0);
+	r = remove_list(post, o, false, 0);
+	if (r < 0)
+		goto out;
 	/*
 	 * 2. the modules holding this one, and theirs before them (kmod 30 removes only the
 	 * direct holders and then fails on one that is itself held; later kmod recurses too).
@@ -411,7 +430,9 @@ static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts 
 		goto out;
 	}
 	if (cmd) {
-		show(o, "remove %s", cmd);
+		r = show(o, "remove %s", cmd);
+		if (r < 0)
+			goto out;
 		if (!(o->flags & KMODX_PROBE_DRY_RUN)) {
 			_cleanup_(freep) char *line = substitute(cmd, "");
 
@@ -429,18 +450,20 @@ static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts 
 	if (!cmd) {
 		struct kmodx_list *deps = NULL;
 
-		if (kmodx_module_get_dependencies(mod, &deps) == 0) {
-			for (size_t i = 0; i < kmodx_list_count(deps); i++) {
-				struct kmodx_module *dep = kmodx_list_get(deps, i);
+		r = kmodx_module_get_dependencies(mod, &deps);
+		for (size_t i = 0; r == 0 && i < kmodx_list_count(deps); i++) {
+			struct kmodx_module *dep = kmodx_list_get(deps, i);
 
-				if (kmodx_module_get_refcnt(dep) == 0)
-					remove_module(dep, o);
-			}
+			if (kmodx_module_get_refcnt(dep) == 0 && remove_module(dep, o) == -ENOMEM)
+				r = -ENOMEM;
 		}
 		kmodx_list_free(deps);
+		if (r == -ENOMEM)
+			goto out;
+		r = 0;
 	}
 	/* 5. pre-softdeps, last first */
-	remove_list(pre, o, false, 0);
+	r = remove_list(pre, o, false, 0);
 out:
 	kmodx_list_free(pre);
 	kmodx_list_free(post);

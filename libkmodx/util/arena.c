@@ -66,6 +66,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *p;
 
+	/* like strndup(3): s may be shorter than n */
+	n = strnlen(s, n);
 	if (n == SIZE_MAX)
 		return NULL;
 	p = arena_alloc(a, n + 1);

@@ -21,6 +21,7 @@ struct arena {
 /* NULL on allocation failure; memory is aligned for any scalar type. */
 void *arena_alloc(struct arena *a, size_t n);
 void *arena_zalloc(struct arena *a, size_t n);
+/* At most n bytes of s (which may be shorter), NUL-terminated. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 void *arena_memdup(struct arena *a, const void *p, size_t n);

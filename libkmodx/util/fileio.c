@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,7 +14,8 @@
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
 {
 	_cleanup_(closep) int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	_cleanup_(strbuf_releasep) struct strbuf sb = {.max = max + 1};
+	/* room for max + 1 bytes, so that a file longer than max is noticed, and a NUL */
+	_cleanup_(strbuf_releasep) struct strbuf sb = {.max = max < SIZE_MAX - 2 ? max + 2 : 0};
 	struct stat st;
 
 	if (fd < 0)
@@ -25,7 +27,8 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 	/* sysfs and procfs files report sizes that mean nothing: read until EOF */
 	for (;;) {
 		ssize_t n;
-		int r = strbuf_reserve(&sb, 4096);
+		/* sb.len <= max here; reading one byte more than max is enough to tell */
+		int r = strbuf_reserve(&sb, MIN((size_t)4096, max + 1 - sb.len));
 
 		if (r < 0)
 			return r == -E2BIG ? -EFBIG : r;

@@ -21,13 +21,15 @@ int strbuf_reserve(struct strbuf *sb, size_t n)
 
 	if (add_overflows(sb->len, n, &need) || add_overflows(need, 1, &need))
 		return -E2BIG;
-	if (need <= sb->cap)
-		return 0;
 	if (need > max)
 		return -E2BIG;
+	if (need <= sb->cap)
+		return 0;
 	cap = sb->cap ? sb->cap : 64;
 	while (cap < need)
 		cap = cap > max / 2 ? max : cap * 2;
+	/* the first allocation may exceed a small maximum: never grow past it */
+	cap = MIN(cap, max);
 	p = realloc(sb->buf, cap);
 	if (p == NULL)
 		return -ENOMEM;
