@@ -54,10 +54,13 @@ cleanup() {
 	restore ""
 }
 
-# kmod 30 prefixes library messages with a source location, kmodx does not (kmod 34)
+# kmod 30 prefixes library messages with a source location and function
+# ("rmmod: ERROR: ../libkmod/libkmod-module.c:856 kmod_module_remove_module() ..."),
+# kmodx does not (like kmod 34)
 normalise() {
 	sed -e 's/^libkmodx: \([A-Z]*\): /libkmod: \1: /' \
 	    -e 's/^libkmod: \([A-Z]*\) [^ ]*:[0-9][0-9]* [^ ]* /libkmod: \1: /' \
+	    -e 's/^\([a-z]*: [A-Z]*: \)[^ ]*libkmod[^ ]*\.c:[0-9][0-9]* [a-z_]*() /\1/' \
 	    -e 's|/ref/bin/||g; s|/kmodx/bin/||g' "$1"
 }
 
@@ -90,9 +93,14 @@ compare() {
 	[ -z "$want" ] || [ "$xrc" = "$want" ] || bad="$bad exit($xrc, want $want)"
 	if [ -n "$bad" ]; then
 		fail "$tool $* differs:$bad"
-		show "kmod exit $rrc, stdout" /tmp/ref.out
+		if [ "$(cat /tmp/ref.out /tmp/x.out | wc -l)" -gt 40 ]; then
+			echo "  --- stdout, kmod (-) and kmodx (+), exit $rrc and $xrc"
+			diff -u /tmp/ref.out /tmp/x.out | head -n 60 | sed 's/^/  | /'
+		else
+			show "kmod exit $rrc, stdout" /tmp/ref.out
+			show "kmodx exit $xrc, stdout" /tmp/x.out
+		fi
 		show "kmod stderr" /tmp/ref.err
-		show "kmodx exit $xrc, stdout" /tmp/x.out
 		show "kmodx stderr" /tmp/x.err
 		if ! cmp -s /tmp/ref.state /tmp/x.state; then
 			show "kmod state" /tmp/ref.state
