@@ -39,6 +39,7 @@ BUSYBOX_EXCLUDE = set(TOOLS) | {"sh", "ash", "init", "linuxrc"}
 BOOT_TIMEOUT = 150  # seconds per VM, host side
 SCENARIO_TIMEOUT = 60  # seconds per scenario, guest watchdog
 SIG_MAGIC = b"~Module signature appended~\n"
+LDCONFIG = shutil.which("ldconfig") or "/sbin/ldconfig"
 
 
 def skip(msg):
@@ -54,13 +55,13 @@ def log(msg):
 # ---------------------------------------------------------------- packages, kernel
 
 def ensure_packages():
-    need = {"qemu-system-x86_64": "qemu-system-x86", "busybox": "busybox-static",
-            "kmod": "kmod", "dash": "dash", "ldconfig": "libc-bin"}
-    missing = sorted({p for b, p in need.items() if shutil.which(b) is None
-                      and not os.path.exists("/usr/bin/" + b)})
-    if os.path.exists("/bin/busybox") and b"static" not in subprocess.run(
-            ["file", "-L", "/bin/busybox"], capture_output=True).stdout:
-        missing.append("busybox-static")
+    need = {"/usr/bin/qemu-system-x86_64": "qemu-system-x86", "/bin/busybox": "busybox-static",
+            "/usr/bin/kmod": "kmod", "/usr/bin/dash": "dash", LDCONFIG: "libc-bin",
+            "/usr/bin/zstd": "zstd"}
+    missing = sorted({p for b, p in need.items() if not os.path.exists(b)})
+    if os.path.exists("/bin/busybox") and "not a dynamic executable" not in subprocess.run(
+            ["ldd", "/bin/busybox"], capture_output=True, text=True).stderr:
+        missing.append("busybox-static")  # the dynamic busybox cannot run in the image
     if not missing:
         return
     if os.geteuid() != 0:
@@ -174,7 +175,7 @@ def shared_libs(binaries):
             for p in parts:
                 if p.startswith("/"):
                     libs.add(p)
-    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    cache = subprocess.run([LDCONFIG, "-p"], capture_output=True, text=True).stdout
     for soname in DLOPEN_LIBS:
         for line in cache.splitlines():
             line = line.strip()
@@ -323,12 +324,12 @@ def build_base(kmodx, tree, kver, workdir):
     cpio.symlink("/bin", "usr/bin")
     # the tools
     add_file_at(cpio, kmodx, "/kmodx/bin/kmodx")
-    kmod = shutil.which("kmod") or "/usr/bin/kmod"
+    kmod = "/usr/bin/kmod"
     add_file_at(cpio, kmod, "/ref/bin/kmod")
     for t in TOOLS:
         cpio.symlink(f"/kmodx/bin/{t}", "kmodx")
         cpio.symlink(f"/ref/bin/{t}", "kmod")
-    dash = shutil.which("dash") or "/usr/bin/dash"
+    dash = "/bin/dash"
     add_file_at(cpio, dash, "/usr/bin/dash")
     cpio.symlink("/usr/bin/sh", "dash")
     busybox = "/bin/busybox"
@@ -354,7 +355,7 @@ def build_base(kmodx, tree, kver, workdir):
                 f.write(line)
     for n in ("modules.builtin", "modules.builtin.modinfo"):
         shutil.copy(os.path.join(src, n), os.path.join(sdir, n))
-    subprocess.run([shutil.which("depmod") or "/usr/sbin/depmod", "-b", stage, kver],
+    subprocess.run(["/sbin/depmod", "-b", stage, kver],
                    check=True)
     cpio.tree(os.path.join(stage, "lib/modules"), "/usr/lib/modules")
     make_test_data(cpio, sdir, rels)
@@ -367,7 +368,7 @@ def build_base(kmodx, tree, kver, workdir):
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy(real, dst)
     os.makedirs(os.path.join(libroot, "etc"), exist_ok=True)
-    r = subprocess.run(["ldconfig", "-r", libroot], capture_output=True)
+    r = subprocess.run([LDCONFIG, "-r", libroot], capture_output=True)
     cache = os.path.join(libroot, "etc/ld.so.cache")
     if r.returncode == 0 and os.path.exists(cache):
         cpio.file("/etc/ld.so.cache", open(cache, "rb").read())
