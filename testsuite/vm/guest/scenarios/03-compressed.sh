@@ -20,3 +20,19 @@ check_eq "loop max_loop (gz)" "$(cat /sys/module/loop/parameters/max_loop)" 6
 check_eq "loop taint (gz)" "$(cat /sys/module/loop/taint)" ""
 expect 0 /kmodx/bin/rmmod loop
 not_loaded loop
+# Pretend the kernel decompresses xz itself (a tmpfs over /sys/module with "compression"):
+# kmodx then tries finit_module(MODULE_INIT_COMPRESSED_FILE) first, this kernel answers
+# EOPNOTSUPP and kmodx must fall back to decompressing and init_module. kmod 30 does
+# not know /sys/module/compression: kmodx alone.
+mount -t tmpfs fake-sysmodule /sys/module
+echo xz >/sys/module/compression
+/kmodx/bin/insmod -v -v -v -v /data/loop.ko.xz max_loop=3 >/tmp/e.out 2>&1
+rc=$?
+umount /sys/module
+check_eq "insmod .ko.xz with compression=xz" "$rc" 0
+sed 's/^/  out: /' /tmp/e.out
+expect_out "the kernel cannot decompress it, decompressing here"
+loaded loop
+check_eq "loop max_loop (fallback)" "$(cat /sys/module/loop/parameters/max_loop)" 3
+check_eq "loop taint (fallback)" "$(cat /sys/module/loop/taint)" ""
+expect 0 /kmodx/bin/rmmod loop
