@@ -16,7 +16,7 @@ compare rc=0 rmmod loop
 expect 0 /kmodx/bin/insmod /data/loop.ko.gz
 expect 0 /kmodx/bin/rmmod loop
 compare rc=1 insmod -f /data/loop.ko
-compare insmod -f /data/loop.ko.xz
+compare rc=1 insmod -f /data/loop.ko.xz
 compare rc=0 modprobe bonding
 compare lsmod
 compare rc=0 modprobe -r bonding
