@@ -37,7 +37,7 @@ TOOLS = ["lsmod", "insmod", "rmmod", "modinfo", "modprobe", "depmod"]
 DLOPEN_LIBS = ["libz.so.1", "liblzma.so.5", "libzstd.so.1", "libcrypto.so.3"]
 BUSYBOX_EXCLUDE = set(TOOLS) | {"sh", "ash", "init", "linuxrc"}
 BOOT_TIMEOUT = 150  # seconds per VM, host side
-SCENARIO_TIMEOUT = 60  # seconds per scenario, guest watchdog
+SCENARIO_TIMEOUT = int(os.environ.get("KMODX_VM_SCENARIO_TIMEOUT", "60"))  # guest watchdog
 SIG_MAGIC = b"~Module signature appended~\n"
 LDCONFIG = shutil.which("ldconfig") or "/sbin/ldconfig"
 
@@ -377,7 +377,7 @@ def build_base(kmodx, tree, kver, workdir):
     cpio.file("/init", open(os.path.join(guest, "init"), "rb").read(), 0o755)
     cpio.file("/tests/lib.sh", open(os.path.join(guest, "lib.sh"), "rb").read())
     cpio.tree(os.path.join(guest, "scenarios"), "/tests/scenarios")
-    cpio.file("/etc/kver", (kver + "\n").encode())
+    cpio.file("/tests/timeout", f"{SCENARIO_TIMEOUT}\n".encode())
     return cpio
 
 
