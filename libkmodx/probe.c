@@ -294,8 +294,8 @@ static int remove_module(struct kmodx_module *m, const struct kmodx_probe_opts *
 	show(o, "rmmod %s", m->name);
 	if (o->flags & KMODX_PROBE_DRY_RUN)
 		return 0;
-	if (o->wait_msec)
-		flags |= KMODX_REMOVE_NOLOG;
+	/* logged here, once the outcome is known: not for a module gone meanwhile */
+	flags |= KMODX_REMOVE_NOLOG;
 	for (;;) {
 		r = kmodx_module_remove(m, flags);
 		if (r != -EAGAIN || !o->wait_msec)
@@ -309,7 +309,7 @@ static int remove_module(struct kmodx_module *m, const struct kmodx_probe_opts *
 	}
 	if (r == -ENOENT && !(o->flags & KMODX_PROBE_FAIL_ON_LOADED))
 		r = 0; /* removed meanwhile */
-	if (r < 0 && o->wait_msec)
+	if (r < 0)
 		ERR(m->ctx, "could not remove '%s': %s", m->name, strerror(-r));
 	return r;
 }
