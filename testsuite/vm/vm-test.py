@@ -297,11 +297,14 @@ def make_test_data(cpio, moddir, rels):
 # ---------------------------------------------------------------- image
 
 def read_boots(path):
+    """[(group, [scenario patterns], [extra kernel parameters])]"""
     groups = []
     for line in open(path):
         line = line.split("#", 1)[0].split()
         if line:
-            groups.append((line[0], line[1:]))
+            pats = [w for w in line[1:] if not w.startswith("cmdline:")]
+            extra = [w[len("cmdline:"):] for w in line[1:] if w.startswith("cmdline:")]
+            groups.append((line[0], pats, extra))
     return groups
 
 
@@ -383,18 +386,19 @@ def build_base(kmodx, tree, kver, workdir):
 
 # ---------------------------------------------------------------- boot and markers
 
-def qemu_cmd(vmlinux, initrd):
+def qemu_cmd(vmlinux, initrd, extra):
     return ["qemu-system-x86_64", "-M", "pc", "-accel", "tcg", "-cpu", "max", "-smp", "1",
             "-m", "256M", "-nodefaults", "-no-user-config", "-display", "none",
             "-no-reboot", "-serial", "stdio", "-kernel", vmlinux, "-initrd", initrd,
-            "-append", "console=ttyS0 panic=-1 oops=panic quiet rdinit=/init"]
+            "-append", " ".join(["console=ttyS0 panic=-1 oops=panic quiet rdinit=/init"]
+                                + extra)]
 
 
-def boot(group, vmlinux, initrd, logpath):
+def boot(vmlinux, initrd, extra, logpath):
     t0 = time.monotonic()
     timed_out = False
     with open(logpath, "wb") as logf:
-        p = subprocess.Popen(qemu_cmd(vmlinux, initrd), stdin=subprocess.DEVNULL,
+        p = subprocess.Popen(qemu_cmd(vmlinux, initrd, extra), stdin=subprocess.DEVNULL,
                              stdout=logf, stderr=subprocess.STDOUT)
         try:
             p.wait(timeout=BOOT_TIMEOUT)
@@ -474,17 +478,17 @@ def main():
                        if f.endswith(".sh"))
     groups = read_boots(os.path.join(HERE, "boots.conf"))
     if args.group:
-        unknown = set(args.group) - {g for g, _ in groups}
+        unknown = set(args.group) - {g[0] for g in groups}
         if unknown:
             print(f"vm-test: unknown group(s): {' '.join(sorted(unknown))}", file=sys.stderr)
             return 2
         groups = [g for g in groups if g[0] in args.group]
     jobs = []
-    for name, pats in groups:
+    for name, pats, extra in groups:
         names = scenarios_for(pats, all_names)
         base.file(f"/tests/groups/{name}", "".join(n + "\n" for n in names).encode())
-        jobs.append((name, names))
-    for name, names in jobs:
+        jobs.append((name, names, extra))
+    for name, names, extra in jobs:
         # the group's name is the only difference between the images
         img = base.bytes()
         extra = Cpio()
@@ -493,15 +497,15 @@ def main():
         with open(path, "wb") as f:
             f.write(img + extra.bytes())
     log(f"kernel {kver}, images built in {time.monotonic() - t0:.1f}s, "
-        f"{len(jobs)} boot(s): {' '.join(n for n, _ in jobs)}")
+        f"{len(jobs)} boot(s): {' '.join(j[0] for j in jobs)}")
 
     failed = False
 
     def run(job):
-        name, names = job
+        name, names, extra = job
         logpath = os.path.join(workdir, f"console-{name}.log")
-        rc, timed_out, secs = boot(name, vmlinux, os.path.join(workdir, f"initramfs-{name}.cpio"),
-                                   logpath)
+        rc, timed_out, secs = boot(vmlinux, os.path.join(workdir, f"initramfs-{name}.cpio"),
+                                   extra, logpath)
         return name, names, logpath, rc, timed_out, secs
 
     with concurrent.futures.ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1))) as ex:
