@@ -18,6 +18,7 @@ cannot run here).
 import argparse
 import concurrent.futures
 import fnmatch
+import gzip
 import lzma
 import os
 import shutil
@@ -255,14 +256,13 @@ def strip_signature(data):
 
 
 def compress(kind, data):
-    cmd = {"xz": ["xz", "-c", "--check=crc32"], "zst": ["zstd", "-q", "-c"],
-           "gz": ["gzip", "-n", "-c"]}[kind]
-    if kind == "xz":
+    if kind == "xz":  # CRC32 as the kernel's own xz modules use
         return lzma.compress(data, check=lzma.CHECK_CRC32)
     if kind == "gz":
-        import gzip
         return gzip.compress(data, mtime=0)
-    return subprocess.run(cmd, input=data, capture_output=True, check=True).stdout
+    # zstd: not in Python's standard library
+    return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True,
+                          check=True).stdout
 
 
 def make_test_data(cpio, moddir, rels):
@@ -472,11 +472,20 @@ def main():
     workdir = os.path.abspath(args.workdir)
     os.makedirs(workdir, exist_ok=True)
     kmodx = os.path.abspath(args.kmodx)
+    if not os.access(kmodx, os.X_OK):
+        print(f"vm-test: {kmodx}: not an executable", file=sys.stderr)
+        return 1
     t0 = time.monotonic()
     base = build_base(kmodx, tree, kver, workdir)
     all_names = sorted(f[:-3] for f in os.listdir(os.path.join(HERE, "guest", "scenarios"))
                        if f.endswith(".sh"))
     groups = read_boots(os.path.join(HERE, "boots.conf"))
+    orphans = [n for n in all_names
+               if not any(scenarios_for(g[1], [n]) for g in groups)]
+    if orphans:
+        print(f"vm-test: scenarios in no boot group of boots.conf: {' '.join(orphans)}",
+              file=sys.stderr)
+        return 1
     if args.group:
         unknown = set(args.group) - {g[0] for g in groups}
         if unknown:
@@ -490,12 +499,11 @@ def main():
         jobs.append((name, names, extra))
     for name, names, extra in jobs:
         # the group's name is the only difference between the images
-        img = base.bytes()
-        extra = Cpio()
-        extra.file("/tests/group", (name + "\n").encode())
+        tail = Cpio()  # a second archive appended: the kernel unpacks both
+        tail.file("/tests/group", (name + "\n").encode())
         path = os.path.join(workdir, f"initramfs-{name}.cpio")
         with open(path, "wb") as f:
-            f.write(img + extra.bytes())
+            f.write(base.bytes() + tail.bytes())
     log(f"kernel {kver}, images built in {time.monotonic() - t0:.1f}s, "
         f"{len(jobs)} boot(s): {' '.join(j[0] for j in jobs)}")
 
