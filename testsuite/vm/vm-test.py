@@ -361,6 +361,21 @@ def build_base(kmodx, tree, kver, workdir):
     subprocess.run(["/sbin/depmod", "-b", stage, kver],
                    check=True)
     cpio.tree(os.path.join(stage, "lib/modules"), "/usr/lib/modules")
+    # the same modules compressed, in their own roots for modprobe -d (kmod 30 cannot
+    # index .ko.gz: xz and zst only)
+    for kind in ("xz", "zst"):
+        croot = os.path.join(workdir, "modroot-" + kind)
+        shutil.rmtree(croot, ignore_errors=True)
+        cdir = os.path.join(croot, "lib/modules", kver)
+        for r in rels:
+            dst = os.path.join(cdir, r + "." + kind)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(dst, "wb") as f:
+                f.write(compress(kind, open(os.path.join(sdir, r), "rb").read()))
+        for n in ("modules.order", "modules.builtin", "modules.builtin.modinfo"):
+            shutil.copy(os.path.join(sdir, n), os.path.join(cdir, n))
+        subprocess.run(["/sbin/depmod", "-b", croot, kver], check=True)
+        cpio.tree(os.path.join(croot, "lib/modules"), f"/alt-{kind}/lib/modules")
     make_test_data(cpio, sdir, rels)
     # loader cache for the image (dlopen of the compression and crypto libraries)
     libroot = os.path.join(workdir, "ldroot")
