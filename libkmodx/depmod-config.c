@@ -344,7 +344,8 @@ int dm_config_load(struct kmodx_ctx *ctx, const char *kver, const char *const *p
 						: add_file(&files, NULL, paths[i]);
 		}
 	}
-	qsort(files.v, files.n, sizeof(void *), file_cmp);
+	if (files.n > 0) /* qsort(NULL, 0, ...) is undefined */
+		qsort(files.v, files.n, sizeof(void *), file_cmp);
 	for (size_t i = 0; r == 0 && i < files.n; i++) {
 		const struct cfg_file *f = files.v[i];
 		_cleanup_(freep) char *text = NULL;

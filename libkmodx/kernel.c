@@ -253,7 +253,8 @@ _public_ int kmodx_module_get_holders(struct kmodx_module *mod, struct kmodx_lis
 	}
 	if (d)
 		closedir(d);
-	qsort(names.v, names.n, sizeof(char *), kernfs_cmp);
+	if (names.n > 0) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names.v, names.n, sizeof(char *), kernfs_cmp);
 	if (r == 0)
 		r = list_new(&list);
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
