@@ -37,8 +37,8 @@ MARK = "KMODX-VM: "
 TOOLS = ["lsmod", "insmod", "rmmod", "modinfo", "modprobe", "depmod"]
 DLOPEN_LIBS = ["libz.so.1", "liblzma.so.5", "libzstd.so.1", "libcrypto.so.3"]
 BUSYBOX_EXCLUDE = set(TOOLS) | {"sh", "ash", "init", "linuxrc"}
-BOOT_TIMEOUT = 150  # seconds per VM, host side
-SCENARIO_TIMEOUT = int(os.environ.get("KMODX_VM_SCENARIO_TIMEOUT", "60"))  # guest watchdog
+BOOT_TIMEOUT = 300  # seconds per VM, host side (about 70 s on a busy 2-CPU machine)
+SCENARIO_TIMEOUT = int(os.environ.get("KMODX_VM_SCENARIO_TIMEOUT", "120"))  # guest watchdog
 SIG_MAGIC = b"~Module signature appended~\n"
 LDCONFIG = shutil.which("ldconfig") or "/sbin/ldconfig"
 
