@@ -154,9 +154,19 @@ static int step_alias(struct kmodx_ctx *ctx, const char *name, struct kmodx_list
 	return from_wild_index(ctx, KMODX_INDEX_ALIAS, name, list);
 }
 
+/* A module found through modules.builtin.alias is built in even when modules.builtin
+ * does not list it (debugfs: "fs-debugfs" comes from modules.builtin.modinfo only), as
+ * kmod marks it: modprobe then succeeds without loading anything. */
 static int step_builtin_alias(struct kmodx_ctx *ctx, const char *name, struct kmodx_list *list)
 {
-	return from_wild_index(ctx, KMODX_INDEX_BUILTIN_ALIAS, name, list);
+	int r = from_wild_index(ctx, KMODX_INDEX_BUILTIN_ALIAS, name, list);
+
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(list); i++) {
+		struct kmodx_module *mod = kmodx_list_get(list, i);
+
+		mod->builtin_known = mod->builtin = true;
+	}
+	return r;
 }
 
 static int run_chain(struct kmodx_ctx *ctx, const char *given, const lookup_step *steps,

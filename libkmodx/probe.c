@@ -313,8 +313,8 @@ static int remove_module(struct kmodx_module *m, const struct kmodx_probe_opts *
 	r = show(o, "rmmod %s", m->name);
 	if (r < 0 || (o->flags & KMODX_PROBE_DRY_RUN))
 		return r;
-	if (o->wait_msec)
-		flags |= KMODX_REMOVE_NOLOG;
+	/* logged here, once the outcome is known: not for a module gone meanwhile */
+	flags |= KMODX_REMOVE_NOLOG;
 	for (;;) {
 		r = kmodx_module_remove(m, flags);
 		if (r != -EAGAIN || !o->wait_msec)
@@ -328,7 +328,7 @@ static int remove_module(struct kmodx_module *m, const struct kmodx_probe_opts *
 	}
 	if (r == -ENOENT && !(o->flags & KMODX_PROBE_FAIL_ON_LOADED))
 		r = 0; /* removed meanwhile */
-	if (r < 0 && o->wait_msec)
+	if (r < 0)
 		ERR(m->ctx, "could not remove '%s': %s", m->name, strerror(-r));
 	return r;
 }
