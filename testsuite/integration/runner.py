@@ -17,7 +17,8 @@ A scenario is a directory:
   steps/NN/exit      expected exit status (absent: 0)
   steps/NN/env       optional KEY=VALUE lines for the environment
   steps/NN/stdin     optional standard input
-  steps/NN/no-stderr present: the tool runs with its standard error closed
+  steps/NN/no-stderr present: the tool runs with its standard error closed (not when
+                     a --wrapper runs it)
   steps/NN/after/... files that must exist afterwards with exactly this content
                      (symbolic links: the same target); a directory holding an empty
                      file named .exact must contain nothing else
@@ -111,6 +112,9 @@ class Scenario:
         if not under_test:
             executable = shutil.which(argv[0]) or argv[0]
         if self.args.wrapper and under_test:
+            # a wrapper such as valgrind needs its stderr: the closed-stderr case is
+            # checked by the unwrapped run
+            close_stderr = False
             # the bare name, found through PATH (the bin dir comes first), so that the
             # tool still sees it as argv[0]
             argv = shlex.split(self.args.wrapper) + argv
