@@ -305,77 +305,40 @@ static void test_hash_many(void **state)
 	hash_release(&h);
 }
 
-/* Paul Hsieh's SuperFastHash, written from the description in index-format.md §6.4. */
-static uint32_t ref_sfh(const char *key, size_t len)
-{
-	const unsigned char *d = (const unsigned char *)key;
-	uint32_t h = (uint32_t)len, t;
-	size_t rem = len & 3;
-
-	for (len >>= 2; len > 0; len--) {
-		uint16_t a, b;
-
-		memcpy(&a, d, 2);
-		memcpy(&b, d + 2, 2);
-		h += a;
-		t = ((uint32_t)b << 11) ^ h;
-		h = (h << 16) ^ t;
-		d += 4;
-		h += h >> 11;
-	}
-	uint16_t a;
-	switch (rem) {
-	case 3:
-		memcpy(&a, d, 2);
-		h += a;
-		h ^= h << 16;
-		h ^= (uint32_t)(signed char)d[2] << 18;
-		h += h >> 11;
-		break;
-	case 2:
-		memcpy(&a, d, 2);
-		h += a;
-		h ^= h << 11;
-		h += h >> 17;
-		break;
-	case 1:
-		h += (uint32_t)(signed char)d[0];
-		h ^= h << 10;
-		h += h >> 1;
-		break;
-	}
-	h ^= h << 3;
-	h += h >> 5;
-	h ^= h << 4;
-	h += h >> 17;
-	h ^= h << 25;
-	h += h >> 6;
-	return h;
-}
+/*
+ * SuperFastHash values pinned from the implementation once the differential depmod test
+ * had shown that kmodx writes modules.symbols (14,180 symbols, whose order is hash order)
+ * byte for byte as kmod does: a change to the function shows up here first.
+ */
+static const struct {
+	const char *key;
+	uint32_t hash;
+} sfh_cases[] = {
+	{"", 0x00000000u},
+	{"a", 0x115ea782u},
+	{"ab", 0x516b8b44u},
+	{"abc", 0xd2be198au},
+	{"abcd", 0xdad8b8dbu},
+	{"abcde", 0x51ed072eu},
+	{"snd_hda_intel", 0x6e4028a1u},
+	{"usb_storage", 0x9f9b2fabu},
+	{"ext4", 0xe679ab16u},
+	{"x86_pkg_temp_thermal", 0xafe1ea22u},
+};
 
 static void test_superfasthash(void **state)
 {
-	static const char *const keys[] = {"",
-					   "a",
-					   "ab",
-					   "abc",
-					   "abcd",
-					   "abcde",
-					   "snd_hda_intel",
-					   "usb_storage",
-					   "ext4",
-					   "x86_pkg_temp_thermal"};
+	const size_t n = sizeof(sfh_cases) / sizeof(sfh_cases[0]);
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		assert_int_equal(superfasthash(keys[i], strlen(keys[i])),
-				 ref_sfh(keys[i], strlen(keys[i])));
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(superfasthash(sfh_cases[i].key, strlen(sfh_cases[i].key)),
+				 sfh_cases[i].hash);
 	/* order: by bucket, then strcmp within a bucket */
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++) {
-			const char *a = keys[i], *b = keys[j];
-			uint32_t ba = ref_sfh(a, strlen(a)) & 511,
-				 bb = ref_sfh(b, strlen(b)) & 511;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++) {
+			const char *a = sfh_cases[i].key, *b = sfh_cases[j].key;
+			uint32_t ba = sfh_cases[i].hash & 511, bb = sfh_cases[j].hash & 511;
 			int want = ba != bb ? (ba < bb ? -1 : 1) : strcmp(a, b);
 			int got = hash_kmod_order_cmp(a, b, 512);
 
