@@ -32,6 +32,7 @@
 #include "index.h"
 #include "libkmodx.h"
 #include "util/path.h"
+#include "unit.h"
 
 /* ---- the wrappers ---- */
 
@@ -604,25 +605,6 @@ static int module_scenario(struct result *res)
 
 /* ---- fixtures ---- */
 
-static void write_file(const char *root, const char *rel, const void *data, size_t len)
-{
-	char path[PATH_MAX * 2], dir[PATH_MAX * 2];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(dir, sizeof(dir), "%.*s", (int)path_dirlen(path), path);
-	assert_int_equal(mkdir_p(dir, 0755), 0);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
-
-static void write_text(const char *root, const char *rel, const char *text)
-{
-	write_file(root, rel, text, strlen(text));
-}
-
 static void write_index(const char *root, const char *rel, const char *const *kv,
 			size_t n)
 {
@@ -635,7 +617,7 @@ static void write_index(const char *root, const char *rel, const char *const *kv
 		assert_true(trie_add(t, kv[2 * i], kv[2 * i + 1], (uint32_t)i) >= 0);
 	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &buf, &len), 0);
 	trie_free(t);
-	write_file(root, rel, buf, len);
+	unit_write(root, rel, buf, len);
 	free(buf);
 }
 
@@ -643,12 +625,12 @@ static void make_root(char *root)
 {
 	strcpy(root, "/tmp/kmodx-unit-alloc-XXXXXX");
 	assert_non_null(mkdtemp(root));
-	write_text(
+	unit_write_text(
 		root, "etc/modprobe.d/a.conf",
 		"alias my-alias mod-a\noptions mod-a x=1\nsoftdep mod-a pre: mod-b post: "
 		"builtin-c\nblacklist mod-x\ninstall mod-i /bin/true\n");
-	write_text(root, "etc/modprobe.d/b.conf", "options mod_a z=3\n");
-	write_text(root, "proc/cmdline", "quiet mod-a.y=2 modprobe.blacklist=q\n");
+	unit_write_text(root, "etc/modprobe.d/b.conf", "options mod_a z=3\n");
+	unit_write_text(root, "proc/cmdline", "quiet mod-a.y=2 modprobe.blacklist=q\n");
 }
 
 /* depmod over a generated tree (copied, with its text inputs, into a temporary root);
@@ -744,11 +726,11 @@ static void depmod_prepare(void)
 		 "'%s/lib/modules/6.1.0-unit'",
 		 depmod_in, UNIT_BUILD_DIR, depmod_in);
 	assert_int_equal(system(cmd), 0);
-	write_text(depmod_in, "lib/modules/6.1.0-unit/modules.order",
+	unit_write_text(depmod_in, "lib/modules/6.1.0-unit/modules.order",
 		   "kernel/b.ko\nkernel/a.ko\n");
-	write_text(depmod_in, "lib/modules/6.1.0-unit/modules.builtin",
+	unit_write_text(depmod_in, "lib/modules/6.1.0-unit/modules.builtin",
 		   "kernel/fs/bi-mod.ko\n");
-	write_file(depmod_in, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
+	unit_write(depmod_in, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
 		   "bi_mod.alias=bi-alias\0bi_mod.license=GPL\0", 40);
 }
 
@@ -763,22 +745,22 @@ static int setup(void **state)
 
 	(void)state;
 	make_root(root_text);
-	write_text(root_text, "lib/modules/6.1.0-unit/modules.dep",
+	unit_write_text(root_text, "lib/modules/6.1.0-unit/modules.dep",
 		   "kernel/mod-a.ko: kernel/mod_b.ko.xz\nkernel/mod_b.ko.xz:\n");
-	write_text(root_text, "lib/modules/6.1.0-unit/modules.alias",
+	unit_write_text(root_text, "lib/modules/6.1.0-unit/modules.alias",
 		   "# Aliases extracted from modules themselves.\nalias pci:v00001234d* "
 		   "mod_b\n");
-	write_text(root_text, "lib/modules/6.1.0-unit/modules.symbols",
+	unit_write_text(root_text, "lib/modules/6.1.0-unit/modules.symbols",
 		   "alias symbol:b_func mod_b\n");
-	write_text(root_text, "lib/modules/6.1.0-unit/modules.builtin",
+	unit_write_text(root_text, "lib/modules/6.1.0-unit/modules.builtin",
 		   "kernel/builtin-c.ko\n");
-	write_file(root_text, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
+	unit_write(root_text, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
 		   "builtin_c.alias=c-alias\0builtin_c.license=GPL\0", 46);
-	write_text(root_text, "lib/modules/6.1.0-unit/modules.softdep",
+	unit_write_text(root_text, "lib/modules/6.1.0-unit/modules.softdep",
 		   "softdep mod_b pre: builtin_c\n");
-	write_text(root_text, "lib/modules/6.1.0-unit/modules.devname",
+	unit_write_text(root_text, "lib/modules/6.1.0-unit/modules.devname",
 		   "mod_b fuse c10:229\nbad\nmod_a loop-control c10:237\n");
-	write_text(root_text, "proc/modules", "");
+	unit_write_text(root_text, "proc/modules", "");
 
 	make_root(root_bin);
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.dep.bin", dep, 2);
@@ -787,7 +769,7 @@ static int setup(void **state)
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.builtin.bin", builtin, 1);
 	write_index(root_bin, "lib/modules/6.1.0-unit/modules.builtin.alias.bin",
 		    builtin_alias, 1);
-	write_file(root_bin, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
+	unit_write(root_bin, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
 		   "builtin_c.alias=c-alias\0builtin_c.license=GPL\0", 46);
 
 #ifdef UNIT_BUILD_DIR
@@ -799,14 +781,16 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX * 5];
+	int r = 0;
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s'", root_text, root_bin,
-		 depmod_in, depmod_out);
 	__real_free(live);
 	live = NULL;
-	return system(cmd) == 0 ? 0 : -1;
+	for (const char *const *d = (const char *const[]){root_text, root_bin, depmod_in,
+							  depmod_out, NULL};
+	     *d; d++)
+		r |= unit_rmtree(*d);
+	return r;
 }
 
 /* ---- tests ---- */

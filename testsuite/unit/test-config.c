@@ -25,6 +25,7 @@
 #include "libkmodx-private.h"
 #include "libkmodx.h"
 #include "util/path.h"
+#include "unit.h"
 
 /* ---- log capture ---- */
 
@@ -367,53 +368,36 @@ static void test_cmdline(void **state)
 
 static char root[PATH_MAX];
 
-static void write_file(const char *rel, const char *text)
-{
-	char path[PATH_MAX * 2], dir[PATH_MAX * 2];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(dir, sizeof(dir), "%.*s", (int)path_dirlen(path), path);
-	assert_int_equal(mkdir_p(dir, 0755), 0);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static int setup_root(void **state)
 {
 	(void)state;
 	snprintf(root, sizeof(root), "/tmp/kmodx-unit-root-XXXXXX");
 	if (mkdtemp(root) == NULL)
 		return -1;
-	write_file("etc/modprobe.d/10-a.conf", "alias a-1 mod-a\noptions mod-a one=1\n");
+	unit_write_text(root, "etc/modprobe.d/10-a.conf", "alias a-1 mod-a\noptions mod-a one=1\n");
 	/* hidden by the same basename in /etc */
-	write_file("lib/modprobe.d/10-a.conf", "alias hidden mod-hidden\n");
-	write_file("lib/modprobe.d/05-b.conf",
+	unit_write_text(root, "lib/modprobe.d/10-a.conf", "alias hidden mod-hidden\n");
+	unit_write_text(root, "lib/modprobe.d/05-b.conf",
 		   "softdep x pre: first\noptions mod-a two=2\n");
-	write_file("run/modprobe.d/20-c.conf",
+	unit_write_text(root, "run/modprobe.d/20-c.conf",
 		   "blacklist blk\ninstall inst /bin/echo hi\n");
-	write_file("usr/lib/modprobe.d/zz.conf",
+	unit_write_text(root, "usr/lib/modprobe.d/zz.conf",
 		   "softdep x pre: last\nweakdep w dep1 dep2\n");
-	write_file("usr/local/lib/modprobe.d/notconf.txt", "alias never mod\n");
-	write_file("usr/local/lib/modprobe.d/.hidden.conf", "alias never2 mod\n");
-	write_file("usr/local/lib/modprobe.d/.conf", "alias never3 mod\n");
-	write_file("usr/local/lib/modprobe.d/sub.conf/x.conf", "alias never4 mod\n");
-	write_file("lib/modules/6.1.0-unit/modules.softdep",
+	unit_write_text(root, "usr/local/lib/modprobe.d/notconf.txt", "alias never mod\n");
+	unit_write_text(root, "usr/local/lib/modprobe.d/.hidden.conf", "alias never2 mod\n");
+	unit_write_text(root, "usr/local/lib/modprobe.d/.conf", "alias never3 mod\n");
+	unit_write_text(root, "usr/local/lib/modprobe.d/sub.conf/x.conf", "alias never4 mod\n");
+	unit_write_text(root, "lib/modules/6.1.0-unit/modules.softdep",
 		   "# Soft dependencies extracted from modules themselves.\n"
 		   "softdep x pre: moddir\nsoftdep y post: z\n");
-	write_file("proc/cmdline", "quiet mod-a.three=3 modprobe.blacklist=b1,b2\n");
+	unit_write_text(root, "proc/cmdline", "quiet mod-a.three=3 modprobe.blacklist=b1,b2\n");
 	return 0;
 }
 
 static int teardown_root(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(root);
 }
 
 static struct kmodx_ctx *root_ctx(struct logbuf *log)

@@ -23,26 +23,9 @@
 #include "elf.h"
 #include "file.h"
 #include "libkmodx.h"
+#include "unit.h"
 
-static uint8_t *slurp(const char *name, size_t *len)
-{
-	char path[4096];
-	struct stat st;
-	uint8_t *buf;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/modules/%s", UNIT_BUILD_DIR, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		fail_msg("%s: %m", path);
-	assert_int_equal(fstat(fd, &st), 0);
-	buf = malloc((size_t)st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
-}
+#define MODULES_DIR UNIT_BUILD_DIR "/modules"
 
 static const struct {
 	const char *file;
@@ -63,7 +46,7 @@ static void skip_unless_supported(enum compression c)
 static void test_round_trip(void **state)
 {
 	size_t plainlen;
-	uint8_t *plain = slurp("plain.ko", &plainlen);
+	uint8_t *plain = unit_slurp(MODULES_DIR, "plain.ko", &plainlen);
 
 	(void)state;
 	assert_int_equal(compression_detect(plain, plainlen), COMPRESSION_NONE);
@@ -73,7 +56,7 @@ static void test_round_trip(void **state)
 		const char *why = "unset";
 
 		skip_unless_supported(streams[i].c);
-		in = slurp(streams[i].file, &inlen);
+		in = unit_slurp(MODULES_DIR, streams[i].file, &inlen);
 		assert_int_equal(compression_detect(in, inlen), streams[i].c);
 		assert_true(inlen < plainlen); /* really compressed */
 		assert_int_equal(decompress(streams[i].c, in, inlen, &out, &outlen, &why),
@@ -90,7 +73,7 @@ static void test_round_trip(void **state)
 static void test_concatenated(void **state)
 {
 	size_t plainlen;
-	uint8_t *plain = slurp("plain.ko", &plainlen);
+	uint8_t *plain = unit_slurp(MODULES_DIR, "plain.ko", &plainlen);
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
@@ -99,7 +82,7 @@ static void test_concatenated(void **state)
 		const char *why;
 
 		skip_unless_supported(streams[i].c);
-		in = slurp(streams[i].file, &inlen);
+		in = unit_slurp(MODULES_DIR, streams[i].file, &inlen);
 		twice = malloc(2 * inlen);
 		assert_non_null(twice);
 		memcpy(twice, in, inlen);
@@ -125,7 +108,7 @@ static void test_truncated(void **state)
 		size_t inlen, outlen;
 
 		skip_unless_supported(streams[i].c);
-		in = slurp(streams[i].file, &inlen);
+		in = unit_slurp(MODULES_DIR, streams[i].file, &inlen);
 		for (size_t n = 0; n < inlen; n++) {
 			/* a copy of exactly n bytes, so that ASan sees any read beyond */
 			uint8_t *cut = malloc(n ? n : 1);
@@ -158,7 +141,7 @@ static void test_damaged(void **state)
 		const char *why;
 
 		skip_unless_supported(streams[i].c);
-		in = slurp(streams[i].file, &inlen);
+		in = unit_slurp(MODULES_DIR, streams[i].file, &inlen);
 		/* the last byte is in a check: gzip ISIZE, xz footer, zstd checksum */
 		in[inlen - 1] ^= 0x01;
 		assert_int_equal(decompress(streams[i].c, in, inlen, &out, &outlen, &why),
@@ -235,7 +218,7 @@ static void test_file_layer(void **state)
 						 COMPRESSION_XZ, COMPRESSION_ZSTD,
 						 COMPRESSION_ZSTD};
 	size_t plainlen;
-	uint8_t *plain = slurp("plain.ko", &plainlen);
+	uint8_t *plain = unit_slurp(MODULES_DIR, "plain.ko", &plainlen);
 	char path[4096], tmp[] = "/tmp/kmodx-unit-cut-XXXXXX.ko";
 
 	(void)state;
@@ -259,7 +242,7 @@ static void test_file_layer(void **state)
 	/* a truncated .xz given a plain name: still detected, and the load fails */
 	int fd = mkstemps(tmp, 3);
 	size_t xzlen;
-	uint8_t *xz = slurp("plain.ko.xz", &xzlen);
+	uint8_t *xz = unit_slurp(MODULES_DIR, "plain.ko.xz", &xzlen);
 	struct kmodx_file *f = NULL;
 	struct elf *elf = NULL;
 

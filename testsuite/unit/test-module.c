@@ -26,29 +26,11 @@
 #include "libkmodx-private.h"
 #include "libkmodx.h"
 #include "util/path.h"
+#include "unit.h"
 
 #define KVER "6.1.0-unit"
 
 static char root[PATH_MAX];
-
-static void write_file(const char *rel, const void *data, size_t len)
-{
-	char path[PATH_MAX * 2], dir[PATH_MAX * 2];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(dir, sizeof(dir), "%.*s", (int)path_dirlen(path), path);
-	assert_int_equal(mkdir_p(dir, 0755), 0);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
-
-static void write_text(const char *rel, const char *text)
-{
-	write_file(rel, text, strlen(text));
-}
 
 static const char builtin_modinfo[] = "ext4.license=GPL\0ext4.alias=fs-ext4\0"
 				      "ext4x.description=not ext4\0ext4.alias=ext3\0"
@@ -61,25 +43,25 @@ static int setup(void **state)
 	strcpy(root, "/tmp/kmodx-unit-mod-XXXXXX");
 	if (mkdtemp(root) == NULL)
 		return -1;
-	write_text("lib/modules/" KVER "/modules.dep",
+	unit_write_text(root, "lib/modules/" KVER "/modules.dep",
 		   "kernel/fs/top-mod.ko.xz: kernel/lib/mid.ko kernel/lib/base.ko\n"
 		   "kernel/lib/mid.ko: kernel/lib/base.ko\n"
 		   "kernel/lib/base.ko:\n"
 		   "/opt/external/ext.ko:\n");
-	write_text("lib/modules/" KVER "/modules.alias",
+	unit_write_text(root, "lib/modules/" KVER "/modules.alias",
 		   "# Aliases extracted from modules themselves.\n"
 		   "alias pci:v00008086d*sv*sd*bc02sc00i* top_mod\n"
 		   "alias fs-top top_mod\n"
 		   "alias bad[bracket mid\n"
 		   "alias \xe9t\xe9 mid\n"
 		   "alias usb:v*p*d*dc*dsc*dp*ic09isc*ip*in* mid\n");
-	write_text("lib/modules/" KVER "/modules.symbols",
+	unit_write_text(root, "lib/modules/" KVER "/modules.symbols",
 		   "alias symbol:base_func base\n");
-	write_text("lib/modules/" KVER "/modules.builtin",
+	unit_write_text(root, "lib/modules/" KVER "/modules.builtin",
 		   "kernel/fs/ext4/ext4.ko\nkernel/crypto/crc32c_generic.ko\n");
-	write_file("lib/modules/" KVER "/modules.builtin.modinfo", builtin_modinfo,
+	unit_write(root, "lib/modules/" KVER "/modules.builtin.modinfo", builtin_modinfo,
 		   sizeof(builtin_modinfo));
-	write_text("lib/modules/" KVER "/modules.devname",
+	unit_write_text(root, "lib/modules/" KVER "/modules.devname",
 		   "# Device nodes to trigger on-demand module loading.\n"
 		   "fuse fuse c10:229\n"
 		   "loop loop-control c10:237\n"
@@ -90,17 +72,17 @@ static int setup(void **state)
 		   "sd sda b8:0\n"
 		   "short c1\n");
 	/* runtime state: sysfs for some modules, /proc/modules for one without sysfs */
-	write_text("sys/module/live_mod/initstate", "live\n");
-	write_text("sys/module/live_mod/refcnt", "2\n");
-	write_text("sys/module/live_mod/coresize", "16384\n");
-	write_text("sys/module/live_mod/holders/user_b", "");
-	write_text("sys/module/live_mod/holders/user_a", "");
-	write_text("sys/module/coming_mod/initstate", "coming\n");
-	write_text("sys/module/coming_mod/refcnt", "0\n");
-	write_text("sys/module/coming_mod/holders/.keep", "");
-	write_text("sys/module/bogus_mod/initstate", "sleeping\n");
-	write_text("sys/module/params_only/parameters/x", "1\n");
-	write_text("proc/modules",
+	unit_write_text(root, "sys/module/live_mod/initstate", "live\n");
+	unit_write_text(root, "sys/module/live_mod/refcnt", "2\n");
+	unit_write_text(root, "sys/module/live_mod/coresize", "16384\n");
+	unit_write_text(root, "sys/module/live_mod/holders/user_b", "");
+	unit_write_text(root, "sys/module/live_mod/holders/user_a", "");
+	unit_write_text(root, "sys/module/coming_mod/initstate", "coming\n");
+	unit_write_text(root, "sys/module/coming_mod/refcnt", "0\n");
+	unit_write_text(root, "sys/module/coming_mod/holders/.keep", "");
+	unit_write_text(root, "sys/module/bogus_mod/initstate", "sleeping\n");
+	unit_write_text(root, "sys/module/params_only/parameters/x", "1\n");
+	unit_write_text(root, "proc/modules",
 		   "live_mod 16384 2 user_a,user_b, Live 0xffffffffc0000000\n"
 		   "proc_mod 4096 1 live_mod, Live 0xffffffffc0100000\n"
 		   "lonely 8192 0 - Live 0xffffffffc0200000\n");
@@ -109,11 +91,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(root);
 }
 
 static void quiet(void *data, int prio, const char *msg)

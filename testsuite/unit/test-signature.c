@@ -30,29 +30,10 @@
 #include "libkmodx.h"
 #include "pkcs7.h"
 #include "signature.h"
+#include "unit.h"
 
 #define TEST_SIGNER "kmodx test key"
 static const uint8_t test_serial[] = {0x12, 0x34, 0x56, 0x78, 0x90, 0xab, 0xcd, 0xef};
-
-static uint8_t *slurp(const char *dir, const char *name, size_t *len)
-{
-	char path[4096];
-	struct stat st;
-	uint8_t *buf;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		fail_msg("%s: %m", path);
-	assert_int_equal(fstat(fd, &st), 0);
-	buf = malloc((size_t)st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
-}
 
 /* "PAYLOAD" + signer + key id + sig + struct module_signature + magic */
 static uint8_t *make_signed(const uint8_t *sig, size_t sig_len, uint8_t algo,
@@ -230,7 +211,7 @@ static void test_hex(void **state)
 static uint8_t *sig_image(const char *der_name, size_t *len, uint8_t **der,
 			  size_t *derlen)
 {
-	*der = slurp(UNIT_BUILD_DIR, der_name, derlen);
+	*der = unit_slurp(UNIT_BUILD_DIR, der_name, derlen);
 	return make_signed(*der, *derlen, 0, 0, 2, NULL, NULL, 0, len);
 }
 
@@ -319,7 +300,7 @@ static void test_pkcs7_malformed(void **state)
 	struct pkcs7_fields f;
 
 	(void)state;
-	der = slurp(UNIT_BUILD_DIR, "sig-sha256.der", &derlen);
+	der = unit_slurp(UNIT_BUILD_DIR, "sig-sha256.der", &derlen);
 	bad = malloc(derlen);
 	assert_non_null(bad);
 	/* every truncation of the DER, inside a well-formed trailer */
@@ -469,7 +450,7 @@ static void test_pkcs7_fast_vs_libcrypto(void **state)
 	(void)state;
 	for (size_t fi = 0; fi < 2; fi++) {
 		size_t len;
-		uint8_t *der = slurp(UNIT_BUILD_DIR, files[fi], &len);
+		uint8_t *der = unit_slurp(UNIT_BUILD_DIR, files[fi], &len);
 		uint8_t *bad = malloc(len);
 		struct pkcs7_fields f;
 		int accepted = 0;
