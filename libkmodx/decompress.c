@@ -53,10 +53,10 @@ static int (*p_inflate)(z_streamp, int);
 static int (*p_inflateEnd)(z_streamp);
 static int (*p_inflateReset)(z_streamp);
 static const struct dl_sym zlib_syms[] = {
-	{"inflateInit2_", (void **)&p_inflateInit2_},
-	{"inflate", (void **)&p_inflate},
-	{"inflateEnd", (void **)&p_inflateEnd},
-	{"inflateReset", (void **)&p_inflateReset},
+	DL_SYM(inflateInit2_),
+	DL_SYM(inflate),
+	DL_SYM(inflateEnd),
+	DL_SYM(inflateReset),
 };
 static struct dl_lib zlib_lib = DL_LIB(ZLIB_SONAME, zlib_syms);
 
@@ -115,9 +115,9 @@ static lzma_ret (*p_lzma_stream_decoder)(lzma_stream *, uint64_t, uint32_t);
 static lzma_ret (*p_lzma_code)(lzma_stream *, lzma_action);
 static void (*p_lzma_end)(lzma_stream *);
 static const struct dl_sym xz_syms[] = {
-	{"lzma_stream_decoder", (void **)&p_lzma_stream_decoder},
-	{"lzma_code", (void **)&p_lzma_code},
-	{"lzma_end", (void **)&p_lzma_end},
+	DL_SYM(lzma_stream_decoder),
+	DL_SYM(lzma_code),
+	DL_SYM(lzma_end),
 };
 static struct dl_lib xz_lib = DL_LIB(XZ_SONAME, xz_syms);
 
@@ -186,17 +186,17 @@ static ZSTD_DStream *(*p_ZSTD_createDStream)(void);
 static size_t (*p_ZSTD_freeDStream)(ZSTD_DStream *);
 static size_t (*p_ZSTD_decompressStream)(ZSTD_DStream *, ZSTD_outBuffer *, ZSTD_inBuffer *);
 static const struct dl_sym zstd_syms[] = {
-	{"ZSTD_getFrameContentSize", (void **)&p_ZSTD_getFrameContentSize},
-	{"ZSTD_findFrameCompressedSize", (void **)&p_ZSTD_findFrameCompressedSize},
-	{"ZSTD_decompress", (void **)&p_ZSTD_decompress},
-	{"ZSTD_isError", (void **)&p_ZSTD_isError},
-	{"ZSTD_getErrorName", (void **)&p_ZSTD_getErrorName},
-	{"ZSTD_createDCtx", (void **)&p_ZSTD_createDCtx},
-	{"ZSTD_freeDCtx", (void **)&p_ZSTD_freeDCtx},
-	{"ZSTD_decompressDCtx", (void **)&p_ZSTD_decompressDCtx},
-	{"ZSTD_createDStream", (void **)&p_ZSTD_createDStream},
-	{"ZSTD_freeDStream", (void **)&p_ZSTD_freeDStream},
-	{"ZSTD_decompressStream", (void **)&p_ZSTD_decompressStream},
+	DL_SYM(ZSTD_getFrameContentSize),
+	DL_SYM(ZSTD_findFrameCompressedSize),
+	DL_SYM(ZSTD_decompress),
+	DL_SYM(ZSTD_isError),
+	DL_SYM(ZSTD_getErrorName),
+	DL_SYM(ZSTD_createDCtx),
+	DL_SYM(ZSTD_freeDCtx),
+	DL_SYM(ZSTD_decompressDCtx),
+	DL_SYM(ZSTD_createDStream),
+	DL_SYM(ZSTD_freeDStream),
+	DL_SYM(ZSTD_decompressStream),
 };
 static struct dl_lib zstd_lib = DL_LIB(ZSTD_SONAME, zstd_syms);
 

@@ -9,6 +9,16 @@
 static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dl_lib *dl_current;
 
+#ifdef KMODX_LINKED_LIBS
+static void dl_do_load(void)
+{
+	struct dl_lib *lib = dl_current;
+
+	for (size_t i = 0; i < lib->n_syms; i++)
+		*lib->syms[i].ptr = lib->syms[i].linked;
+	__atomic_store_n(&lib->ok, true, __ATOMIC_RELEASE);
+}
+#else
 static void dl_do_load(void)
 {
 	struct dl_lib *lib = dl_current;
@@ -29,6 +39,7 @@ static void dl_do_load(void)
 	}
 	__atomic_store_n(&lib->ok, true, __ATOMIC_RELEASE);
 }
+#endif
 
 bool dl_load(struct dl_lib *lib, const char **why)
 {

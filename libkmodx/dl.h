@@ -3,6 +3,10 @@
  * Optional libraries (zlib, liblzma, libzstd, libcrypto) are loaded with dlopen() the
  * first time they are needed: a udev-driven modprobe that only looks up an alias then
  * never maps them, which is most of its start-up cost otherwise.
+ *
+ * A statically linked kmodx (meson -Dstatic_tools) has the libraries linked in instead:
+ * built with KMODX_LINKED_LIBS, each table entry carries the function's address and
+ * dl_load() only copies it, so the callers are the same in both builds.
  */
 #pragma once
 
@@ -13,7 +17,25 @@
 struct dl_sym {
 	const char *name;
 	void **ptr;
+	void *linked; /* the function itself, with KMODX_LINKED_LIBS */
 };
+
+/* An entry for the function s, stored in the pointer p_s. The pointer's declared type
+ * must be exactly the type of &s in the library's header; anything else does not
+ * compile, so a hand-written prototype cannot drift from the real one. */
+#ifdef KMODX_LINKED_LIBS
+#define DL_LINKED(s) ((void *)(s))
+#else
+#define DL_LINKED(s) NULL
+#endif
+#define DL_SYM(s)                                                                   \
+	{                                                                           \
+		#s,                                                                 \
+		__builtin_choose_expr(                                              \
+			__builtin_types_compatible_p(__typeof__(p_##s), __typeof__(&s)), \
+			(void **)&p_##s, (void)0),                                  \
+		DL_LINKED(s)                                                        \
+	}
 
 struct dl_lib {
 	const char *soname;

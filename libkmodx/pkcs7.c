@@ -19,6 +19,12 @@
  * anything else (BER, certificates, attributes, unusual string types or digests), and
  * the caller then asks libcrypto, which stays the authority. Both must agree wherever
  * this one answers; the tests and the fuzzer check that.
+ *
+ * Where there is no libcrypto to ask (the static kmodx, or libcrypto.so missing), the
+ * caller asks again with PKCS7_SKIP_EXTRAS: certificates, CRLs and signed or unsigned
+ * attributes are then stepped over unread, since the fields shown come from the
+ * SignerInfo alone. libcrypto might refuse a signature whose certificate is malformed
+ * where this still answers; showing the SignerInfo is the better answer then.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -113,6 +119,7 @@ enum {
 	DER_SEQUENCE = 0x30,
 	DER_SET = 0x31,
 	DER_CTX0 = 0xa0,
+	DER_CTX1 = 0xa1,
 };
 
 static bool oid_is(const struct der *o, const uint8_t *bytes, size_t n)
@@ -231,7 +238,20 @@ static int serial(struct der *d, struct pkcs7_fields *f)
 	return 0;
 }
 
-static int signer_info(struct der *d, struct pkcs7_fields *f)
+/* With PKCS7_SKIP_EXTRAS, step over an optional [n] IMPLICIT element (certificates, CRLs,
+ * attributes) if it is next: a well-formed TLV whose content is not looked into. */
+static int skip_optional(struct der *d, uint8_t tag, unsigned flags)
+{
+	struct tlv t;
+
+	if (d->p == d->end || d->p[0] != tag)
+		return 0;
+	if (!(flags & PKCS7_SKIP_EXTRAS))
+		return -EOPNOTSUPP;
+	return der_next(d, &t);
+}
+
+static int signer_info(struct der *d, struct pkcs7_fields *f, unsigned flags)
 {
 	struct der si, ias, ver, digest, sigalg, sig;
 	int r = der_expect(d, DER_SEQUENCE, &si);
@@ -249,9 +269,13 @@ static int signer_info(struct der *d, struct pkcs7_fields *f)
 	if (r == 0)
 		r = algorithm(&si, &digest);
 	if (r == 0)
+		r = skip_optional(&si, DER_CTX0, flags); /* authenticatedAttributes */
+	if (r == 0)
 		r = algorithm(&si, &sigalg);
 	if (r == 0)
 		r = der_expect(&si, DER_OCTET_STRING, &sig);
+	if (r == 0)
+		r = skip_optional(&si, DER_CTX1, flags); /* unauthenticatedAttributes */
 	if (r == 0 && si.p != si.end)
 		r = -EOPNOTSUPP;
 	if (r < 0)
@@ -266,7 +290,7 @@ static int signer_info(struct der *d, struct pkcs7_fields *f)
 	return f->hash_algo ? 0 : -EOPNOTSUPP;
 }
 
-int pkcs7_parse_fast(const uint8_t *der, size_t len, struct pkcs7_fields *f)
+int pkcs7_parse(const uint8_t *der, size_t len, struct pkcs7_fields *f, unsigned flags)
 {
 	struct der d = {der, der + len}, ci, oid, explicit, sd, ver, algs, content, infos, a;
 	int r = der_expect(&d, DER_SEQUENCE, &ci);
@@ -296,6 +320,10 @@ int pkcs7_parse_fast(const uint8_t *der, size_t len, struct pkcs7_fields *f)
 	if (r == 0 && (content.p != content.end || !oid_is(&oid, OID_DATA, sizeof(OID_DATA))))
 		r = -EOPNOTSUPP;
 	if (r == 0)
+		r = skip_optional(&sd, DER_CTX0, flags); /* certificates */
+	if (r == 0)
+		r = skip_optional(&sd, DER_CTX1, flags); /* crls */
+	if (r == 0)
 		r = der_expect(&sd, DER_SET, &infos);
 	if (r == 0 && sd.p != sd.end)
 		r = -EOPNOTSUPP;
@@ -305,7 +333,12 @@ int pkcs7_parse_fast(const uint8_t *der, size_t len, struct pkcs7_fields *f)
 	for (bool first = true; r == 0 && infos.p < infos.end; first = false) {
 		struct pkcs7_fields tmp;
 
-		r = signer_info(&infos, first ? f : &tmp);
+		r = signer_info(&infos, first ? f : &tmp, flags);
 	}
 	return r;
+}
+
+int pkcs7_parse_fast(const uint8_t *der, size_t len, struct pkcs7_fields *f)
+{
+	return pkcs7_parse(der, len, f, 0);
 }

@@ -14,6 +14,10 @@ struct pkcs7_fields {
 	size_t sig_len;
 };
 
-/* 0, or -EOPNOTSUPP when the signature is not of the plain shape this reader handles
- * (libcrypto must decide then). */
+/* Also step over certificates, CRLs and attributes (see pkcs7.c). */
+#define PKCS7_SKIP_EXTRAS 1u
+
+/* 0, or -EOPNOTSUPP when the signature is not of the shape this reader handles (with
+ * flags 0, the plain shape sign-file makes: libcrypto must decide otherwise). */
+int pkcs7_parse(const uint8_t *der, size_t len, struct pkcs7_fields *fields, unsigned flags);
 int pkcs7_parse_fast(const uint8_t *der, size_t len, struct pkcs7_fields *fields);

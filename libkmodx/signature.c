@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,14 @@
 #include "signature.h"
 #include "util/macro.h"
 
-#ifdef HAVE_OPENSSL
+/* The static kmodx leaves libcrypto out (see meson.build): its start-up code alone would
+ * cost every modprobe more than the lookup itself, and the reader in pkcs7.c answers for
+ * every signature sign-file makes. */
+#if defined(HAVE_OPENSSL) && !defined(KMODX_WITHOUT_LIBCRYPTO)
+#define USE_LIBCRYPTO 1
+#endif
+
+#ifdef USE_LIBCRYPTO
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/objects.h>
@@ -61,7 +69,7 @@ size_t signature_strip_len(const uint8_t *mem, size_t size)
 	return t.end - t.sig_len - t.signer_len - t.key_id_len;
 }
 
-#ifdef HAVE_OPENSSL
+#ifdef USE_LIBCRYPTO
 static BIO *(*p_BIO_new_mem_buf)(const void *, int);
 static int (*p_BIO_free)(BIO *);
 static PKCS7 *(*p_d2i_PKCS7_bio)(BIO *, PKCS7 **);
@@ -83,25 +91,25 @@ static int (*p_BN_bn2bin)(const BIGNUM *, unsigned char *);
 static void (*p_BN_free)(BIGNUM *);
 
 static const struct dl_sym crypto_syms[] = {
-	{"BIO_new_mem_buf", (void **)&p_BIO_new_mem_buf},
-	{"BIO_free", (void **)&p_BIO_free},
-	{"d2i_PKCS7_bio", (void **)&p_d2i_PKCS7_bio},
-	{"PKCS7_free", (void **)&p_PKCS7_free},
-	{"PKCS7_get_signer_info", (void **)&p_PKCS7_get_signer_info},
-	{"OPENSSL_sk_num", (void **)&p_OPENSSL_sk_num},
-	{"OPENSSL_sk_value", (void **)&p_OPENSSL_sk_value},
-	{"X509_NAME_entry_count", (void **)&p_X509_NAME_entry_count},
-	{"X509_NAME_get_entry", (void **)&p_X509_NAME_get_entry},
-	{"X509_NAME_ENTRY_get_object", (void **)&p_X509_NAME_ENTRY_get_object},
-	{"X509_NAME_ENTRY_get_data", (void **)&p_X509_NAME_ENTRY_get_data},
-	{"OBJ_obj2nid", (void **)&p_OBJ_obj2nid},
-	{"OBJ_obj2txt", (void **)&p_OBJ_obj2txt},
-	{"ASN1_STRING_get0_data", (void **)&p_ASN1_STRING_get0_data},
-	{"ASN1_STRING_length", (void **)&p_ASN1_STRING_length},
-	{"ASN1_INTEGER_to_BN", (void **)&p_ASN1_INTEGER_to_BN},
-	{"BN_num_bits", (void **)&p_BN_num_bits},
-	{"BN_bn2bin", (void **)&p_BN_bn2bin},
-	{"BN_free", (void **)&p_BN_free},
+	DL_SYM(BIO_new_mem_buf),
+	DL_SYM(BIO_free),
+	DL_SYM(d2i_PKCS7_bio),
+	DL_SYM(PKCS7_free),
+	DL_SYM(PKCS7_get_signer_info),
+	DL_SYM(OPENSSL_sk_num),
+	DL_SYM(OPENSSL_sk_value),
+	DL_SYM(X509_NAME_entry_count),
+	DL_SYM(X509_NAME_get_entry),
+	DL_SYM(X509_NAME_ENTRY_get_object),
+	DL_SYM(X509_NAME_ENTRY_get_data),
+	DL_SYM(OBJ_obj2nid),
+	DL_SYM(OBJ_obj2txt),
+	DL_SYM(ASN1_STRING_get0_data),
+	DL_SYM(ASN1_STRING_length),
+	DL_SYM(ASN1_INTEGER_to_BN),
+	DL_SYM(BN_num_bits),
+	DL_SYM(BN_bn2bin),
+	DL_SYM(BN_free),
 };
 static struct dl_lib crypto_lib = DL_LIB(CRYPTO_SONAME, crypto_syms);
 
@@ -129,7 +137,9 @@ static void issuer_name(X509_NAME *name, struct sig_info *info)
 	info->signer_len = s ? strlen(s) : 0;
 }
 
-static bool pkcs7_fill(const uint8_t *der, size_t len, struct sig_info *info)
+/* A shape pkcs7.c does not read: libcrypto is the authority. -ELIBACC when there is
+ * none to ask; else 0, or -EINVAL for a signature libcrypto refuses. */
+static int pkcs7_fill_libcrypto(const uint8_t *der, size_t len, struct sig_info *info)
 {
 	struct pkcs7_priv *priv;
 	STACK_OF(PKCS7_SIGNER_INFO) *sis;
@@ -138,23 +148,13 @@ static bool pkcs7_fill(const uint8_t *der, size_t len, struct sig_info *info)
 	BIO *bio;
 	int n;
 
-	struct pkcs7_fields fast;
-
-	if (pkcs7_parse_fast(der, len, &fast) == 0) {
-		info->signer = fast.signer;
-		info->signer_len = fast.signer_len;
-		info->key_id = fast.serial;
-		info->key_id_len = fast.serial_len;
-		info->hash_algo = fast.hash_algo;
-		info->sig = fast.sig;
-		info->sig_len = fast.sig_len;
-		return true;
-	}
-	if (!dl_load(&crypto_lib, NULL) || len > INT32_MAX)
-		return false;
+	if (!dl_load(&crypto_lib, NULL))
+		return -ELIBACC;
+	if (len > INT32_MAX)
+		return -EINVAL;
 	priv = calloc(1, sizeof(*priv));
 	if (priv == NULL)
-		return false;
+		return -EINVAL;
 	bio = p_BIO_new_mem_buf(der, (int)len);
 	if (bio != NULL) {
 		priv->pkcs7 = p_d2i_PKCS7_bio(bio, NULL);
@@ -162,34 +162,34 @@ static bool pkcs7_fill(const uint8_t *der, size_t len, struct sig_info *info)
 	}
 	info->priv = priv;
 	if (priv->pkcs7 == NULL)
-		return false;
+		return -EINVAL;
 	sis = p_PKCS7_get_signer_info(priv->pkcs7);
 	if (sis == NULL || p_OPENSSL_sk_num((OPENSSL_STACK *)sis) < 1)
-		return false;
+		return -EINVAL;
 	si = p_OPENSSL_sk_value((OPENSSL_STACK *)sis, 0);
 	if (si == NULL || si->issuer_and_serial == NULL || si->enc_digest == NULL ||
 	    si->digest_alg == NULL)
-		return false;
+		return -EINVAL;
 	info->sig = p_ASN1_STRING_get0_data(si->enc_digest);
 	info->sig_len = (size_t)p_ASN1_STRING_length(si->enc_digest);
 	bn = p_ASN1_INTEGER_to_BN(si->issuer_and_serial->serial, NULL);
 	if (bn == NULL)
-		return false;
+		return -EINVAL;
 	n = (p_BN_num_bits(bn) + 7) / 8;
 	priv->serial = malloc(n > 0 ? (size_t)n : 1);
 	if (priv->serial != NULL)
 		p_BN_bn2bin(bn, priv->serial);
 	p_BN_free(bn);
 	if (priv->serial == NULL)
-		return false;
+		return -EINVAL;
 	info->key_id = priv->serial;
 	info->key_id_len = (size_t)n;
 	issuer_name(si->issuer_and_serial->issuer, info);
 	if (p_OBJ_obj2txt(info->hash_buf, sizeof(info->hash_buf), si->digest_alg->algorithm,
 			  0) < 0)
-		return false;
+		return -EINVAL;
 	info->hash_algo = info->hash_buf;
-	return true;
+	return 0;
 }
 
 void signature_release(struct sig_info *info)
@@ -205,12 +205,12 @@ void signature_release(struct sig_info *info)
 	info->priv = NULL;
 }
 #else
-static bool pkcs7_fill(const uint8_t *der, size_t len, struct sig_info *info)
+static int pkcs7_fill_libcrypto(const uint8_t *der, size_t len, struct sig_info *info)
 {
 	(void)der;
 	(void)len;
-	info->hash_algo = "unknown";
-	return true;
+	(void)info;
+	return -ELIBACC;
 }
 
 void signature_release(struct sig_info *info)
@@ -218,6 +218,33 @@ void signature_release(struct sig_info *info)
 	(void)info;
 }
 #endif
+
+static bool pkcs7_fill(const uint8_t *der, size_t len, struct sig_info *info)
+{
+	struct pkcs7_fields f;
+	int r = pkcs7_parse(der, len, &f, 0);
+
+	if (r < 0) {
+		r = pkcs7_fill_libcrypto(der, len, info);
+		if (r != -ELIBACC)
+			return r == 0;
+		r = pkcs7_parse(der, len, &f, PKCS7_SKIP_EXTRAS);
+	}
+	if (r < 0) {
+		/* no libcrypto, and a shape beyond pkcs7.c: what kmod built without
+		 * OpenSSL shows, the type and nothing more */
+		info->hash_algo = "unknown";
+		return true;
+	}
+	info->signer = f.signer;
+	info->signer_len = f.signer_len;
+	info->key_id = f.serial;
+	info->key_id_len = f.serial_len;
+	info->hash_algo = f.hash_algo;
+	info->sig = f.sig;
+	info->sig_len = f.sig_len;
+	return true;
+}
 
 bool signature_read(const uint8_t *mem, size_t size, struct sig_info *info)
 {

@@ -256,6 +256,42 @@ static void test_pkcs7_fast(void **state)
 	}
 }
 
+/*
+ * Certificates and signed attributes: the plain reading steps aside, the one for builds
+ * without libcrypto steps over them and finds the same SignerInfo. Cut anywhere, the
+ * signature is refused by both.
+ */
+static void test_pkcs7_skip_extras(void **state)
+{
+	static const struct {
+		const char *file, *hash;
+	} cases[] = {{"sig-sha256-certs.der", "sha256"},
+		     {"sig-sha384-certs.der", "sha384"},
+		     {"sig-sha256-attrs.der", "sha256"},
+		     {"sig-sha512-attrs-certs.der", "sha512"}};
+	struct pkcs7_fields plain, f;
+	uint8_t *der, *plain_der;
+	size_t derlen, plain_len;
+
+	(void)state;
+	plain_der = unit_slurp(UNIT_BUILD_DIR, "sig-sha256.der", &plain_len);
+	assert_int_equal(pkcs7_parse(plain_der, plain_len, &plain, PKCS7_SKIP_EXTRAS), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		der = unit_slurp(UNIT_BUILD_DIR, cases[i].file, &derlen);
+		assert_int_equal(pkcs7_parse(der, derlen, &f, 0), -EOPNOTSUPP);
+		assert_int_equal(pkcs7_parse_fast(der, derlen, &f), -EOPNOTSUPP);
+		assert_int_equal(pkcs7_parse(der, derlen, &f, PKCS7_SKIP_EXTRAS), 0);
+		assert_bytes(f.signer, f.signer_len, TEST_SIGNER, strlen(TEST_SIGNER));
+		assert_bytes(f.serial, f.serial_len, test_serial, sizeof(test_serial));
+		assert_string_equal(f.hash_algo, cases[i].hash);
+		assert_int_equal(f.sig_len, 256);
+		for (size_t n = 0; n < derlen; n++)
+			assert_int_equal(pkcs7_parse(der, n, &f, PKCS7_SKIP_EXTRAS), -EOPNOTSUPP);
+		free(der);
+	}
+	free(plain_der);
+}
+
 #ifdef HAVE_OPENSSL
 /* With certificates the fast reader steps aside; libcrypto must say the same thing. */
 static void test_pkcs7_libcrypto_agrees(void **state)
@@ -286,6 +322,17 @@ static void test_pkcs7_libcrypto_agrees(void **state)
 	img2 = sig_image("sig-sha384-certs.der", &len2, &der2, &derlen2);
 	assert_true(signature_read(img2, len2, &slow));
 	check_test_key(&slow, "sha384");
+	signature_release(&slow);
+	free(img2);
+	free(der2);
+
+	/* signed attributes: libcrypto reads the same SignerInfo as the skipping reader */
+	img2 = sig_image("sig-sha512-attrs-certs.der", &len2, &der2, &derlen2);
+	assert_int_equal(pkcs7_parse(der2, derlen2, &f, PKCS7_SKIP_EXTRAS), 0);
+	assert_true(signature_read(img2, len2, &slow));
+	assert_non_null(slow.priv);
+	check_test_key(&slow, "sha512");
+	assert_bytes(slow.sig, slow.sig_len, f.sig, f.sig_len);
 	signature_release(&slow);
 	free(img2);
 	free(der2);
@@ -558,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_trailer_rejected),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_pkcs7_fast),
+		cmocka_unit_test(test_pkcs7_skip_extras),
 #ifdef HAVE_OPENSSL
 		cmocka_unit_test(test_pkcs7_libcrypto_agrees),
 #endif
