@@ -64,7 +64,11 @@ void opt_help(const char *usage, const struct tool_opt *opts, size_t n)
 
 void print_version(void)
 {
+#ifdef KMODX_TOOL_FEATURES
+	printf("kmodx version %s\n%s\n", VERSION, KMODX_TOOL_FEATURES);
+#else
 	printf("kmodx version %s\n%s\n", VERSION, KMODX_FEATURES);
+#endif
 }
 
 static const char *prio_name(int prio)

@@ -11,7 +11,7 @@ removed and added, whose indexes are "new"):
 - a failing rename half way: each index is old or new, never anything else;
 - SIGKILL at random moments: each index is old or new, and the next run succeeds and
   removes what the killed run left.
-Usage: depmod-safety.py KMODX_BIN_DIR FAULTINJECT_SO
+Usage: depmod-safety.py KMODX FAULTINJECT_SO
 """
 import os
 import random
@@ -98,12 +98,12 @@ def restore(moddir, state):
 
 
 def depmod(binary, root, kver, env=None, preexec=None):
-    return subprocess.run([binary, "-b", root, kver], capture_output=True, env=env,
+    return subprocess.run([binary, "depmod", "-b", root, kver], capture_output=True, env=env,
                           preexec_fn=preexec, timeout=120)
 
 
 def main():
-    binary = os.path.join(os.path.abspath(sys.argv[1]), "depmod")
+    binary = os.path.abspath(sys.argv[1])  # kmodx, dynamically linked (LD_PRELOAD)
     faultlib = os.path.abspath(sys.argv[2])
     try:
         src = realtree.ensure_tree()
@@ -171,7 +171,7 @@ def main():
         kills = 40
         for i in range(kills):
             restore(moddir, old)
-            proc = subprocess.Popen([binary, "-b", root, kver], stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen([binary, "depmod", "-b", root, kver], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
             time.sleep(rnd.uniform(0, runtime * 1.2))
             proc.send_signal(signal.SIGKILL)
