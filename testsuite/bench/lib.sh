@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the benchmark scripts: where things are, and how to measure.
-#   bench_time NAME CMD_KMOD CMD_KMODX   median wall time of each (hyperfine) and the ratio
+#   bench_time NAME CMD_KMOD CMD_KMODX   median wall time of each (hyperfine, interleaved)
+#                                        and the ratio
 #   bench_instr NAME CMD_KMOD CMD_KMODX  instructions of each (callgrind) and the ratio
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,20 +18,39 @@ for t in lsmod insmod rmmod modinfo modprobe depmod; do ln -s "$(command -v kmod
 tree=$(python3 "$top/testsuite/realtree.py")
 kver=$(ls "$tree/lib/modules" | tail -1)
 
-median() { # hyperfine JSON -> median seconds
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
+# One block of runs of a command; hyperfine's JSON lands in $2. Without -N (no shell) if
+# the command allows it.
+hyperfine_block() {
+	hyperfine -i -N -w 2 -r "$3" "$1" --export-json "$2" >/dev/null 2>&1 ||
+		hyperfine -i -w 2 -r "$3" "$1" --export-json "$2" >/dev/null
 }
 
+# Median wall time of each command over BENCH_RUNS runs (default 15), and the ratio. The
+# runs go in BENCH_ROUNDS alternating blocks (default 10, fewer if runs are few), so
+# that the machine drifting (another job, frequency, cache) weighs on both alike.
 bench_time() {
-	name=$1 a=$2 b=$3 json=$(mktemp)
-	hyperfine -i -N -w 3 -r "${BENCH_RUNS:-15}" "$a" --export-json "$json" >/dev/null 2>&1 ||
-		hyperfine -i -w 3 -r "${BENCH_RUNS:-15}" "$a" --export-json "$json" >/dev/null
-	ta=$(median "$json")
-	hyperfine -i -N -w 3 -r "${BENCH_RUNS:-15}" "$b" --export-json "$json" >/dev/null 2>&1 ||
-		hyperfine -i -w 3 -r "${BENCH_RUNS:-15}" "$b" --export-json "$json" >/dev/null
-	tb=$(median "$json")
-	rm -f "$json"
-	python3 -c 'import sys; a,b=float(sys.argv[2]),float(sys.argv[3]); print(f"{sys.argv[1]:<44} kmod {a*1000:9.2f} ms   kmodx {b*1000:9.2f} ms   ratio {b/a:5.2f}")' "$name" "$ta" "$tb"
+	name=$1 a=$2 b=$3 dir=$(mktemp -d)
+	runs=${BENCH_RUNS:-15} rounds=${BENCH_ROUNDS:-10}
+	[ "$rounds" -le $((runs / 2)) ] || rounds=$((runs / 2))
+	[ "$rounds" -ge 1 ] || rounds=1
+	per=$(((runs + rounds - 1) / rounds))
+	[ "$per" -ge 2 ] || per=2
+	i=0
+	while [ $i -lt "$rounds" ]; do
+		hyperfine_block "$a" "$dir/a$i.json" "$per"
+		hyperfine_block "$b" "$dir/b$i.json" "$per"
+		i=$((i + 1))
+	done
+	python3 - "$name" "$dir" <<-'PY'
+	import glob, json, statistics, sys
+	name, d = sys.argv[1], sys.argv[2]
+	def med(side):
+	    t = [x for f in glob.glob(f"{d}/{side}*.json") for x in json.load(open(f))["results"][0]["times"]]
+	    return statistics.median(t)
+	a, b = med("a"), med("b")
+	print(f"{name:<44} kmod {a*1000:9.2f} ms   kmodx {b*1000:9.2f} ms   ratio {b/a:5.2f}")
+	PY
+	rm -rf "$dir"
 }
 
 instr() { # total instructions of one run of the command line $1
