@@ -503,8 +503,10 @@ void ctx_pool_add(struct kmodx_ctx *ctx, struct kmodx_module *mod)
 
 void ctx_pool_del(struct kmodx_ctx *ctx, struct kmodx_module *mod)
 {
-	if (hash_find(&ctx->modules, mod->pool_key) == mod)
-		hash_remove(&ctx->modules, mod->pool_key);
+	struct hash_entry *e = hash_find_entry(&ctx->modules, mod->pool_key);
+
+	if (e && e->value == mod)
+		hash_remove_entry(&ctx->modules, e);
 }
 
 struct kmodx_module *ctx_pool_find(struct kmodx_ctx *ctx, const char *key)

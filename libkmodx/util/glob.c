@@ -52,6 +52,23 @@ static enum bracket match_bracket(const char *p, unsigned char c, const char **e
 	return matched != negate ? BR_MATCH : BR_NOMATCH;
 }
 
+/*
+ * After a '*', the first place in s where the rest of the pattern (p) may start: when it
+ * starts with literal bytes, their next occurrence (NULL if none), found with strchr() or
+ * memmem() rather than byte by byte. A cpu: modalias of 600 bytes against the aliases
+ * "cpu:type:x86,ven*fam*mod*:feature:*0081*" spends most of its time here.
+ */
+static const char *next_start(const char *p, const char *s)
+{
+	size_t n = strcspn(p, "*?[\\");
+
+	if (n == 0)
+		return s;
+	if (n == 1)
+		return strchr(s, *p);
+	return memmem(s, strlen(s), p, n);
+}
+
 bool glob_match(const char *pattern, const char *s)
 {
 	const char *p = pattern, *subject = s, *star_p = NULL, *star_s = NULL;
@@ -67,7 +84,9 @@ bool glob_match(const char *pattern, const char *s)
 			if (*p == '\0')
 				return true;
 			star_p = p;
-			star_s = s;
+			star_s = s = next_start(p, s);
+			if (s == NULL)
+				return false;
 			continue;
 		}
 		if (c == '\0' && *p == '\0')
@@ -109,8 +128,11 @@ bool glob_match(const char *pattern, const char *s)
 		/* a mismatch: let the last '*' take one more byte */
 		if (star_p == NULL || *star_s == '\0')
 			return false;
+		star_s = next_start(star_p, star_s + 1);
+		if (star_s == NULL)
+			return false;
 		p = star_p;
-		s = ++star_s;
+		s = star_s;
 	}
 }
 

@@ -65,21 +65,24 @@ int hash_kmod_order_cmp(const char *a, const char *b, uint32_t n_buckets)
 	return strcmp(a, b);
 }
 
-static size_t slot_of(const struct hash *h, const char *key)
+static uint32_t hash_of(const char *key)
 {
-	return superfasthash(key, strlen(key)) & (h->n_slots - 1);
+	return superfasthash(key, strlen(key));
 }
 
 struct hash_entry *hash_find_entry(const struct hash *h, const char *key)
 {
+	uint32_t hv;
+
 	if (h->n_slots == 0)
 		return NULL;
-	for (size_t i = slot_of(h, key);; i = (i + 1) & (h->n_slots - 1)) {
+	hv = hash_of(key);
+	for (size_t i = hv & (h->n_slots - 1);; i = (i + 1) & (h->n_slots - 1)) {
 		struct hash_entry *e = &h->slots[i];
 
 		if (e->key == NULL)
 			return NULL;
-		if (streq(e->key, key))
+		if (e->hash == hv && streq(e->key, key))
 			return e;
 	}
 }
@@ -107,7 +110,7 @@ static int rehash(struct hash *h, size_t n_slots)
 
 		if (old[i].key == NULL)
 			continue;
-		for (j = slot_of(h, old[i].key); h->slots[j].key; j = (j + 1) & (n_slots - 1))
+		for (j = old[i].hash & (n_slots - 1); h->slots[j].key; j = (j + 1) & (n_slots - 1))
 			;
 		h->slots[j] = old[i];
 	}
@@ -128,20 +131,22 @@ int hash_reserve(struct hash *h, size_t count)
 
 int hash_insert(struct hash *h, const char *key, struct hash_entry **entry)
 {
+	uint32_t hv = hash_of(key);
 	size_t i;
 	int r;
 
 	r = hash_reserve(h, h->count + 1);
 	if (r < 0)
 		return r;
-	for (i = slot_of(h, key); h->slots[i].key; i = (i + 1) & (h->n_slots - 1)) {
-		if (streq(h->slots[i].key, key)) {
+	for (i = hv & (h->n_slots - 1); h->slots[i].key; i = (i + 1) & (h->n_slots - 1)) {
+		if (h->slots[i].hash == hv && streq(h->slots[i].key, key)) {
 			*entry = &h->slots[i];
 			return 0;
 		}
 	}
 	h->slots[i].key = key;
 	h->slots[i].value = NULL;
+	h->slots[i].hash = hv;
 	h->count++;
 	*entry = &h->slots[i];
 	return 1;
@@ -162,14 +167,21 @@ int hash_set(struct hash *h, const char *key, void *value)
 bool hash_remove(struct hash *h, const char *key)
 {
 	struct hash_entry *e = hash_find_entry(h, key);
-	size_t mask = h->n_slots - 1, i, j;
 
 	if (e == NULL)
 		return false;
+	hash_remove_entry(h, e);
+	return true;
+}
+
+void hash_remove_entry(struct hash *h, struct hash_entry *e)
+{
+	size_t mask = h->n_slots - 1, i, j;
+
 	/* backward-shift deletion keeps every probe chain unbroken */
 	i = (size_t)(e - h->slots);
 	for (j = (i + 1) & mask; h->slots[j].key; j = (j + 1) & mask) {
-		size_t home = slot_of(h, h->slots[j].key);
+		size_t home = h->slots[j].hash & mask;
 
 		/* move j into the hole at i unless its home lies cyclically in (i, j] */
 		if (((j - home) & mask) >= ((j - i) & mask)) {
@@ -180,7 +192,6 @@ bool hash_remove(struct hash *h, const char *key)
 	h->slots[i].key = NULL;
 	h->slots[i].value = NULL;
 	h->count--;
-	return true;
 }
 
 void hash_release(struct hash *h)

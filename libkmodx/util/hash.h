@@ -16,8 +16,9 @@
 #include "macro.h"
 
 struct hash_entry {
-	const char *key;
+	const char *key; /* may be replaced by an equal string, never by another */
 	void *value;
+	uint32_t hash; /* superfasthash(key): probing, growing and removing never rehash */
 };
 
 struct hash {
@@ -45,6 +46,8 @@ int hash_set(struct hash *h, const char *key, void *value);
 int hash_reserve(struct hash *h, size_t count);
 /* Remove key; true if it was there. */
 bool hash_remove(struct hash *h, const char *key);
+/* Remove the entry hash_find_entry() gave. */
+void hash_remove_entry(struct hash *h, struct hash_entry *e);
 void hash_release(struct hash *h);
 
 /*
