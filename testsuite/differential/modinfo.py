@@ -7,7 +7,11 @@ tree (kmod 30 has no zlib) must give kmodx's own plain output. Then every option
 sample, builtin modules, aliases and missing names. Usage: modinfo.py KMODX_BIN_DIR
 """
 import os
+import shutil
+import struct
+import subprocess
 import sys
+import tempfile
 
 from common import Checker, SKIP, reference_bin, run, tree_or_skip
 import realtree
@@ -19,6 +23,44 @@ def module_files(root, kver, ext):
     for d, _, files in os.walk(base):
         out += [os.path.relpath(os.path.join(d, f), base) for f in files if f.endswith(ext)]
     return base, sorted(out)
+
+
+MAGIC = b"~Module signature appended~\n"
+KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "keys")
+
+
+def resigned(chk, ref, new, ko):
+    """vfat.ko signed again by openssl smime in the shapes other tools make: with the
+    certificate, with signed attributes, both, and several digests. The static kmodx reads
+    these without libcrypto (pkcs7.c), the dynamic one with it; kmod uses libcrypto."""
+    if shutil.which("openssl") is None:
+        print("note: no openssl, re-signed modules not compared")
+        return
+    with open(ko, "rb") as f:
+        data = f.read()
+    sig_len = struct.unpack(">I", data[-len(MAGIC) - 4:-len(MAGIC)])[0]
+    body = data[:-len(MAGIC) - 12 - sig_len]
+    with tempfile.TemporaryDirectory(prefix="kmodx-resign-") as work:
+        with open(os.path.join(work, "payload"), "wb") as f:
+            f.write(b"module payload\n")
+        files = []
+        for digest in ("sha256", "sha384", "sha512"):
+            for shape, extra in (("plain", ["-nocerts", "-noattr"]), ("certs", ["-noattr"]),
+                                 ("attrs", ["-nocerts"]), ("attrs-certs", [])):
+                der = os.path.join(work, f"{digest}-{shape}.der")
+                subprocess.run(["openssl", "smime", "-sign", "-binary", "-outform", "DER",
+                                "-md", digest, "-signer", os.path.join(KEYS, "signing_key.x509.pem"),
+                                "-inkey", os.path.join(KEYS, "signing_key.pem"),
+                                "-in", os.path.join(work, "payload"), "-out", der] + extra,
+                               check=True)
+                with open(der, "rb") as f:
+                    sig = f.read()
+                path = os.path.join(work, f"vfat-{digest}-{shape}.ko")
+                with open(path, "wb") as f:
+                    f.write(body + sig + struct.pack(">BBBBB3xI", 0, 0, 2, 0, 0, len(sig)) + MAGIC)
+                files.append(path)
+        for path in files:
+            chk.compare_runs(f"re-signed {os.path.basename(path)}", [ref, path], [new, path])
 
 
 def main():
@@ -78,6 +120,7 @@ def main():
                 "symbol:fat_fill_super", "no-such-module", "no_such:alias"]
     for a in aliases:
         chk.compare_runs(f"alias {a}", [ref] + loc + [a], [new] + loc + [a])
+    resigned(chk, ref, new, os.path.join(root, "lib/modules", kver, "kernel/fs/fat/vfat.ko"))
     chk.compare_runs("several missing", [ref] + loc + ["nope", "vfat", "nope2"],
                      [new] + loc + ["nope", "vfat", "nope2"])
     chk.compare_runs("missing file argument", [ref, "/nonexistent.ko"], [new, "/nonexistent.ko"])
