@@ -122,7 +122,8 @@ struct pkcs7_priv {
 static void issuer_name(X509_NAME *name, struct sig_info *info)
 {
 	X509_NAME_ENTRY *e = NULL;
-	int n = p_X509_NAME_entry_count(name);
+	int n = p_X509_NAME_entry_count(name), len;
+	ASN1_STRING *data;
 	const char *s;
 
 	for (int i = 0; i < n; i++) {
@@ -132,9 +133,13 @@ static void issuer_name(X509_NAME *name, struct sig_info *info)
 	}
 	if (e == NULL)
 		return;
-	s = (const char *)p_ASN1_STRING_get0_data(p_X509_NAME_ENTRY_get_data(e));
+	/* cut at the first NUL like kmod's strlen(), but within the string: libcrypto
+	 * does not NUL-terminate every string it decodes */
+	data = p_X509_NAME_ENTRY_get_data(e);
+	s = (const char *)p_ASN1_STRING_get0_data(data);
+	len = p_ASN1_STRING_length(data);
 	info->signer = (const uint8_t *)s;
-	info->signer_len = s ? strlen(s) : 0;
+	info->signer_len = s && len > 0 ? strnlen(s, (size_t)len) : 0;
 }
 
 /* A shape pkcs7.c does not read: libcrypto is the authority. -ELIBACC when there is
