@@ -337,8 +337,3 @@ int pkcs7_parse(const uint8_t *der, size_t len, struct pkcs7_fields *f, unsigned
 	}
 	return r;
 }
-
-int pkcs7_parse_fast(const uint8_t *der, size_t len, struct pkcs7_fields *f)
-{
-	return pkcs7_parse(der, len, f, 0);
-}

@@ -20,4 +20,3 @@ struct pkcs7_fields {
 /* 0, or -EOPNOTSUPP when the signature is not of the shape this reader handles (with
  * flags 0, the plain shape sign-file makes: libcrypto must decide otherwise). */
 int pkcs7_parse(const uint8_t *der, size_t len, struct pkcs7_fields *fields, unsigned flags);
-int pkcs7_parse_fast(const uint8_t *der, size_t len, struct pkcs7_fields *fields);
