@@ -100,5 +100,8 @@ struct depmod {
 
 /* depmod-load.c: read every module's symbols and information, in parallel. */
 int dm_load_modules(struct depmod *d);
+/* depmod-cycles.c: after the topological sort left modules unsorted (dep_sort_idx
+ * UINT32_MAX), log the cycles among them and their number as kmod does. 0 or -ENOMEM. */
+int dm_report_cycles(struct depmod *d);
 /* depmod-output.c: write every index (or print them with -n). */
 int dm_write_outputs(struct depmod *d);

@@ -491,70 +491,6 @@ static int resolve_dependencies(struct depmod *d)
 
 /* ---- topological order ---- */
 
-static bool in_cycle(const struct dm_module *m)
-{
-	return m->dep_sort_idx == UINT32_MAX;
-}
-
-/*
- * Print each cycle once as "a -> b -> a", following dependencies among the modules left
- * unsorted; modules that are unsorted only because they sit behind a cycle are part of
- * the count.
- */
-static void report_cycles(struct depmod *d, size_t n_left)
-{
-	struct dm_module **stack = calloc(d->n_mods + 1, sizeof(*stack));
-	uint8_t *state = calloc(d->n_mods, 1); /* 0 new, 1 on path, 2 done */
-
-	for (size_t i = 0; stack && state && i < d->n_mods; i++) {
-		struct dm_module *start = d->mods[i];
-		size_t depth = 0, *next = NULL;
-
-		if (!in_cycle(start) || state[start->idx])
-			continue;
-		next = calloc(d->n_mods + 1, sizeof(*next));
-		if (next == NULL)
-			break;
-		stack[depth] = start;
-		state[start->idx] = 1;
-		while (depth != SIZE_MAX) {
-			struct dm_module *m = stack[depth], *dep = NULL;
-
-			while (next[depth] < m->n_deps) {
-				dep = m->deps[next[depth]++];
-				if (in_cycle(dep) && state[dep->idx] != 2)
-					break;
-				dep = NULL;
-			}
-			if (dep == NULL) {
-				state[m->idx] = 2;
-				depth--;
-				continue;
-			}
-			if (state[dep->idx] == 1) {
-				struct strbuf sb = STRBUF_INIT;
-				size_t k = 0;
-
-				while (stack[k] != dep)
-					k++;
-				for (; k <= depth; k++)
-					strbuf_printf(&sb, "%s -> ", stack[k]->modname);
-				strbuf_puts(&sb, dep->modname);
-				ERR(d->ctx, "Cycle detected: %s", strbuf_str(&sb));
-				strbuf_release(&sb);
-				continue;
-			}
-			stack[++depth] = dep;
-			next[depth] = 0;
-			state[dep->idx] = 1;
-		}
-		free(next);
-	}
-	free(stack);
-	free(state);
-	ERR(d->ctx, "Found %zu modules in dependency cycles!", n_left);
-}
-
 /* Kahn's algorithm with a LIFO stack of ready modules, pushed in array order. */
 static int sort_topologically(struct depmod *d)
 {
@@ -587,8 +523,9 @@ static int sort_topologically(struct depmod *d)
 	free(users);
 	free(ready);
 	if (sorted < d->n_mods) {
-		report_cycles(d, d->n_mods - sorted);
-		return -ELOOP;
+		int r = dm_report_cycles(d);
+
+		return r < 0 ? r : -ELOOP;
 	}
 	return 0;
 }
