@@ -148,9 +148,10 @@ const char *kmodx_module_get_remove_command(struct kmodx_module *mod);
 
 /* Module information: key and value of each .modinfo entry in section order, then the
  * signature keys (sig_id, signer, sig_key, sig_hashalgo, signature) if it is signed.
- * For builtin modules, modules.builtin.modinfo. *info is new. */
+ * For builtin modules, modules.builtin.modinfo. *info is new. -ENODATA if the module's
+ * file has no .modinfo section. */
 int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist **info);
-/* __versions: key = symbol, number = CRC. */
+/* __versions: key = symbol, number = CRC. -ENODATA if the file has no __versions. */
 int kmodx_module_get_versions(struct kmodx_module *mod, struct kmodx_kvlist **list);
 /* Exported symbols: key = symbol, number = CRC (0 without modversions). */
 int kmodx_module_get_symbols(struct kmodx_module *mod, struct kmodx_kvlist **list);

@@ -423,11 +423,8 @@ _public_ int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist
 		r = builtin_info(mod, list);
 	} else {
 		r = module_get_elf(mod, &elf);
-		if (r == 0) {
+		if (r == 0) /* -ENODATA without .modinfo, as in kmod 34 (30: -ENOENT) */
 			r = elf_foreach_string(elf, ".modinfo", add_modinfo_string, list);
-			if (r == -ENODATA)
-				r = -ENOENT; /* no .modinfo: kmod's answer */
-		}
 		if (r == 0)
 			r = add_signature(list, mod->file);
 	}
@@ -465,8 +462,8 @@ static int symbols_list(struct kmodx_module *mod, elf_iter_fn iter, bool missing
 	if (r < 0)
 		return r;
 	r = iter(elf, add_symbol, list);
-	if (r == -ENODATA)
-		r = missing_ok ? 0 : -ENOENT;
+	if (r == -ENODATA && missing_ok)
+		r = 0;
 	if (r < 0) {
 		kmodx_kvlist_free(list);
 		return r;
