@@ -85,7 +85,8 @@ class Checker:
         if isinstance(expected, bytes):
             exp = expected.decode("utf-8", "replace").splitlines(keepends=True)
             act = actual.decode("utf-8", "replace").splitlines(keepends=True)
-            diff = list(difflib.unified_diff(exp, act, "kmod", "kmodx"))
+            diff = [l if len(l) <= 300 else l[:300] + f"... ({len(l)} chars)\n"
+                    for l in difflib.unified_diff(exp, act, "kmod", "kmodx")]
             sys.stdout.writelines(diff[:max_lines])
             if len(diff) > max_lines:
                 print(f"... {len(diff) - max_lines} more diff lines")
