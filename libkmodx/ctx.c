@@ -391,8 +391,8 @@ int ctx_module_path(struct kmodx_ctx *ctx, const char *rel, char *buf)
 
 	if (r < 0)
 		return r;
-	if (rel[0] == '/')
-		n = snprintf(buf, PATH_MAX, "%s", rel);
+	if (rel[0] == '/') /* an external module: under the root like any system path */
+		n = snprintf(buf, PATH_MAX, "%s%s", ctx->root, rel);
 	else
 		n = snprintf(buf, PATH_MAX, "%s/%s", ctx->module_dir, rel);
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;

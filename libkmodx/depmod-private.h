@@ -50,6 +50,7 @@ struct dm_symref {
 struct dm_module {
 	char *path;	       /* as found (absolute) */
 	const char *relpath;   /* relative to the module dir, NULL outside it */
+	const char *idxpath;   /* in the indexes: relpath, else path without the root */
 	char *uncrelpath;      /* relpath cut to "<dir>/<name>.ko" for modules.order */
 	const char *modname;
 	size_t baselen;	       /* offset of the last '/' in path */
@@ -87,6 +88,7 @@ struct depmod {
 	struct dm_config cfg;
 	char *moddir;	   /* <basedir>/<moduledir>/<kver> */
 	size_t moddir_len;
+	size_t scan_strip; /* the root's length before the directory being scanned */
 	char *outdir;	   /* where the indexes go */
 	const char *kver;
 	struct arena arena;

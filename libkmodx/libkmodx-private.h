@@ -78,7 +78,8 @@ const char *ctx_get_cwd(struct kmodx_ctx *ctx);
 int ctx_prepare(struct kmodx_ctx *ctx);
 /* root + abs into buf (PATH_MAX): 0 or -ENAMETOOLONG. */
 int ctx_path(const struct kmodx_ctx *ctx, const char *abs, char *buf);
-/* module_dir + "/" + rel into buf (PATH_MAX). An absolute rel is used as is. */
+/* module_dir + "/" + rel into buf (PATH_MAX). An absolute rel (an external module in
+ * modules.dep) is resolved under the root, not the module directory. */
 int ctx_module_path(struct kmodx_ctx *ctx, const char *rel, char *buf);
 /* The parsed configuration (lazily read), or NULL with *err set. */
 struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err);

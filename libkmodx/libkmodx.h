@@ -225,6 +225,19 @@ enum kmodx_probe_flags {
 	KMODX_PROBE_REMOVE_HOLDERS = 1 << 10,		  /* removal: holders first */
 };
 
+/* Where a probe failed. */
+enum kmodx_probe_stage {
+	KMODX_PROBE_STAGE_NONE = 0,
+	KMODX_PROBE_STAGE_FILE,	   /* a module's file could not be opened: nothing was loaded */
+	KMODX_PROBE_STAGE_KERNEL,  /* the kernel refused a module */
+	KMODX_PROBE_STAGE_COMMAND, /* an install or remove command failed */
+};
+
+struct kmodx_probe_failure {
+	enum kmodx_probe_stage stage;
+	struct kmodx_module *module; /* new reference (the caller unrefs it), or NULL */
+};
+
 struct kmodx_probe_opts {
 	unsigned flags;		   /* enum kmodx_probe_flags */
 	const char *extra_options; /* options for the requested module (command line) */
@@ -236,6 +249,8 @@ struct kmodx_probe_opts {
 	int (*run_command)(void *data, struct kmodx_module *mod, const char *type,
 			   const char *cmd);
 	void *data;
+	/* optional: on failure, which module failed and where (left zeroed on success) */
+	struct kmodx_probe_failure *failure;
 };
 
 /*
@@ -243,7 +258,9 @@ struct kmodx_probe_opts {
  * dependencies around each, configuration options, install commands. Returns 0, a
  * negative errno, or a positive KMODX_PROBE_APPLY_BLACKLIST* flag when the module was
  * skipped as blacklisted. Modules visited by one call are not visited again through
- * the same context.
+ * the same context. Unless it is a dry run, the file of every module that must be
+ * loaded is opened first: if one cannot be, nothing is loaded, the error is the open's
+ * (-ENOENT for a missing file) and the failure's stage KMODX_PROBE_STAGE_FILE.
  */
 int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
 /*
