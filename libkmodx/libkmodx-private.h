@@ -67,7 +67,7 @@ struct kmodx_ctx {
 
 	struct config *config;
 	struct index *indexes[KMODX_INDEX_BUILTIN_ALIAS + 1];
-	uint8_t index_state[KMODX_INDEX_BUILTIN_ALIAS + 1]; /* 0 untried, 1 open, 2 absent */
+	uint8_t index_state[KMODX_INDEX_BUILTIN_ALIAS + 1]; /* untried, open, text, absent */
 	struct hash modules; /* pool: name -> struct kmodx_module (not referenced) */
 	int kernel_compression; /* enum compression, or -1 before it is read */
 };
@@ -86,6 +86,17 @@ struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err);
 /* The index (lazily opened) in *idx, NULL if it is missing or broken (logged once).
  * Returns 0, or -ENOMEM (then nothing is remembered and a later call tries again). */
 int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx);
+/*
+ * Search an index (index_search, index_search_wild). A .bin index found damaged on the
+ * way is reported, naming it, and replaced by its text file, and the search repeats.
+ * ctx_index_search: 0, -ENOENT (no such key, or no index) or -ENOMEM.
+ * ctx_index_search_wild: 0 (matches appended to *out) or -ENOMEM.
+ */
+struct index_values;
+int ctx_index_search(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
+		     const char **value);
+int ctx_index_search_wild(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
+			  struct index_values *out);
 /* What /sys/module/compression says the kernel can decompress (enum compression). */
 int ctx_get_kernel_compression(struct kmodx_ctx *ctx);
 

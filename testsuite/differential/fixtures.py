@@ -42,7 +42,8 @@ MODPROBE_LONG = {"--dry-run", "--show", "--show-depends", "--showconfig", "--sho
 MODPROBE_SHORT = set("nDcRVh")
 # Options only kmodx has: such steps are kmodx's own.
 KMODX_ONLY = {"--json", "--explain", "--lint", "--no-cache"}
-REF = "/.kmodref"  # where the host's /usr, the oracle and the preload appear in the chroot
+REF = "/.kmodref"
+REF_TIMEOUT = 20  # seconds; every step takes a fraction of one  # where the host's /usr, the oracle and the preload appear in the chroot
 
 
 def load_runner():
@@ -169,8 +170,13 @@ class Differential:
                  os.path.dirname(self.preload), libpath or "", argv0, binary]
                 + [in_chroot(a) for a in args])
         stdin = RUNNER.read(os.path.join(step_dir, "stdin"))
-        p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=120,
-                           cwd=root)
+        try:
+            p = subprocess.run(argv, input=stdin, capture_output=True, env=env,
+                               timeout=REF_TIMEOUT, cwd=root)
+        except subprocess.TimeoutExpired:
+            # kmod loops forever on some damaged indexes: an answer of its own
+            p = subprocess.CompletedProcess(argv, -9, b"", b"(killed after %d s)\n"
+                                            % REF_TIMEOUT)
         os.rmdir(os.path.join(root, ".kmodref"))
         return p
 
