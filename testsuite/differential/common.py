@@ -44,6 +44,18 @@ def oracle_34():
     return d, env
 
 
+def references():
+    """[(label, dir with the tool names, environment)]: Debian's kmod 30, then kmod 34.2
+    when ../shared has it (34.2 is the target where the two differ)."""
+    refs = [("kmod-30", reference_bin(), None)]
+    o34 = oracle_34()
+    if o34:
+        refs.append(("kmod-34.2", o34[0], o34[1]))
+    else:
+        print("note: kmod 34.2 (../shared/oracle) is absent: compared with kmod 30 only")
+    return refs
+
+
 def tree_or_skip(variant=None):
     try:
         return realtree.ensure_variant(variant) if variant else realtree.ensure_tree()
@@ -94,8 +106,8 @@ class Checker:
             print(f"  kmod:  {expected!r}\n  kmodx: {actual!r}")
         return False
 
-    def compare_runs(self, what, ref_argv, new_argv, cwd=None, env=None):
-        rc1, out1, err1 = run(ref_argv, cwd, env)
+    def compare_runs(self, what, ref_argv, new_argv, cwd=None, env=None, ref_env=None):
+        rc1, out1, err1 = run(ref_argv, cwd, ref_env or env)
         rc2, out2, err2 = run(new_argv, cwd, env)
         ok = self.same(what + " [exit code]", rc1, rc2)
         ok &= self.same(what + " [stdout]", out1, out2)

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""depmod: kmodx against Debian's kmod on the real tree, plain, xz and zstd.
+"""depmod: kmodx against Debian's kmod 30 and kmod 34.2 on the real tree, plain, xz, zstd.
 
-Both tools index a copy of the same tree. Text files must be byte-identical. kmod 30 writes
-the .bin files in the older post-order layout: they are re-serialised in pre-order by an
-independent implementation (binindex.py) and must then equal kmodx's byte for byte, and
-every key of every index must give the same answers. Also -n output, explicit module
-arguments, and -E/-e warnings. Usage: depmod.py KMODX_BIN_DIR
+Each tool indexes a copy of the same tree. Text files must be byte-identical. kmod 30
+writes the .bin files in the older post-order layout: they are re-serialised in pre-order
+by an independent implementation (binindex.py) and must then equal kmodx's byte for byte
+(kmod 34.2's, already pre-order, go through the same check unchanged), and every key of
+every index must give the same answers. Also -n output, explicit module arguments, and
+-F/-e warnings. kmod 34.2 (../shared) runs when it is there. Usage: depmod.py KMODX_BIN_DIR
 """
 import os
 import shutil
@@ -14,7 +15,7 @@ import sys
 import tempfile
 
 import binindex
-from common import Checker, reference_bin, run, tree_or_skip
+from common import Checker, references, run, tree_or_skip
 import realtree
 
 TEXT = ["modules.dep", "modules.alias", "modules.softdep", "modules.symbols", "modules.devname"]
@@ -53,53 +54,58 @@ def compare_trees(chk, what, ref_dir, new_dir):
                  b"# Weak dependencies extracted from modules themselves.\n", f.read())
 
 
+def against(chk, label, ref, env, new, work):
+    weak = b"# Weak dependencies extracted from modules themselves.\n"
+    # kmodx writes modules.weakdep as kmod >= 33 does; kmod 30 does not
+    strip = (lambda out: out.replace(weak, b"", 1)) if label == "kmod-30" else (lambda out: out)
+    for variant in (None, "xz", "zst"):
+        src = tree_or_skip(variant)
+        kver = realtree.kernel_release(src)
+        name = f"{label}: {variant or 'plain'}"
+        roots = {}
+        for tool, binary, e in (("ref", ref, env), ("new", new, None)):
+            roots[tool] = os.path.join(work, f"{variant}-{tool}")
+            copy_tree(src, kver, roots[tool])
+            rc, out, err = run([binary, "-b", roots[tool], kver], env=e)
+            chk.same(f"{name}: depmod exit code ({tool})", 0, rc)
+            chk.same(f"{name}: depmod stderr ({tool})", b"", err)
+        moddir = lambda t: os.path.join(roots[t], "lib/modules", kver)  # noqa: E731
+        compare_trees(chk, name, moddir("ref"), moddir("new"))
+        if variant is None:
+            rc1, out1, err1 = run([ref, "-n", "-b", roots["ref"], kver], env=env)
+            rc2, out2, err2 = run([new, "-n", "-b", roots["new"], kver])
+            chk.same(f"{label}: -n exit code", rc1, rc2)
+            chk.same(f"{label}: -n stdout", out1, strip(out2))
+            chk.same(f"{label}: -n stderr", err1, err2)
+            # -e with -F System.map: the same warnings, in the same order
+            smap = os.path.join(src, "boot", "System.map-" + kver)
+            if os.path.exists(smap):
+                r1 = run([ref, "-n", "-e", "-F", smap, "-b", src, kver], env=env)
+                r2 = run([new, "-n", "-e", "-F", smap, "-b", src, kver])
+                chk.same(f"{label}: -e -F exit code", r1[0], r2[0])
+                chk.same(f"{label}: -e -F stdout", r1[1], strip(r2[1]))
+                chk.same(f"{label}: -e -F warnings", r1[2], r2[2])
+            # explicit module files: only those are indexed, by absolute path
+            some = sorted(os.path.join(moddir("ref"), "kernel/fs/fat", f)
+                          for f in ("fat.ko", "vfat.ko", "msdos.ko"))
+            for t, binary, e in (("ref", ref, env), ("new", new, None)):
+                files = [p.replace(roots["ref"], roots[t]) for p in some]
+                run([binary, "-b", roots[t], kver] + files, env=e)
+            compare_trees(chk, f"{label}: explicit files", moddir("ref"), moddir("new"))
+        shutil.rmtree(roots["ref"])
+        shutil.rmtree(roots["new"])
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
     new = os.path.join(os.path.abspath(sys.argv[1]), "depmod")
-    ref = os.path.join(reference_bin(), "depmod")
     chk = Checker()
     work = tempfile.mkdtemp(prefix="kmodx-depmod-diff-")
     try:
-        for variant in (None, "xz", "zst"):
-            src = tree_or_skip(variant)
-            kver = realtree.kernel_release(src)
-            name = variant or "plain"
-            roots = {}
-            for tool, binary in (("ref", ref), ("new", new)):
-                roots[tool] = os.path.join(work, f"{name}-{tool}")
-                copy_tree(src, kver, roots[tool])
-                rc, out, err = run([binary, "-b", roots[tool], kver])
-                chk.same(f"{name}: depmod exit code ({tool})", 0, rc)
-                chk.same(f"{name}: depmod stderr ({tool})", b"", err)
-            moddir = lambda t: os.path.join(roots[t], "lib/modules", kver)  # noqa: E731
-            compare_trees(chk, name, moddir("ref"), moddir("new"))
-            if variant is None:
-                # -n prints the text files; kmodx adds modules.weakdep (kmod >= 33 does)
-                rc1, out1, err1 = run([ref, "-n", "-b", roots["ref"], kver])
-                rc2, out2, err2 = run([new, "-n", "-b", roots["new"], kver])
-                weak = b"# Weak dependencies extracted from modules themselves.\n"
-                chk.same("-n exit code", rc1, rc2)
-                chk.same("-n stdout (without modules.weakdep)", out1, out2.replace(weak, b"", 1))
-                chk.same("-n stderr", err1, err2)
-                # -e with -F System.map: the same warnings, in the same order
-                smap = os.path.join(src, "boot", "System.map-" + kver)
-                if os.path.exists(smap):
-                    r1 = run([ref, "-n", "-e", "-F", smap, "-b", src, kver])
-                    r2 = run([new, "-n", "-e", "-F", smap, "-b", src, kver])
-                    chk.same("-e -F exit code", r1[0], r2[0])
-                    chk.same("-e -F stdout", r1[1], r2[1].replace(weak, b"", 1))
-                    chk.same("-e -F warnings", r1[2], r2[2])
-                # explicit module files: only those are indexed, by absolute path
-                some = sorted(os.path.join(moddir(t), "kernel/fs/fat", f)
-                              for t in ("ref",) for f in ("fat.ko", "vfat.ko", "msdos.ko"))
-                for t, binary in (("ref", ref), ("new", new)):
-                    files = [p.replace(roots["ref"], roots[t]) for p in some]
-                    run([binary, "-b", roots[t], kver] + files)
-                compare_trees(chk, "explicit files", moddir("ref"), moddir("new"))
-            shutil.rmtree(roots["ref"])
-            shutil.rmtree(roots["new"])
+        for label, refdir, env in references():
+            against(chk, label, os.path.join(refdir, "depmod"), env, new, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return chk.finish("depmod differential")

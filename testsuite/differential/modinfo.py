@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""modinfo: kmodx against Debian's kmod on every module of the real tree.
+"""modinfo: kmodx against Debian's kmod 30 and kmod 34.2 on every module of the real tree.
 
 Plain, xz and zstd trees must give byte-identical output, errors and exit codes; the gzip
-tree (kmod 30 has no zlib) must give kmodx's own plain output. Then every option on a
-sample, builtin modules, aliases and missing names. Usage: modinfo.py KMODX_BIN_DIR
+tree (Debian's kmod 30 has no zlib) must give kmodx's own plain output. Then every option
+on a sample, builtin modules, aliases and missing names. kmod 34.2 (../shared) runs the
+same comparisons when it is there. Usage: modinfo.py KMODX_BIN_DIR
 """
 import os
 import shutil
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import Checker, SKIP, reference_bin, run, tree_or_skip
+from common import Checker, references, run, tree_or_skip
 import realtree
 
 
@@ -29,7 +30,7 @@ MAGIC = b"~Module signature appended~\n"
 KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "keys")
 
 
-def resigned(chk, ref, new, ko):
+def resigned(chk, ref, new, ko, ref_env):
     """vfat.ko signed again by openssl smime in the shapes other tools make: with the
     certificate, with signed attributes, both, and several digests. The static kmodx reads
     these without libcrypto (pkcs7.c), the dynamic one with it; kmod uses libcrypto."""
@@ -60,7 +61,8 @@ def resigned(chk, ref, new, ko):
                     f.write(body + sig + struct.pack(">BBBBB3xI", 0, 0, 2, 0, 0, len(sig)) + MAGIC)
                 files.append(path)
         for path in files:
-            chk.compare_runs(f"re-signed {os.path.basename(path)}", [ref, path], [new, path])
+            chk.compare_runs(f"re-signed {os.path.basename(path)}", [ref, path], [new, path],
+                             ref_env=ref_env)
 
         # a shape nothing but libcrypto could read (BER, indefinite lengths): the static
         # kmodx, which has no libcrypto, shows what kmod built without OpenSSL shows
@@ -76,35 +78,17 @@ def resigned(chk, ref, new, ko):
                 chk.same(f"static kmodx, BER signature, {field}", (0, want, b""), (rc, out, err))
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    new = os.path.join(os.path.abspath(sys.argv[1]), "modinfo")
-    ref = os.path.join(reference_bin(), "modinfo")
-    chk = Checker()
-    root = tree_or_skip()
-    kver = realtree.kernel_release(root)
+def against(chk, label, ref, new, env, root, kver):
+    """Every comparison with one reference; returns kmodx's output for the plain tree."""
+    def compare(what, ref_argv, new_argv, **kw):
+        return chk.compare_runs(f"{label}: {what}", ref_argv, new_argv, ref_env=env, **kw)
 
     # every module, by path, in one call per tool (as a packaging script would)
-    plain_out = None
     for variant, ext in ((None, ".ko"), ("xz", ".ko.xz"), ("zst", ".ko.zst")):
         vroot = tree_or_skip(variant) if variant else root
         base, mods = module_files(vroot, kver, ext)
-        ok = chk.compare_runs(f"all {len(mods)} modules ({ext})", [ref] + mods, [new] + mods,
-                              cwd=base)
-        if variant is None:
-            plain_out = run([new] + mods, cwd=base)[1]
-        print(f"{'ok' if ok else 'FAILED'}: {len(mods)} {ext} modules")
-
-    # gzip: kmodx only, against its own plain output
-    groot = tree_or_skip("gz")
-    base, mods = module_files(groot, kver, ".ko.gz")
-    rc, out, err = run([new] + mods, cwd=base)
-    chk.same("gz tree exit code", 0, rc)
-    chk.same("gz tree stderr", b"", err)
-    out = out.replace(b".ko.gz\n", b".ko\n").replace(groot.encode() + b"/", root.encode() + b"/")
-    chk.same("gz tree output equals the plain output", plain_out, out)
+        ok = compare(f"all {len(mods)} modules ({ext})", [ref] + mods, [new] + mods, cwd=base)
+        print(f"{label}: {'ok' if ok else 'FAILED'}: {len(mods)} {ext} modules")
 
     # options on a sample, by name through the indexes
     base, mods = module_files(root, kver, ".ko")
@@ -115,29 +99,57 @@ def main():
             ["-F", "sig_key"], ["-m"], ["-0", "-F", "alias"], ["-0", "-p"], ["--null", "-n"]]
     loc = ["-b", root, "-k", kver]
     for o in opts:
-        chk.compare_runs(f"modinfo {' '.join(o)} (sample of {len(names)})",
-                         [ref] + loc + o + names, [new] + loc + o + names)
+        compare(f"modinfo {' '.join(o)} (sample of {len(names)})", [ref] + loc + o + names,
+                [new] + loc + o + names)
 
     # builtin modules, by name and with -m, plus a few alias strings and missing names
     with open(os.path.join(root, "lib/modules", kver, "modules.builtin")) as f:
         builtin = [os.path.basename(l.strip()).split(".")[0] for l in f if l.strip()]
     for o in ([], ["-m"], ["-F", "name"], ["-0"], ["-p"]):
-        chk.compare_runs(f"builtin modules {' '.join(o)}", [ref] + loc + o + builtin,
-                         [new] + loc + o + builtin)
+        compare(f"builtin modules {' '.join(o)}", [ref] + loc + o + builtin,
+                [new] + loc + o + builtin)
     aliases = []
     with open(os.path.join(root, "lib/modules", kver, "modules.alias")) as f:
         for i, line in enumerate(f):
             if line.startswith("alias ") and i % 97 == 0:
                 aliases.append(line.split()[1].replace("*", "0"))
-    aliases += ["fs-vfat", "crypto-sha256", "char-major-10-237", "pci:v00008086d00001502sv00001028sd0000052Cbc02sc00i00",
+    aliases += ["fs-vfat", "crypto-sha256", "char-major-10-237",
+                "pci:v00008086d00001502sv00001028sd0000052Cbc02sc00i00",
                 "symbol:fat_fill_super", "no-such-module", "no_such:alias"]
     for a in aliases:
-        chk.compare_runs(f"alias {a}", [ref] + loc + [a], [new] + loc + [a])
-    resigned(chk, ref, new, os.path.join(root, "lib/modules", kver, "kernel/fs/fat/vfat.ko"))
-    chk.compare_runs("several missing", [ref] + loc + ["nope", "vfat", "nope2"],
-                     [new] + loc + ["nope", "vfat", "nope2"])
-    chk.compare_runs("missing file argument", [ref, "/nonexistent.ko"], [new, "/nonexistent.ko"])
-    chk.compare_runs("no argument", [ref], [new])
+        compare(f"alias {a}", [ref] + loc + [a], [new] + loc + [a])
+    resigned(chk, ref, new, os.path.join(root, "lib/modules", kver, "kernel/fs/fat/vfat.ko"),
+             env)
+    compare("several missing", [ref] + loc + ["nope", "vfat", "nope2"],
+            [new] + loc + ["nope", "vfat", "nope2"])
+    compare("missing file argument", [ref, "/nonexistent.ko"], [new, "/nonexistent.ko"])
+    compare("no argument", [ref], [new])
+
+
+def own_checks(chk, new, root, kver):
+    """What no reference can show: gzip modules and the static binary's fallback."""
+    base, mods = module_files(root, kver, ".ko")
+    plain_out = run([new] + mods, cwd=base)[1]
+    groot = tree_or_skip("gz")
+    base, mods = module_files(groot, kver, ".ko.gz")
+    rc, out, err = run([new] + mods, cwd=base)
+    chk.same("gz tree exit code", 0, rc)
+    chk.same("gz tree stderr", b"", err)
+    out = out.replace(b".ko.gz\n", b".ko\n").replace(groot.encode() + b"/", root.encode() + b"/")
+    chk.same("gz tree output equals the plain output", plain_out, out)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    new = os.path.join(os.path.abspath(sys.argv[1]), "modinfo")
+    chk = Checker()
+    root = tree_or_skip()
+    kver = realtree.kernel_release(root)
+    for label, refdir, env in references():
+        against(chk, label, os.path.join(refdir, "modinfo"), new, env, root, kver)
+    own_checks(chk, new, root, kver)
     return chk.finish("modinfo differential")
 
 
