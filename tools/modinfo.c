@@ -27,71 +27,30 @@ static const struct tool_opt opts[] = {
 static const char *field;
 static char sep = '\n';
 
-/* parm and parmtype entries merged per parameter, newest first (as kmod prints them:
- * .modinfo is in reverse source order, so this comes out in source order). */
-struct param {
-	struct param *next;
-	const char *name, *desc, *type;
-	int namelen;
-};
-
-static int add_param(struct param **list, const char *key, const char *value)
-{
-	const char *colon = strchr(value, ':');
-	struct param *p;
-	int namelen;
-
-	if (colon == NULL) {
-		ERR("Found invalid \"%s=%s\": missing ':'", key, value);
-		return 0;
-	}
-	namelen = (int)(colon - value);
-	for (p = *list; p; p = p->next) {
-		if (p->namelen == namelen && memcmp(p->name, value, (size_t)namelen) == 0)
-			break;
-	}
-	if (p == NULL) {
-		p = calloc(1, sizeof(*p));
-		if (p == NULL)
-			return -ENOMEM;
-		p->name = value;
-		p->namelen = namelen;
-		p->next = *list;
-		*list = p;
-	}
-	if (strcmp(key, "parm") == 0)
-		p->desc = colon + 1;
-	else
-		p->type = colon + 1;
-	return 0;
-}
-
 /* Full output prints a type-only parameter as "name:type", -F parm as "name: (type)". */
-static void print_params(FILE *out, struct param *list, bool full)
+static int print_params(FILE *out, struct kmodx_module *mod, bool full)
 {
-	while (list) {
-		struct param *p = list;
+	struct kmodx_kvlist *descs, *types;
+	int r = kmodx_module_get_param_decls(mod, &descs, &types);
 
-		list = p->next;
-		fprintf(out, "%s%.*s:", full ? "parm:           " : "", p->namelen, p->name);
-		if (p->desc == NULL)
-			fprintf(out, full ? "%s%c" : " (%s)%c", p->type, sep);
-		else if (p->type)
-			fprintf(out, "%s (%s)%c", p->desc, p->type, sep);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < kmodx_kvlist_count(descs); i++) {
+		const char *desc = kmodx_kvlist_value(descs, i),
+			   *type = kmodx_kvlist_value(types, i);
+
+		fprintf(out, "%s%s:", full ? "parm:           " : "",
+			kmodx_kvlist_key(descs, i));
+		if (!kmodx_kvlist_number(descs, i))
+			fprintf(out, full ? "%s%c" : " (%s)%c", type, sep);
+		else if (kmodx_kvlist_number(types, i))
+			fprintf(out, "%s (%s)%c", desc, type, sep);
 		else
-			fprintf(out, "%s%c", p->desc, sep);
-		free(p);
+			fprintf(out, "%s%c", desc, sep);
 	}
-}
-
-static void free_params(struct param *list)
-{
-	while (list) {
-		struct param *p = list;
-
-		list = p->next;
-		free(p);
-	}
+	kmodx_kvlist_free(descs);
+	kmodx_kvlist_free(types);
+	return 0;
 }
 
 static int show_module(FILE *out, struct kmodx_module *mod)
@@ -99,7 +58,6 @@ static int show_module(FILE *out, struct kmodx_module *mod)
 	const char *filename = kmodx_module_get_path(mod);
 	bool builtin = filename == NULL;
 	struct kmodx_kvlist *info;
-	struct param *params = NULL;
 	int r;
 
 	if (builtin) {
@@ -124,19 +82,18 @@ static int show_module(FILE *out, struct kmodx_module *mod)
 		    strerror(-r));
 		return r;
 	}
-	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(info); i++) {
+	for (size_t i = 0; i < kmodx_kvlist_count(info); i++) {
 		const char *key = kmodx_kvlist_key(info, i);
 		const char *value = kmodx_kvlist_value(info, i);
+
 		bool is_parm = !strcmp(key, "parm") || !strcmp(key, "parmtype");
 
-		if (field && strcmp(field, "parm") == 0) {
-			if (is_parm)
-				r = add_param(&params, key, value);
-		} else if (field) {
-			if (strcmp(field, key) == 0)
+		if (field) {
+			/* parm is merged with parmtype, after the loop */
+			if (strcmp(field, key) == 0 && strcmp(field, "parm") != 0)
 				fprintf(out, "%s%c", value, sep);
 		} else if (is_parm) {
-			r = add_param(&params, key, value);
+			continue; /* merged per parameter, after the other keys */
 		} else if (sep == '\0') {
 			fprintf(out, "%s=%s%c", key, value, sep);
 		} else {
@@ -144,12 +101,13 @@ static int show_module(FILE *out, struct kmodx_module *mod)
 			fprintf(out, "%s:%-*s%s%c", key, 15 - (int)strlen(key), "", value, sep);
 		}
 	}
-	if (r < 0) {
-		free_params(params);
+	if (field == NULL || strcmp(field, "parm") == 0)
+		r = print_params(out, mod, field == NULL);
+	if (r == -ENOMEM)
 		ERR("Out of memory!");
-	} else if (field == NULL || strcmp(field, "parm") == 0) {
-		print_params(out, params, field == NULL);
-	}
+	else if (r < 0)
+		ERR("could not get the parameters of '%s': %s",
+		    kmodx_module_get_name(mod), strerror(-r));
 	kmodx_kvlist_free(info);
 	return r;
 }
