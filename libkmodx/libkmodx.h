@@ -305,6 +305,11 @@ struct kmodx_probe_opts {
 	int (*run_command)(void *data, struct kmodx_module *mod, const char *type,
 			   const char *cmd);
 	void *data;
+	/* the same actions in parts: action is "insmod", "install", "builtin", "rmmod" or
+	 * "remove"; arg the module's path (insmod) or the command (install, remove), else
+	 * NULL; options the module's options (insmod, install; "" for none), else NULL */
+	void (*show_action)(void *data, struct kmodx_module *mod, const char *action,
+			    const char *arg, const char *options);
 };
 
 /*
@@ -335,7 +340,9 @@ enum kmodx_config_kind {
 };
 
 /* The configuration entries of one kind in configuration order: key = module name or
- * pattern, value = the rest ("" for blacklist). *list is new. */
+ * pattern, value = the rest ("" for blacklist), number = for softdep, the length of
+ * value's "pre: ..." part (value is that part then the "post: ..." one, as modprobe -c
+ * prints them), else 0. *list is new. */
 int kmodx_config_get(struct kmodx_ctx *ctx, enum kmodx_config_kind kind,
 		     struct kmodx_kvlist **list);
 
@@ -365,6 +372,10 @@ enum kmodx_index {
 /* Write every key and value of an index to fd as "key value\n" lines, sorted by key;
  * alias and symbol lines get an "alias " prefix (as modprobe -c prints them). */
 int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index index, int fd);
+/* The same entries as a list, sorted by key: key, value, number = the value's priority
+ * (module order). -ENOENT if the index is missing. *list is new. */
+int kmodx_index_get(struct kmodx_ctx *ctx, enum kmodx_index index,
+		    struct kmodx_kvlist **list);
 
 #ifdef __cplusplus
 }

@@ -15,10 +15,14 @@ static const struct tool_opt opts[] = {
 	{'p', "parameters", no_argument, NULL, "print only 'parm'"},
 	{'n', "filename", no_argument, NULL, "print only 'filename'"},
 	{'0', "null", no_argument, NULL, "use \\0 instead of \\n"},
-	{'m', "modname", no_argument, NULL, "handle argument as module name instead of alias or filename"},
+	{'m', "modname", no_argument, NULL,
+	 "handle argument as module name instead of alias or filename"},
 	{'F', "field", required_argument, "FIELD", "print only provided FIELD"},
-	{'k', "set-version", required_argument, "VERSION", "use VERSION instead of `uname -r`"},
-	{'b', "basedir", required_argument, "DIR", "use DIR as filesystem root for /lib/modules"},
+	{'k', "set-version", required_argument, "VERSION",
+	 "use VERSION instead of `uname -r`"},
+	{'b', "basedir", required_argument, "DIR",
+	 "use DIR as filesystem root for /lib/modules"},
+	TOOL_OPT_JSON,
 	TOOL_OPT_ROOT,
 	TOOL_OPT_VERSION,
 	TOOL_OPT_HELP,
@@ -26,6 +30,7 @@ static const struct tool_opt opts[] = {
 
 static const char *field;
 static char sep = '\n';
+static struct json_writer *json; /* --json: every module goes there */
 
 /* Full output prints a type-only parameter as "name:type", -F parm as "name: (type)". */
 static int print_params(FILE *out, struct kmodx_module *mod, bool full)
@@ -53,6 +58,150 @@ static int print_params(FILE *out, struct kmodx_module *mod, bool full)
 	return 0;
 }
 
+static bool is_signature_key(const char *key)
+{
+	static const char *const keys[] = {"sig_id", "signer", "sig_key", "sig_hashalgo",
+					   "signature"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One value: depends is a list in one string, the others are strings. */
+static void json_value(struct json_writer *w, const char *key, const char *value)
+{
+	if (strcmp(key, "depends") != 0) {
+		json_string(w, value);
+		return;
+	}
+	for (const char *p = value; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n > 0)
+			json_string_n(w, p, n);
+		p += n + (p[n] == ',');
+	}
+}
+
+/* Every .modinfo key once, in order of first appearance, with all its values. */
+static void json_info(struct json_writer *w, const struct kmodx_kvlist *info)
+{
+	size_t n = kmodx_kvlist_count(info);
+
+	json_key(w, "info");
+	json_object_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		const char *key = kmodx_kvlist_key(info, i);
+		size_t j = 0;
+
+		while (j < i && strcmp(kmodx_kvlist_key(info, j), key) != 0)
+			j++;
+		if (j < i || !strcmp(key, "parm") || !strcmp(key, "parmtype") ||
+		    is_signature_key(key))
+			continue; /* seen, or in parameters or signature */
+		json_key(w, key);
+		json_array_begin(w);
+		for (j = i; j < n; j++) {
+			if (strcmp(kmodx_kvlist_key(info, j), key) == 0)
+				json_value(w, key, kmodx_kvlist_value(info, j));
+		}
+		json_array_end(w);
+	}
+	json_object_end(w);
+}
+
+/* Without the line breaks modinfo puts into long hexadecimal values. */
+static void json_unwrapped(struct json_writer *w, const char *value)
+{
+	_cleanup_(strbuf_releasep) struct strbuf sb = STRBUF_INIT;
+
+	for (const char *p = value; *p; p++) {
+		if (strncmp(p, "\n\t\t", 3) == 0)
+			p += 2;
+		else
+			strbuf_putc(&sb, *p);
+	}
+	json_string(w, strbuf_str(&sb));
+}
+
+static void json_signature(struct json_writer *w, const struct kmodx_kvlist *info)
+{
+	bool found = false;
+
+	json_key(w, "signature");
+	for (size_t i = 0; i < kmodx_kvlist_count(info); i++) {
+		if (!is_signature_key(kmodx_kvlist_key(info, i)))
+			continue;
+		if (!found)
+			json_object_begin(w);
+		found = true;
+		json_key(w, kmodx_kvlist_key(info, i));
+		json_unwrapped(w, kmodx_kvlist_value(info, i));
+	}
+	if (found)
+		json_object_end(w);
+	else
+		json_null(w);
+}
+
+static int json_params(struct json_writer *w, struct kmodx_module *mod, bool have_info)
+{
+	struct kmodx_kvlist *descs = NULL, *types = NULL;
+	int r = have_info ? kmodx_module_get_param_decls(mod, &descs, &types) : 0;
+
+	json_key(w, "parameters");
+	json_array_begin(w);
+	for (size_t i = 0; i < kmodx_kvlist_count(descs); i++) {
+		json_object_begin(w);
+		json_member_string(w, "name", kmodx_kvlist_key(descs, i));
+		json_member_string(w, "type",
+				   kmodx_kvlist_number(types, i)
+					   ? kmodx_kvlist_value(types, i)
+					   : NULL);
+		json_member_string(w, "description",
+				   kmodx_kvlist_number(descs, i)
+					   ? kmodx_kvlist_value(descs, i)
+					   : NULL);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	kmodx_kvlist_free(descs);
+	kmodx_kvlist_free(types);
+	return r;
+}
+
+static int show_module_json(struct json_writer *w, struct kmodx_module *mod)
+{
+	const char *filename = kmodx_module_get_path(mod);
+	struct kmodx_kvlist *info = NULL;
+	int r = kmodx_module_get_info(mod, &info);
+
+	if (r == -ENOENT && filename == NULL)
+		r = 0; /* a builtin module of an old kernel without
+			  modules.builtin.modinfo */
+	else if (r < 0)
+		ERR("could not get modinfo from '%s': %s", kmodx_module_get_name(mod),
+		    strerror(-r));
+	if (r < 0)
+		return r;
+	json_object_begin(w);
+	json_member_string(w, "name", kmodx_module_get_name(mod));
+	json_member_string(w, "filename", filename);
+	json_member_bool(w, "builtin", filename == NULL);
+	json_info(w, info);
+	r = json_params(w, mod, info != NULL);
+	json_signature(w, info);
+	json_object_end(w);
+	kmodx_kvlist_free(info);
+	if (r < 0)
+		ERR("could not get the parameters of '%s': %s",
+		    kmodx_module_get_name(mod), strerror(-r));
+	return r;
+}
+
 static int show_module(FILE *out, struct kmodx_module *mod)
 {
 	const char *filename = kmodx_module_get_path(mod);
@@ -60,6 +209,8 @@ static int show_module(FILE *out, struct kmodx_module *mod)
 	struct kmodx_kvlist *info;
 	int r;
 
+	if (json)
+		return show_module_json(json, mod);
 	if (builtin) {
 		if (field == NULL)
 			fprintf(out, "%-16s%s%c", "name:", kmodx_module_get_name(mod), sep);
@@ -326,6 +477,7 @@ static unsigned worker_count(size_t n)
 static int do_modinfo(int argc, char *argv[])
 {
 	struct settings st = {NULL, NULL, NULL, false};
+	struct json_writer writer;
 	struct kmodx_ctx *ctx;
 	struct opt_parser p;
 	unsigned nthreads;
@@ -364,6 +516,9 @@ static int do_modinfo(int argc, char *argv[])
 		case 'b':
 			st.basedir = optarg;
 			break;
+		case OPT_JSON:
+			json = &writer;
+			break;
 		case OPT_ROOT:
 			st.root = optarg;
 			break;
@@ -382,7 +537,17 @@ static int do_modinfo(int argc, char *argv[])
 		ERR("missing module or filename.");
 		return EXIT_FAILURE;
 	}
-	nthreads = worker_count((size_t)(argc - optind));
+	if (json && (field || sep != '\n')) {
+		ERR("--json cannot be combined with -F, -a, -d, -l, -p, -n or -0.");
+		return EXIT_FAILURE;
+	}
+	/* one document: the modules are written in order by this thread */
+	nthreads = json ? 0 : worker_count((size_t)(argc - optind));
+	if (json) {
+		tool_json_begin(json, stdout, 1);
+		json_key(json, "modules");
+		json_array_begin(json);
+	}
 	if (nthreads > 0) {
 		r = run_parallel(&st, argv + optind, (size_t)(argc - optind), nthreads);
 	} else {
@@ -395,6 +560,11 @@ static int do_modinfo(int argc, char *argv[])
 				r = e;
 		}
 		kmodx_ctx_unref(ctx);
+	}
+	if (json) {
+		json_array_end(json);
+		if (tool_json_end(json) < 0)
+			r = -EIO;
 	}
 	if (fflush(stdout) != 0)
 		r = -errno;

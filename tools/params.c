@@ -198,7 +198,7 @@ static int print_json(const struct params *ps, const struct write *writes, size_
 	struct json_writer w;
 	char buf[256];
 
-	tool_json_begin(&w, 1);
+	tool_json_begin(&w, stdout, 1);
 	json_member_string(&w, "module", kmodx_module_get_name(ps->mod));
 	json_member_bool(&w, "builtin", kmodx_module_is_builtin(ps->mod));
 	json_key(&w, "parameters");

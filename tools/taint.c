@@ -120,7 +120,7 @@ static int print_json(const struct taint *t)
 	struct json_writer w;
 
 	kmodx_taint_string(t->mask, str, sizeof(str));
-	tool_json_begin(&w, 1);
+	tool_json_begin(&w, stdout, 1);
 	json_member_uint(&w, "value", t->mask);
 	json_member_bool(&w, "tainted", t->mask != 0);
 	json_member_string(&w, "string", str);

@@ -93,11 +93,12 @@ void print_version(void);
 int tool_ctx_new(const char *root, struct kmodx_ctx **ctx);
 
 /*
- * --json output: a pretty-printed document on stdout, an object that starts with
- * "schema": version. tool_json_end() closes it, flushes stdout and returns 0, or logs
- * why the document could not be written and returns a negative errno.
+ * --json output: a pretty-printed document on out (stdout, or a file), an object that
+ * starts with "schema": version. tool_json_end() closes it, flushes the file and
+ * returns 0, or logs why the document could not be written and returns a negative
+ * errno.
  */
-void tool_json_begin(struct json_writer *w, unsigned schema);
+void tool_json_begin(struct json_writer *w, FILE *out, unsigned schema);
 int tool_json_end(struct json_writer *w);
 
 /* The kernel's errno, the way kmod's tools word it when inserting. */
