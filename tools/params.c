@@ -299,14 +299,17 @@ static int run(struct kmodx_ctx *ctx, const char *name, char **words, int nw, bo
 	if (r == 0 && kmodx_module_get_param_decls(ps.mod, &ps.descs, &ps.types) < 0)
 		ps.descs = ps.types =
 			NULL; /* no module file: no types and descriptions */
-	if (r == 0 && nw > 0) {
+	bool written = r == 0 && nw > 0;
+
+	if (written) {
 		r = apply_writes(&ps, writes, (size_t)nw, json);
 		kmodx_kvlist_free(ps.values);
 		ps.values = NULL;
 		if (kmodx_module_get_param_values(ps.mod, &ps.values) < 0)
 			ps.values = NULL;
 	}
-	if (ps.mod && json && (r == 0 || nw > 0)) {
+	/* after writes, the document says how each went, even when some failed */
+	if (json && (r == 0 || written)) {
 		int e = print_json(&ps, writes, (size_t)nw);
 
 		r = r < 0 ? r : e;
