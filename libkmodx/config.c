@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmdline.h"
 #include "config.h"
 #include "libkmodx-private.h"
 #include "util/fileio.h"
@@ -38,7 +39,6 @@
 #include "util/strbuf.h"
 
 #define CONFIG_FILE_MAX ((size_t)16 << 20)
-#define CMDLINE_MAX     4095
 
 static const char *const default_dirs[] = {
 	"/etc/modprobe.d",
@@ -306,113 +306,65 @@ static int parse_file(struct kmodx_ctx *ctx, struct config *c, const char *path)
 
 /* ---- the kernel command line ---- */
 
-static int cmdline_result(struct kmodx_ctx *ctx, struct config *c, char *modname, char *param,
-			  bool has_value)
+/* modprobe.blacklist=a,b: the value may be quoted, as for any parameter. */
+static int cmdline_blacklist(struct config *c, char *list)
 {
-	/* "mod.flag" without a value is an option too, as it is for the kernel */
-	if (modname == NULL || param == NULL || *modname == '\0' || *param == '\0')
-		return 0;
-	if (streq(modname, "modprobe") && has_value && strstartswith(param, "blacklist=")) {
-		char *list = param + strlen("blacklist="), *item;
+	size_t len = strlen(list);
+	char *item;
 
-		/*
-		 * Unlike kmod, which keeps these names as written so that
-		 * modprobe.blacklist=snd-pcsp never matches snd_pcsp, normalise them like
-		 * every other module name: the kernel treats - and _ alike.
-		 */
-		while ((item = strsep(&list, ",")) != NULL) {
-			char *dup;
-			int r;
-
-			if (*item == '\0' || underscores(item) < 0)
-				continue;
-			dup = cfg_strdup(c, item);
-			r = dup ? ptrarray_push(&c->blacklists, dup) : -ENOMEM;
-
-			if (r < 0)
-				return r;
-		}
-		return 0;
+	if (len >= 2 && list[0] == '"' && list[len - 1] == '"') {
+		list[len - 1] = '\0';
+		list++;
 	}
-	if (underscores(modname) < 0) {
-		DBG(ctx, "ignoring kernel command line option for '%s'", modname);
-		return 0;
+	/*
+	 * Unlike kmod, which keeps these names as written so that
+	 * modprobe.blacklist=snd-pcsp never matches snd_pcsp, normalise them like every
+	 * other module name: the kernel treats - and _ alike.
+	 */
+	while ((item = strsep(&list, ",")) != NULL) {
+		char *dup;
+		int r;
+
+		if (*item == '\0' || underscores(item) < 0)
+			continue;
+		dup = cfg_strdup(c, item);
+		r = dup ? ptrarray_push(&c->blacklists, dup) : -ENOMEM;
+		if (r < 0)
+			return r;
 	}
-	return add_pair(c, &c->options, modname, param);
+	return 0;
 }
 
-/*
- * GRUB writes "mod.param=a b" with the quote before the module name; rewrite such a word
- * to mod.param="a b" so that it parses like the quoted-value form.
- */
-static void cmdline_fix_grub_quotes(char *s)
-{
-	for (char *p = s; *p; p++) {
-		char *eq, *close;
+struct cmdline_state {
+	struct kmodx_ctx *ctx;
+	struct config *c;
+};
 
-		if (*p != '"' || (p != s && !is_blank(p[-1]) && p[-1] != '\n'))
-			continue;
-		close = strchr(p + 1, '"');
-		eq = strchr(p + 1, '=');
-		if (close == NULL || eq == NULL || eq > close || memchr(p + 1, ' ', (size_t)(eq - p - 1)))
-			continue;
-		/* "mod.param=value" -> mod.param="value" */
-		memmove(p, p + 1, (size_t)(eq - p));
-		eq[-1] = '=';
-		eq[0] = '"';
-		p = close;
+static int cmdline_word(void *data, char *word)
+{
+	struct cmdline_state *st = data;
+	struct cmdline_option opt;
+
+	if (!cmdline_module_option(word, &opt))
+		return 0;
+	if (streq(opt.module, "modprobe") && opt.has_value &&
+	    strstartswith(opt.param, "blacklist="))
+		return cmdline_blacklist(st->c, opt.param + strlen("blacklist="));
+	if (underscores(opt.module) < 0) {
+		DBG(st->ctx, "ignoring kernel command line option for '%s'", opt.module);
+		return 0;
 	}
+	/* "mod.flag" without a value is an option too, as it is for the kernel */
+	return add_pair(st->c, &st->c->options, opt.module, opt.param);
 }
 
 int config_parse_cmdline(struct kmodx_ctx *ctx, struct config *c, const char *cmdline)
 {
-	char buf[CMDLINE_MAX + 1], *p, *modname = buf, *param = NULL;
-	bool quoted = false, has_value = false, ok = true;
-	int r = 0;
+	struct cmdline_state st = {ctx, c};
+	char buf[CMDLINE_MAX + 1];
 
 	snprintf(buf, sizeof(buf), "%s", cmdline);
-	cmdline_fix_grub_quotes(buf);
-	for (p = buf; *p && r == 0; p++) {
-		if (*p == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (quoted)
-			continue;
-		switch (*p) {
-		case ' ':
-		case '\n':
-		case '\t':
-		case '\v':
-		case '\f':
-		case '\r':
-			*p = '\0';
-			if (ok)
-				r = cmdline_result(ctx, c, modname, param, has_value);
-			modname = p + 1;
-			param = NULL;
-			has_value = false;
-			ok = true;
-			break;
-		case '.':
-			if (param == NULL) {
-				*p = '\0';
-				param = p + 1;
-			} else if (!has_value) {
-				ok = false; /* a second '.' in the parameter name */
-			}
-			break;
-		case '=':
-			if (param == NULL)
-				ok = false; /* '=' before any '.' */
-			else
-				has_value = true;
-			break;
-		}
-	}
-	if (r == 0 && ok)
-		r = cmdline_result(ctx, c, modname, param, has_value);
-	return r;
+	return cmdline_foreach_word(buf, cmdline_word, &st);
 }
 
 /* ---- finding the files ---- */

@@ -23,7 +23,7 @@ static const char *const index_names[] = {
 	[KMODX_INDEX_BUILTIN_ALIAS] = "modules.builtin.alias",
 };
 
-enum { INDEX_UNTRIED = 0, INDEX_OPEN, INDEX_ABSENT };
+enum { INDEX_UNTRIED = 0, INDEX_OPEN, INDEX_TEXT, INDEX_ABSENT };
 
 /* ---- logging ---- */
 
@@ -391,8 +391,8 @@ int ctx_module_path(struct kmodx_ctx *ctx, const char *rel, char *buf)
 
 	if (r < 0)
 		return r;
-	if (rel[0] == '/')
-		n = snprintf(buf, PATH_MAX, "%s", rel);
+	if (rel[0] == '/') /* an external module: under the root like any system path */
+		n = snprintf(buf, PATH_MAX, "%s%s", ctx->root, rel);
 	else
 		n = snprintf(buf, PATH_MAX, "%s/%s", ctx->module_dir, rel);
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
@@ -416,36 +416,77 @@ struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err)
 	return ctx->config;
 }
 
+/*
+ * A .bin index can be damaged: cut by a full disk, left empty by a crash, overwritten.
+ * Where depmod's text file of the same index is there, lookups go on with it, after one
+ * warning naming both: a broken modules.alias.bin must not leave every device at boot
+ * without its driver (kmod has no such fallback). Without it, one error names the file
+ * and the index counts as absent. Damage in the header shows when the file is opened;
+ * damage deeper in the trie shows in the search that reaches it, which then repeats on
+ * the text index.
+ */
+static int index_fall_back(struct kmodx_ctx *ctx, enum kmodx_index which, const char *path,
+			   const char *what)
+{
+	int r = index_from_text(ctx, which, &ctx->indexes[which]);
+
+	if (r == 0) {
+		WARN(ctx, "%s: %s, reading %s instead", path, what, index_text_file(which));
+		ctx->index_state[which] = INDEX_TEXT;
+		return 0;
+	}
+	if (r == -ENOMEM)
+		return r;
+	ERR(ctx, "%s: %s, ignored", path, what);
+	ctx->index_state[which] = INDEX_ABSENT;
+	return 0;
+}
+
+static int index_bin_path(struct kmodx_ctx *ctx, enum kmodx_index which, char *path)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s.bin", ctx->module_dir, index_names[which]);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
 /* Open the index: 0 (absent or broken ones are logged and left NULL) or -ENOMEM. */
 static int ctx_open_index(struct kmodx_ctx *ctx, enum kmodx_index which)
 {
 	char path[PATH_MAX];
 	int r = ctx_prepare(ctx);
 
+	ctx->index_state[which] = INDEX_ABSENT;
 	if (r < 0)
 		return r == -ENOMEM ? r : 0;
-	r = snprintf(path, sizeof(path), "%s/%s.bin", ctx->module_dir, index_names[which]);
-	if (r < 0 || r >= (int)sizeof(path))
+	if (index_bin_path(ctx, which, path) < 0)
 		return 0;
 	r = index_open(path, &ctx->indexes[which]);
-	if (r == -ENODATA) {
-		DBG(ctx, "%s is empty", path);
+	if (r == 0) {
+		ctx->index_state[which] = INDEX_OPEN;
 		return 0;
-	}
-	if (r == -ENOENT) {
-		DBG(ctx, "%s not found, reading the text index instead", path);
-		r = index_from_text(ctx, which, &ctx->indexes[which]);
-		if (r == -ENOENT)
-			return 0;
 	}
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0) {
-		ERR(ctx, "%s: %s", path,
-		    r == -EBADMSG ? "corrupt index, ignored" : strerror(-r));
-		return 0;
+	if (r == -ENOENT) {
+		DBG(ctx, "%s not found, reading the text index instead", path);
+		r = index_from_text(ctx, which, &ctx->indexes[which]);
+		if (r == 0)
+			ctx->index_state[which] = INDEX_TEXT;
+		return r == -ENOMEM ? r : 0;
 	}
-	return 0;
+	/* kmod's depmod leaves an empty modules.builtin*.bin when the kernel's list was
+	 * missing: nothing is built in then; the others are never empty */
+	if (r == -ENODATA && (which == KMODX_INDEX_BUILTIN || which == KMODX_INDEX_BUILTIN_ALIAS)) {
+		DBG(ctx, "%s is empty", path);
+		r = index_from_text(ctx, which, &ctx->indexes[which]);
+		if (r == 0)
+			ctx->index_state[which] = INDEX_TEXT;
+		return r == -ENOMEM ? r : 0;
+	}
+	return index_fall_back(ctx, which, path,
+			       r == -ENODATA	? "empty index"
+			       : r == -EBADMSG ? "corrupt index"
+					       : strerror(-r));
 }
 
 int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
@@ -455,25 +496,101 @@ int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **
 	if (ctx->index_state[which] == INDEX_UNTRIED) {
 		/* a lack of memory must not pass for a missing index, now or later */
 		r = ctx_open_index(ctx, which);
-		if (r < 0)
+		if (r < 0) {
+			ctx->index_state[which] = INDEX_UNTRIED;
 			return r;
-		ctx->index_state[which] = ctx->indexes[which] ? INDEX_OPEN : INDEX_ABSENT;
+		}
 	}
 	*idx = ctx->indexes[which];
 	return 0;
 }
 
-int ctx_get_kernel_compression(struct kmodx_ctx *ctx)
+/* A search found the .bin index damaged: replace it. 0, or -ENOMEM (the index is then
+ * tried again next time). */
+static int index_damaged(struct kmodx_ctx *ctx, enum kmodx_index which)
 {
-	char path[PATH_MAX], buf[32];
+	char path[PATH_MAX];
+	int r;
 
-	if (ctx->kernel_compression >= 0)
-		return ctx->kernel_compression;
-	ctx->kernel_compression = COMPRESSION_NONE;
-	if (ctx_path(ctx, "/sys/module/compression", path) == 0 &&
-	    read_attr(path, buf, sizeof(buf)) == 0)
-		ctx->kernel_compression = compression_from_name(buf);
-	return ctx->kernel_compression;
+	index_close(ctx->indexes[which]);
+	ctx->indexes[which] = NULL;
+	if (ctx->index_state[which] != INDEX_OPEN || index_bin_path(ctx, which, path) < 0) {
+		ctx->index_state[which] = INDEX_ABSENT; /* a text index is never damaged */
+		return 0;
+	}
+	r = index_fall_back(ctx, which, path, "corrupt index");
+	if (r < 0)
+		ctx->index_state[which] = INDEX_UNTRIED;
+	return r;
+}
+
+int ctx_index_search(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
+		     const char **value)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		struct index *idx;
+		int r = ctx_get_index(ctx, which, &idx);
+
+		if (r < 0)
+			return r;
+		if (idx == NULL)
+			return -ENOENT;
+		r = index_search(idx, key, value);
+		if (r != -EBADMSG)
+			return r;
+		r = index_damaged(ctx, which);
+		if (r < 0)
+			return r;
+	}
+	return -ENOENT;
+}
+
+int ctx_index_search_wild(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
+			  struct index_values *out)
+{
+	size_t n = out->n;
+
+	for (int tries = 0; tries < 2; tries++) {
+		struct index *idx;
+		int r = ctx_get_index(ctx, which, &idx);
+
+		if (r < 0 || idx == NULL)
+			return r;
+		r = index_search_wild(idx, key, out);
+		if (r != -EBADMSG)
+			return r;
+		out->n = n; /* what the damaged index gave before failing */
+		r = index_damaged(ctx, which);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int count_entry(void *data, const char *key, const char *value, uint32_t priority)
+{
+	(void)data, (void)key, (void)value, (void)priority;
+	return 0;
+}
+
+/* The index, walked once whole if it is the .bin file, so that a dump never stops
+ * half way through damage. */
+static int index_whole(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		int r = ctx_get_index(ctx, which, idx);
+
+		if (r < 0 || *idx == NULL || ctx->index_state[which] != INDEX_OPEN)
+			return r;
+		r = index_foreach(*idx, count_entry, NULL);
+		if (r != -EBADMSG)
+			return r;
+		r = index_damaged(ctx, which);
+		if (r < 0)
+			return r;
+	}
+	*idx = NULL;
+	return 0;
 }
 
 _public_ int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index which, int fd)
@@ -482,9 +599,9 @@ _public_ int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index which, int
 	const char *prefix;
 	int r;
 
-	if ((unsigned)which >= ARRAY_SIZE(index_names))
+	if (ctx == NULL || (unsigned)which >= ARRAY_SIZE(index_names))
 		return -EINVAL;
-	r = ctx_get_index(ctx, which, &idx);
+	r = index_whole(ctx, which, &idx);
 	if (r < 0)
 		return r;
 	if (idx == NULL)
@@ -507,7 +624,7 @@ _public_ int kmodx_index_get(struct kmodx_ctx *ctx, enum kmodx_index which,
 
 	if (ctx == NULL || out == NULL || (unsigned)which >= ARRAY_SIZE(index_names))
 		return -EINVAL;
-	r = ctx_get_index(ctx, which, &idx);
+	r = index_whole(ctx, which, &idx);
 	if (r < 0)
 		return r;
 	if (idx == NULL)
@@ -521,6 +638,19 @@ _public_ int kmodx_index_get(struct kmodx_ctx *ctx, enum kmodx_index which,
 	}
 	*out = list;
 	return 0;
+}
+
+int ctx_get_kernel_compression(struct kmodx_ctx *ctx)
+{
+	char path[PATH_MAX], buf[32];
+
+	if (ctx->kernel_compression >= 0)
+		return ctx->kernel_compression;
+	ctx->kernel_compression = COMPRESSION_NONE;
+	if (ctx_path(ctx, "/sys/module/compression", path) == 0 &&
+	    read_attr(path, buf, sizeof(buf)) == 0)
+		ctx->kernel_compression = compression_from_name(buf);
+	return ctx->kernel_compression;
 }
 
 /* ---- module pool ---- */

@@ -71,7 +71,7 @@ static const struct {
 
 static const char *mod_path(const struct dm_module *m)
 {
-	return m->relpath ? m->relpath : m->path;
+	return m->idxpath;
 }
 
 /* ---- modules.dep ---- */

@@ -50,6 +50,7 @@ struct dm_symref {
 struct dm_module {
 	char *path;	       /* as found (absolute) */
 	const char *relpath;   /* relative to the module dir, NULL outside it */
+	const char *idxpath;   /* in the indexes: relpath, else path without the root */
 	char *uncrelpath;      /* relpath cut to "<dir>/<name>.ko" for modules.order */
 	const char *modname;
 	size_t baselen;	       /* offset of the last '/' in path */
@@ -87,6 +88,7 @@ struct depmod {
 	struct dm_config cfg;
 	char *moddir;	   /* <basedir>/<moduledir>/<kver> */
 	size_t moddir_len;
+	size_t scan_strip; /* the root's length before the directory being scanned */
 	char *outdir;	   /* where the indexes go */
 	const char *kver;
 	struct arena arena;
@@ -100,5 +102,8 @@ struct depmod {
 
 /* depmod-load.c: read every module's symbols and information, in parallel. */
 int dm_load_modules(struct depmod *d);
+/* depmod-cycles.c: after the topological sort left modules unsorted (dep_sort_idx
+ * UINT32_MAX), log the cycles among them and their number as kmod does. 0 or -ENOMEM. */
+int dm_report_cycles(struct depmod *d);
 /* depmod-output.c: write every index (or print them with -n). */
 int dm_write_outputs(struct depmod *d);

@@ -41,10 +41,8 @@ static bool search_matches(const struct dm_search *s, const char *path, size_t l
 static bool existing_wins(const struct depmod *d, const struct dm_module *old,
 			  const char *newpath, size_t newlen)
 {
-	const char *oldpath = old->relpath ? old->relpath : old->path;
-	size_t oldlen = old->relpath ? (size_t)(old->path + old->baselen - old->relpath) + 1 +
-					       strlen(old->modname)
-				     : old->baselen + 1 + strlen(old->modname);
+	const char *oldpath = old->idxpath;
+	size_t oldlen = (size_t)(old->path + old->baselen - oldpath) + 1 + strlen(old->modname);
 	struct prio_walk w = {-1, -1, -1};
 	int i = 0;
 
@@ -102,6 +100,7 @@ static struct dm_module *module_alloc(struct depmod *d, const char *path, bool i
 	m->modname = arena_strdup(&d->arena, name);
 	m->baselen = path_dirlen(path);
 	m->sort_idx = 1;
+	m->idxpath = m->path + d->scan_strip;
 	if (m->modname == NULL)
 		return NULL;
 	if (inside) {
@@ -110,7 +109,7 @@ static struct dm_module *module_alloc(struct depmod *d, const char *path, bool i
 		size_t dirlen = m->baselen - d->moddir_len - 1;
 		size_t n = dirlen + 1 + namelen + 3;
 
-		m->relpath = m->path + d->moddir_len + 1;
+		m->relpath = m->idxpath = m->path + d->moddir_len + 1;
 		if (n > strlen(m->relpath))
 			n = strlen(m->relpath);
 		m->uncrelpath = arena_strndup(&d->arena, m->relpath, n);
@@ -134,7 +133,7 @@ static int add_module_file(struct depmod *d, const char *path, bool inside)
 		return r;
 	old = e->value;
 	if (old != NULL) {
-		const char *newpath = inside ? m->relpath : m->path;
+		const char *newpath = m->idxpath;
 		size_t newlen = (size_t)(m->path + m->baselen - newpath) + 1 + strlen(m->modname);
 
 		if (existing_wins(d, old, newpath, newlen)) {
@@ -491,70 +490,6 @@ static int resolve_dependencies(struct depmod *d)
 
 /* ---- topological order ---- */
 
-static bool in_cycle(const struct dm_module *m)
-{
-	return m->dep_sort_idx == UINT32_MAX;
-}
-
-/*
- * Print each cycle once as "a -> b -> a", following dependencies among the modules left
- * unsorted; modules that are unsorted only because they sit behind a cycle are part of
- * the count.
- */
-static void report_cycles(struct depmod *d, size_t n_left)
-{
-	struct dm_module **stack = calloc(d->n_mods + 1, sizeof(*stack));
-	uint8_t *state = calloc(d->n_mods, 1); /* 0 new, 1 on path, 2 done */
-
-	for (size_t i = 0; stack && state && i < d->n_mods; i++) {
-		struct dm_module *start = d->mods[i];
-		size_t depth = 0, *next = NULL;
-
-		if (!in_cycle(start) || state[start->idx])
-			continue;
-		next = calloc(d->n_mods + 1, sizeof(*next));
-		if (next == NULL)
-			break;
-		stack[depth] = start;
-		state[start->idx] = 1;
-		while (depth != SIZE_MAX) {
-			struct dm_module *m = stack[depth], *dep = NULL;
-
-			while (next[depth] < m->n_deps) {
-				dep = m->deps[next[depth]++];
-				if (in_cycle(dep) && state[dep->idx] != 2)
-					break;
-				dep = NULL;
-			}
-			if (dep == NULL) {
-				state[m->idx] = 2;
-				depth--;
-				continue;
-			}
-			if (state[dep->idx] == 1) {
-				struct strbuf sb = STRBUF_INIT;
-				size_t k = 0;
-
-				while (stack[k] != dep)
-					k++;
-				for (; k <= depth; k++)
-					strbuf_printf(&sb, "%s -> ", stack[k]->modname);
-				strbuf_puts(&sb, dep->modname);
-				ERR(d->ctx, "Cycle detected: %s", strbuf_str(&sb));
-				strbuf_release(&sb);
-				continue;
-			}
-			stack[++depth] = dep;
-			next[depth] = 0;
-			state[dep->idx] = 1;
-		}
-		free(next);
-	}
-	free(stack);
-	free(state);
-	ERR(d->ctx, "Found %zu modules in dependency cycles!", n_left);
-}
-
 /* Kahn's algorithm with a LIFO stack of ready modules, pushed in array order. */
 static int sort_topologically(struct depmod *d)
 {
@@ -587,8 +522,9 @@ static int sort_topologically(struct depmod *d)
 	free(users);
 	free(ready);
 	if (sorted < d->n_mods) {
-		report_cycles(d, d->n_mods - sorted);
-		return -ELOOP;
+		int r = dm_report_cycles(d);
+
+		return r < 0 ? r : -ELOOP;
 	}
 	return 0;
 }
@@ -703,6 +639,31 @@ static void release(struct depmod *d)
 	arena_release(&d->arena);
 }
 
+/*
+ * An external directory is a system path: under --root it is found under the root, and
+ * the indexes name it without the root, as the running system will see it. -b does
+ * not move it, as in kmod (depmod.d(5)).
+ */
+static int scan_external(struct depmod *d, const char *dir)
+{
+	char path[PATH_MAX];
+	int r = 0;
+
+	if (dir[0] == '/') /* a relative one is used as kmod uses it: from the cwd */
+		r = ctx_path(d->ctx, dir, path);
+	else if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		r = -ENAMETOOLONG;
+	if (r == 0) {
+		d->scan_strip = strlen(path) - strlen(dir);
+		r = scan_root(d, path, false);
+		d->scan_strip = 0;
+	}
+	if (r < 0 && r != -ENOMEM)
+		ERR(d->ctx, "could not open directory %s: %s", r == -ENAMETOOLONG ? dir : path,
+		    strerror(-r));
+	return r;
+}
+
 static int find_modules(struct depmod *d)
 {
 	const struct depmod_options *o = d->opts;
@@ -739,10 +700,9 @@ static int find_modules(struct depmod *d)
 		return r;
 	}
 	for (size_t i = 0; i < d->cfg.externals.n; i++) {
-		r = scan_root(d, d->cfg.externals.v[i], false);
-		if (r < 0)
-			ERR(d->ctx, "could not open directory %s: %s",
-			    (const char *)d->cfg.externals.v[i], strerror(-r));
+		r = scan_external(d, d->cfg.externals.v[i]);
+		if (r == -ENOMEM)
+			return r;
 	}
 	return 0;
 }

@@ -135,7 +135,7 @@ int index_text_build(enum kmodx_index which, char *text, size_t len, struct inde
 	return r;
 }
 
-int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
+const char *index_text_file(enum kmodx_index which)
 {
 	static const char *const files[] = {
 		[KMODX_INDEX_DEP] = "modules.dep",
@@ -144,10 +144,16 @@ int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index 
 		[KMODX_INDEX_BUILTIN] = "modules.builtin",
 		[KMODX_INDEX_BUILTIN_ALIAS] = "modules.builtin.modinfo",
 	};
+
+	return files[which];
+}
+
+int index_from_text(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
+{
 	_cleanup_(freep) char *text = NULL;
 	char path[PATH_MAX];
 	size_t len;
-	int r = ctx_module_path(ctx, files[which], path);
+	int r = ctx_module_path(ctx, index_text_file(which), path);
 
 	if (r == 0)
 		r = read_file_at(AT_FDCWD, path, TEXT_INDEX_MAX, &text, &len);

@@ -67,7 +67,7 @@ struct kmodx_ctx {
 
 	struct config *config;
 	struct index *indexes[KMODX_INDEX_BUILTIN_ALIAS + 1];
-	uint8_t index_state[KMODX_INDEX_BUILTIN_ALIAS + 1]; /* 0 untried, 1 open, 2 absent */
+	uint8_t index_state[KMODX_INDEX_BUILTIN_ALIAS + 1]; /* untried, open, text, absent */
 	struct hash modules; /* pool: name -> struct kmodx_module (not referenced) */
 	int kernel_compression; /* enum compression, or -1 before it is read */
 };
@@ -78,13 +78,25 @@ const char *ctx_get_cwd(struct kmodx_ctx *ctx);
 int ctx_prepare(struct kmodx_ctx *ctx);
 /* root + abs into buf (PATH_MAX): 0 or -ENAMETOOLONG. */
 int ctx_path(const struct kmodx_ctx *ctx, const char *abs, char *buf);
-/* module_dir + "/" + rel into buf (PATH_MAX). An absolute rel is used as is. */
+/* module_dir + "/" + rel into buf (PATH_MAX). An absolute rel (an external module in
+ * modules.dep) is resolved under the root, not the module directory. */
 int ctx_module_path(struct kmodx_ctx *ctx, const char *rel, char *buf);
 /* The parsed configuration (lazily read), or NULL with *err set. */
 struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err);
 /* The index (lazily opened) in *idx, NULL if it is missing or broken (logged once).
  * Returns 0, or -ENOMEM (then nothing is remembered and a later call tries again). */
 int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx);
+/*
+ * Search an index (index_search, index_search_wild). A .bin index found damaged on the
+ * way is reported, naming it, and replaced by its text file, and the search repeats.
+ * ctx_index_search: 0, -ENOENT (no such key, or no index) or -ENOMEM.
+ * ctx_index_search_wild: 0 (matches appended to *out) or -ENOMEM.
+ */
+struct index_values;
+int ctx_index_search(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
+		     const char **value);
+int ctx_index_search_wild(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
+			  struct index_values *out);
 /* What /sys/module/compression says the kernel can decompress (enum compression). */
 int ctx_get_kernel_compression(struct kmodx_ctx *ctx);
 
@@ -156,7 +168,7 @@ int builtin_modinfo_parse(const char *text, size_t len, const char *name,
  * cannot tell a lack of memory from "no"). */
 int module_is_builtin(struct kmodx_module *mod, bool *builtin);
 /* Append the module's .modinfo entries (modules.builtin.modinfo's for a builtin one,
- * then *builtin is set) to list: 0 or a negative errno, -ENOENT without .modinfo. */
+ * then *builtin is set) to list: 0 or a negative errno, -ENODATA without .modinfo. */
 int module_get_modinfo(struct kmodx_module *mod, struct kmodx_kvlist *list,
 		       bool *builtin);
 /* <root>/sys/module/<name>[/attr] into buf (PATH_MAX): 0 or -ENAMETOOLONG. */

@@ -148,9 +148,10 @@ const char *kmodx_module_get_remove_command(struct kmodx_module *mod);
 
 /* Module information: key and value of each .modinfo entry in section order, then the
  * signature keys (sig_id, signer, sig_key, sig_hashalgo, signature) if it is signed.
- * For builtin modules, modules.builtin.modinfo. *info is new. */
+ * For builtin modules, modules.builtin.modinfo. *info is new. -ENODATA if the module's
+ * file has no .modinfo section. */
 int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist **info);
-/* __versions: key = symbol, number = CRC. */
+/* __versions: key = symbol, number = CRC. -ENODATA if the file has no __versions. */
 int kmodx_module_get_versions(struct kmodx_module *mod, struct kmodx_kvlist **list);
 /* Exported symbols: key = symbol, number = CRC (0 without modversions). */
 int kmodx_module_get_symbols(struct kmodx_module *mod, struct kmodx_kvlist **list);
@@ -294,6 +295,19 @@ enum kmodx_probe_flags {
 	KMODX_PROBE_REMOVE_HOLDERS = 1 << 10,		  /* removal: holders first */
 };
 
+/* Where a probe failed. */
+enum kmodx_probe_stage {
+	KMODX_PROBE_STAGE_NONE = 0,
+	KMODX_PROBE_STAGE_FILE,	   /* a module's file could not be opened: nothing was loaded */
+	KMODX_PROBE_STAGE_KERNEL,  /* the kernel refused a module */
+	KMODX_PROBE_STAGE_COMMAND, /* an install or remove command failed */
+};
+
+struct kmodx_probe_failure {
+	enum kmodx_probe_stage stage;
+	struct kmodx_module *module; /* new reference (the caller unrefs it), or NULL */
+};
+
 struct kmodx_probe_opts {
 	unsigned flags;		   /* enum kmodx_probe_flags */
 	const char *extra_options; /* options for the requested module (command line) */
@@ -310,6 +324,8 @@ struct kmodx_probe_opts {
 	 * NULL; options the module's options (insmod, install; "" for none), else NULL */
 	void (*show_action)(void *data, struct kmodx_module *mod, const char *action,
 			    const char *arg, const char *options);
+	/* optional: on failure, which module failed and where (left zeroed on success) */
+	struct kmodx_probe_failure *failure;
 };
 
 /*
@@ -317,7 +333,9 @@ struct kmodx_probe_opts {
  * dependencies around each, configuration options, install commands. Returns 0, a
  * negative errno, or a positive KMODX_PROBE_APPLY_BLACKLIST* flag when the module was
  * skipped as blacklisted. Modules visited by one call are not visited again through
- * the same context.
+ * the same context. Unless it is a dry run, the file of every module that must be
+ * loaded is opened first: if one cannot be, nothing is loaded, the error is the open's
+ * (-ENOENT for a missing file) and the failure's stage KMODX_PROBE_STAGE_FILE.
  */
 int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
 /*

@@ -53,18 +53,15 @@ static int from_config(struct kmodx_ctx *ctx, const char *name, struct kmodx_lis
 
 static int from_moddep(struct kmodx_ctx *ctx, const char *name, struct kmodx_list *list)
 {
-	struct index *idx;
 	struct kmodx_module *mod;
 	const char *line;
 	int r;
 
 	if (strchr(name, ':'))
 		return 0;
-	r = ctx_get_index(ctx, KMODX_INDEX_DEP, &idx);
+	r = ctx_index_search(ctx, KMODX_INDEX_DEP, name, &line);
 	if (r < 0)
-		return r;
-	if (idx == NULL || index_search(idx, name, &line) < 0)
-		return 0;
+		return r == -ENOMEM ? r : 0;
 	r = module_new(ctx, name, NULL, &mod);
 	if (r < 0)
 		return r;
@@ -79,16 +76,8 @@ static int from_wild_index(struct kmodx_ctx *ctx, enum kmodx_index which, const 
 			   struct kmodx_list *list)
 {
 	struct index_values vals = {0};
-	struct index *idx;
-	int r = ctx_get_index(ctx, which, &idx);
+	int r = ctx_index_search_wild(ctx, which, name, &vals);
 
-	if (r < 0 || idx == NULL)
-		return r;
-	r = index_search_wild(idx, name, &vals);
-	if (r == -EBADMSG) {
-		ERR(ctx, "%s: corrupt index", kmodx_ctx_get_module_dir(ctx));
-		r = 0;
-	}
 	for (size_t i = 0; r == 0 && i < vals.n; i++)
 		r = add_module(ctx, list, vals.v[i].value, name);
 	index_values_release(&vals);
@@ -112,15 +101,12 @@ static int from_commands(struct kmodx_ctx *ctx, const char *name, struct kmodx_l
 
 static int from_builtin(struct kmodx_ctx *ctx, const char *name, struct kmodx_list *list)
 {
-	struct index *idx;
 	struct kmodx_module *mod;
 	const char *value;
-	int r = ctx_get_index(ctx, KMODX_INDEX_BUILTIN, &idx);
+	int r = ctx_index_search(ctx, KMODX_INDEX_BUILTIN, name, &value);
 
 	if (r < 0)
-		return r;
-	if (idx == NULL || index_search(idx, name, &value) < 0)
-		return 0;
+		return r == -ENOMEM ? r : 0;
 	r = module_new(ctx, name, NULL, &mod);
 	if (r < 0)
 		return r;

@@ -191,18 +191,16 @@ int module_set_dep_line(struct kmodx_module *mod, const char *line)
  * -ENOMEM. */
 static int module_lookup_dep(struct kmodx_module *mod)
 {
-	struct index *idx;
 	const char *line;
 	int r;
 
 	if (mod->path_looked_up)
 		return 0;
-	r = ctx_get_index(mod->ctx, KMODX_INDEX_DEP, &idx);
-	if (r < 0)
+	r = ctx_index_search(mod->ctx, KMODX_INDEX_DEP, mod->name, &line);
+	if (r == -ENOMEM)
 		return r;
 	mod->path_looked_up = true;
-	if (idx && index_search(idx, mod->name, &line) == 0 &&
-	    module_set_dep_line(mod, line) == -ENOMEM) {
+	if (r == 0 && module_set_dep_line(mod, line) == -ENOMEM) {
 		mod->path_looked_up = false;
 		return -ENOMEM;
 	}
@@ -224,7 +222,6 @@ _public_ const char *kmodx_module_get_path(struct kmodx_module *mod)
 
 int module_is_builtin(struct kmodx_module *mod, bool *builtin)
 {
-	struct index *idx;
 	const char *value;
 	int r;
 
@@ -232,11 +229,11 @@ int module_is_builtin(struct kmodx_module *mod, bool *builtin)
 	if (mod->from_path)
 		return 0;
 	if (!mod->builtin_known) {
-		r = ctx_get_index(mod->ctx, KMODX_INDEX_BUILTIN, &idx);
-		if (r < 0)
+		r = ctx_index_search(mod->ctx, KMODX_INDEX_BUILTIN, mod->name, &value);
+		if (r == -ENOMEM)
 			return r; /* not remembered: asked again next time */
 		mod->builtin_known = true;
-		mod->builtin = idx && index_search(idx, mod->name, &value) == 0;
+		mod->builtin = r == 0;
 	}
 	*builtin = mod->builtin;
 	return 0;
@@ -416,8 +413,8 @@ int module_get_modinfo(struct kmodx_module *mod, struct kmodx_kvlist *list, bool
 	r = module_get_elf(mod, &elf);
 	if (r < 0)
 		return r;
-	r = elf_foreach_string(elf, ".modinfo", add_modinfo_string, list);
-	return r == -ENODATA ? -ENOENT : r; /* no .modinfo: kmod's answer */
+	/* -ENODATA without .modinfo, as in kmod 34 (30: -ENOENT) */
+	return elf_foreach_string(elf, ".modinfo", add_modinfo_string, list);
 }
 
 _public_ int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist **out)
@@ -468,8 +465,8 @@ static int symbols_list(struct kmodx_module *mod, elf_iter_fn iter, bool missing
 	if (r < 0)
 		return r;
 	r = iter(elf, add_symbol, list);
-	if (r == -ENODATA)
-		r = missing_ok ? 0 : -ENOENT;
+	if (r == -ENODATA && missing_ok)
+		r = 0;
 	if (r < 0) {
 		kmodx_kvlist_free(list);
 		return r;

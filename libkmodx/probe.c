@@ -209,6 +209,50 @@ static int probe_list_add(struct kmodx_ctx *ctx, struct kmodx_module *mod, bool 
 
 /* ---- loading ---- */
 
+static void fail_at(const struct kmodx_probe_opts *o, struct kmodx_module *m,
+		    enum kmodx_probe_stage stage)
+{
+	if (o->failure == NULL)
+		return;
+	kmodx_module_unref(o->failure->module);
+	o->failure->module = kmodx_module_ref(m);
+	o->failure->stage = stage;
+}
+
+/* What the probe will load from a file: not skipped as blacklisted or loaded, no
+ * install command instead, not built in. */
+static bool loads_file(struct kmodx_module *m, unsigned flags)
+{
+	if ((flags & KMODX_PROBE_APPLY_BLACKLIST_ALL) && blacklisted(m))
+		return false;
+	if (!(flags & KMODX_PROBE_IGNORE_LOADED) && in_kernel(m))
+		return false;
+	if (!m->ignore_cmd && kmodx_module_get_install_command(m) != NULL)
+		return false;
+	return kmodx_module_get_path(m) != NULL;
+}
+
+/*
+ * Open the file of every required module before loading any: a missing or unreadable
+ * file (a module deleted under the index, an external directory that is not there) is
+ * reported as what it is, not as whatever the kernel would answer, and leaves nothing
+ * half loaded. Soft dependencies may fail, so theirs are not checked.
+ */
+static int check_files(struct kmodx_list *list, const struct kmodx_probe_opts *o)
+{
+	for (size_t i = 0; i < kmodx_list_count(list); i++) {
+		struct kmodx_module *m = kmodx_list_get(list, i);
+		int r = 0;
+
+		if (!m->required || !loads_file(m, o->flags) || module_get_file(m, &r) != NULL)
+			continue;
+		DBG(m->ctx, "could not open '%s': %s", kmodx_module_get_path(m), strerror(-r));
+		fail_at(o, m, KMODX_PROBE_STAGE_FILE);
+		return r;
+	}
+	return 0;
+}
+
 static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 		      const struct kmodx_probe_opts *o)
 {
@@ -232,7 +276,10 @@ static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 		if (line == NULL)
 			return -ENOMEM;
 		/* any failure of an install command reads as EINVAL, as with kmod */
-		return run_command(o, m, "install", line) < 0 ? -EINVAL : 0;
+		if (run_command(o, m, "install", line) == 0)
+			return 0;
+		fail_at(o, m, KMODX_PROBE_STAGE_COMMAND);
+		return -EINVAL;
 	}
 	path = kmodx_module_get_path(m);
 	if (path)
@@ -245,6 +292,8 @@ static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 		r = kmodx_module_insert(m, o->flags & (KMODX_INSERT_FORCE_VERMAGIC |
 						       KMODX_INSERT_FORCE_MODVERSION),
 					options);
+	if (r < 0 && r != -EEXIST)
+		fail_at(o, m, m->file ? KMODX_PROBE_STAGE_KERNEL : KMODX_PROBE_STAGE_FILE);
 	return r;
 }
 
@@ -266,6 +315,8 @@ _public_ int kmodx_module_probe_insert(struct kmodx_module *mod, const struct km
 	r = list_new(&list);
 	if (r == 0)
 		r = probe_list_add(mod->ctx, mod, true, f & KMODX_PROBE_IGNORE_COMMAND, list);
+	if (r == 0 && !(f & KMODX_PROBE_DRY_RUN))
+		r = check_files(list, o);
 	for (size_t i = 0; r == 0 && i < kmodx_list_count(list); i++) {
 		struct kmodx_module *m = kmodx_list_get(list, i);
 
@@ -285,6 +336,8 @@ _public_ int kmodx_module_probe_insert(struct kmodx_module *mod, const struct km
 			r = 0;
 	}
 	kmodx_list_free(list);
+	if (r >= 0 && o->failure) /* a soft dependency's failure does not count */
+		fail_at(o, NULL, KMODX_PROBE_STAGE_NONE);
 	return r;
 }
 

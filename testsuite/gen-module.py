@@ -201,7 +201,9 @@ def compress(data, kind):
     if kind == "xz":
         return lzma.compress(data, check=lzma.CHECK_CRC32)
     if kind in ("zst", "zst-nosize"):
-        args = ["zstd", "-q", "-c"] + (["--no-content-size"] if kind == "zst-nosize" else [])
+        # From a pipe zstd writes no content size unless told it; kmod 34.2 needs one.
+        size = "--no-content-size" if kind == "zst-nosize" else f"--stream-size={len(data)}"
+        args = ["zstd", "-q", "-c", size]
         return subprocess.run(args, input=data, capture_output=True, check=True).stdout
     raise ValueError(f"unknown compression {kind}")
 

@@ -76,7 +76,7 @@ def wrap_hex(value):
 
 
 def field(key, value):
-    return f"{key}:{' ' * abs(15 - len(key))}{value}"
+    return f"{key}:{' ' * max(0, 15 - len(key))}{value}"
 
 
 def modinfo_lines(m):

@@ -248,8 +248,11 @@ static int show_module(FILE *out, struct kmodx_module *mod)
 		} else if (sep == '\0') {
 			fprintf(out, "%s=%s%c", key, value, sep);
 		} else {
-			/* a negative width pads on the left too: long keys get |15-len| */
-			fprintf(out, "%s:%-*s%s%c", key, 15 - (int)strlen(key), "", value, sep);
+			/* kmod 34 pads to 16 columns and no further (kmod 30 padded a
+			 * long key with |15 - len| spaces) */
+			int pad = 15 - (int)strlen(key);
+
+			fprintf(out, "%s:%-*s%s%c", key, pad > 0 ? pad : 0, "", value, sep);
 		}
 	}
 	if (field == NULL || strcmp(field, "parm") == 0)

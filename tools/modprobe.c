@@ -400,7 +400,6 @@ static struct kmodx_module *in_kernel(struct modprobe *mp, const char *arg)
 static int insert_one(struct modprobe *mp, struct kmodx_module *mod)
 {
 	const char *name = kmodx_module_get_name(mod);
-	int r;
 
 	if (mp->lookup_only) {
 		if (mp->json)
@@ -409,16 +408,26 @@ static int insert_one(struct modprobe *mp, struct kmodx_module *mod)
 			printf("%s\n", name);
 		return 0;
 	}
+	struct kmodx_probe_failure failure = {0};
+	int r;
+
+	mp->probe.failure = &failure;
 	r = kmodx_module_probe_insert(mod, &mp->probe);
+	mp->probe.failure = NULL;
 	if (r >= 0)
 		return 0; /* a positive value: skipped as blacklisted */
-	if (r == -EEXIST)
+	if (failure.stage == KMODX_PROBE_STAGE_FILE)
+		/* the file's error, not what the kernel would mean by it */
+		ERR("could not insert '%s': %s: %s", name, kmodx_module_get_path(failure.module),
+		    strerror(-r));
+	else if (r == -EEXIST)
 		ERR("could not insert '%s': Module already in kernel", name);
 	else if (r == -ENOENT)
 		ERR("could not insert '%s': Unknown symbol in module, or unknown parameter (see dmesg)",
 		    name);
 	else
 		ERR("could not insert '%s': %s", name, strerror(-r));
+	kmodx_module_unref(failure.module);
 	return r;
 }
 

@@ -25,6 +25,25 @@ def reference_bin():
     return d
 
 
+ORACLE_34 = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                         "..", "..", "..", "shared", "oracle", "kmod-34.2"))
+
+
+def oracle_34():
+    """kmod 34.2 from ../shared (the second reference: where it and kmod 30 differ, 34.2
+    is the target) as (bin dir with the tool names, environment), or None when ../shared
+    is absent, as in a user's fresh clone. $KMODX_ORACLE_34 overrides the location."""
+    top = os.environ.get("KMODX_ORACLE_34", ORACLE_34)
+    kmod = os.path.join(top, "bin", "kmod")
+    if not os.access(kmod, os.X_OK):
+        return None
+    d = tempfile.mkdtemp(prefix="kmod-34-")
+    for t in ("lsmod", "insmod", "rmmod", "modinfo", "modprobe", "depmod"):
+        os.symlink(kmod, os.path.join(d, t))
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(top, "lib"))
+    return d, env
+
+
 def tree_or_skip(variant=None):
     try:
         return realtree.ensure_variant(variant) if variant else realtree.ensure_tree()
@@ -33,8 +52,20 @@ def tree_or_skip(variant=None):
         sys.exit(SKIP)
 
 
-def run(argv, cwd=None, env=None):
-    p = subprocess.run(argv, cwd=cwd, capture_output=True, env=env, timeout=600)
+def _limit_memory(limit):
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def run(argv, cwd=None, env=None, timeout=600, memory=None):
+    """(exit code, stdout, stderr). With memory (bytes), the address space is limited to
+    it; a run that outlives timeout seconds is killed and reported as exit code -9."""
+    limit = (lambda: _limit_memory(memory)) if memory else None
+    try:
+        p = subprocess.run(argv, cwd=cwd, capture_output=True, env=env, timeout=timeout,
+                           preexec_fn=limit)
+    except subprocess.TimeoutExpired as e:
+        return -9, e.stdout or b"", e.stderr or b""
     return p.returncode, p.stdout, p.stderr
 
 
@@ -54,7 +85,8 @@ class Checker:
         if isinstance(expected, bytes):
             exp = expected.decode("utf-8", "replace").splitlines(keepends=True)
             act = actual.decode("utf-8", "replace").splitlines(keepends=True)
-            diff = list(difflib.unified_diff(exp, act, "kmod", "kmodx"))
+            diff = [l if len(l) <= 300 else l[:300] + f"... ({len(l)} chars)\n"
+                    for l in difflib.unified_diff(exp, act, "kmod", "kmodx")]
             sys.stdout.writelines(diff[:max_lines])
             if len(diff) > max_lines:
                 print(f"... {len(diff) - max_lines} more diff lines")

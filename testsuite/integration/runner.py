@@ -23,6 +23,8 @@ A scenario is a directory:
                      (symbolic links: the same target); a directory holding an empty
                      file named .exact must contain nothing else
   steps/NN/absent    paths (relative to the root) that must not exist afterwards
+  steps/NN/kmod      not read here: where kmodx differs from kmod on purpose, the
+                     reason, for testsuite/differential/fixtures.py
 
 Before comparing, the temporary root's path in the output and in files is replaced by
 "$ROOT", and the scenario directory's by "$FIXTURE".

@@ -332,10 +332,40 @@ static void test_cmdline(void **state)
 	assert_int_equal(c->options.n, 1);
 	config_free(c);
 
-	/* an unterminated quote swallows the rest */
-	c = cmdline(ctx, "a.b=\"open c.d=1");
+	/* an unterminated quote swallows the rest, and the word is dropped (kmod 30 and
+	 * 34 agree) */
+	c = cmdline(ctx, "x.y=1 a.b=\"open c.d=1");
 	assert_int_equal(c->options.n, 1);
-	assert_string_equal(option_of(c, 0, &name), "b=\"open c.d=1");
+	assert_string_equal(option_of(c, 0, &name), "y=1");
+	config_free(c);
+
+	/* a quote before the '=' names no module, but GRUB's leading quote; issue 11's
+	 * line gives kmod's three options */
+	c = cmdline(ctx, "psmouse.foo psmouse.bar=1 psmouse.foobar=\"test 1\" "
+			 "psmouse.\"invalid option\" \" notamodule\" \"noteamodule2 \" "
+			 "notamodule3 quiet rw \"psmouse\".x=1 ps\"mouse.y=1\" a.b\"=c d\" "
+			 "\"psmouse.flag\" \"a b.c=d\" \"m.p=v\"w\"x y\"");
+	assert_int_equal(c->options.n, 4);
+	assert_string_equal(option_of(c, 0, &name), "foo");
+	assert_string_equal(option_of(c, 1, &name), "bar=1");
+	assert_string_equal(option_of(c, 2, &name), "foobar=\"test 1\"");
+	assert_string_equal(name, "psmouse");
+	/* GRUB's quote moves behind the '='; the rest of the word stays as it is */
+	assert_string_equal(option_of(c, 3, &name), "p=\"v\"w\"x y\"");
+	assert_string_equal(name, "m");
+	config_free(c);
+
+	/* a quoted blacklist value, as the kernel reads quoted values */
+	c = cmdline(ctx, "\"modprobe.blacklist=a-1,b\" modprobe.blacklist=\"c\"");
+	assert_int_equal(c->blacklists.n, 3);
+	assert_string_equal(c->blacklists.v[0], "a_1");
+	assert_string_equal(c->blacklists.v[1], "b");
+	assert_string_equal(c->blacklists.v[2], "c");
+	config_free(c);
+
+	/* an empty module or parameter name is no option (kmod keeps them: modprobe.8) */
+	c = cmdline(ctx, "noparam. .nomod=1 psmouse.=1 modprobe.blacklist=");
+	assert_int_equal(c->options.n + c->blacklists.n, 0);
 	config_free(c);
 
 	/* empty, blank only, and a module name with an unmatched bracket */
