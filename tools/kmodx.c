@@ -16,6 +16,7 @@
 static const struct tool *const tools[] = {
 	&tool_lsmod,   &tool_insmod, &tool_rmmod,	 &tool_modinfo,
 	&tool_modprobe, &tool_depmod, &tool_static_nodes,
+	&tool_taint,	&tool_params,
 };
 
 unsigned stdio_closed;

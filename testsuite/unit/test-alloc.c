@@ -287,7 +287,7 @@ static void run_scenario(const char *name, scenario_fn fn)
 
 /* ---- scenarios ---- */
 
-static char root_text[PATH_MAX], root_bin[PATH_MAX];
+static char root_text[PATH_MAX], root_bin[PATH_MAX], root_state[PATH_MAX];
 
 static void quiet(void *data, int prio, const char *msg)
 {
@@ -497,6 +497,51 @@ static int builtin_scenario(struct result *res)
 		r = r < 0 ? r : 0;
 	}
 out:
+	kmodx_module_unref(mod);
+	kmodx_ctx_unref(ctx);
+	return r;
+}
+
+/* Taint flags and module parameters: /proc/sys/kernel/tainted, per-module taints, a
+ * builtin module's declared parameters and its values in sysfs, the oops string. */
+static int state_scenario(struct result *res)
+{
+	struct kmodx_ctx *ctx = NULL;
+	struct kmodx_module *mod = NULL;
+	struct kmodx_kvlist *a = NULL, *b = NULL;
+	char str[KMODX_TAINT_STRING_MAX];
+	uint64_t mask = 0;
+	int r = kmodx_ctx_new(&ctx);
+
+	if (r < 0)
+		return r;
+	kmodx_ctx_set_log_fn(ctx, quiet, NULL);
+	if ((r = kmodx_ctx_set_root(ctx, root_state)) < 0 ||
+	    (r = kmodx_ctx_set_kernel_release(ctx, "6.1.0-unit")) < 0 ||
+	    (r = kmodx_get_taint(ctx, &mask)) < 0 ||
+	    (r = kmodx_taint_string(mask, str, sizeof(str))) < 0 ||
+	    (r = kmodx_get_module_taints(ctx, &a)) < 0)
+		goto out;
+	res_add(res, "%s;", str);
+	for (size_t i = 0; i < kmodx_kvlist_count(a); i++)
+		res_add(res, "%s=%s;", kmodx_kvlist_key(a, i), kmodx_kvlist_value(a, i));
+	kmodx_kvlist_free(a);
+	a = NULL;
+	if ((r = kmodx_module_new_from_name(ctx, "demo", &mod)) < 0 ||
+	    (r = kmodx_module_get_param_decls(mod, &a, &b)) < 0)
+		goto out;
+	for (size_t i = 0; i < kmodx_kvlist_count(a); i++)
+		res_add(res, "%s:%s:%s;", kmodx_kvlist_key(a, i),
+			kmodx_kvlist_value(a, i), kmodx_kvlist_value(b, i));
+	kmodx_kvlist_free(a);
+	kmodx_kvlist_free(b);
+	a = b = NULL;
+	r = kmodx_module_get_param_values(mod, &a);
+	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(a); i++)
+		res_add(res, "%s=%s;", kmodx_kvlist_key(a, i), kmodx_kvlist_value(a, i));
+out:
+	kmodx_kvlist_free(a);
+	kmodx_kvlist_free(b);
 	kmodx_module_unref(mod);
 	kmodx_ctx_unref(ctx);
 	return r;
@@ -743,7 +788,22 @@ static int setup(void **state)
 	static const char *const builtin[] = {"builtin_c", ""};
 	static const char *const builtin_alias[] = {"c_alias", "builtin_c"};
 
+	static const char demo_modinfo[] = "demo.parmtype=b:int\0demo.parm=b:bee\0"
+					   "demo.parm=a:ay\0demo.license=GPL";
+
 	(void)state;
+	make_root(root_state);
+	unit_write_text(root_state, "proc/sys/kernel/tainted", "12289\n");
+	unit_write_text(root_state, "proc/modules",
+			"x 1 0 - Live 0xffffffffc0000000 (OE)\ny 1 0 - Live "
+			"0xffffffffc0000000\n");
+	unit_write_text(root_state, "sys/module/x/taint", "O\n");
+	unit_write_text(root_state, "lib/modules/6.1.0-unit/modules.builtin",
+			"kernel/demo.ko\n");
+	unit_write(root_state, "lib/modules/6.1.0-unit/modules.builtin.modinfo",
+		   demo_modinfo, sizeof(demo_modinfo));
+	unit_write_text(root_state, "sys/module/demo/parameters/a", "1\n");
+	unit_write_text(root_state, "sys/module/demo/parameters/b", "two\n");
 	make_root(root_text);
 	unit_write_text(root_text, "lib/modules/6.1.0-unit/modules.dep",
 		   "kernel/mod-a.ko: kernel/mod_b.ko.xz\nkernel/mod_b.ko.xz:\n");
@@ -786,8 +846,8 @@ static int teardown(void **state)
 	(void)state;
 	__real_free(live);
 	live = NULL;
-	for (const char *const *d = (const char *const[]){root_text, root_bin, depmod_in,
-							  depmod_out, NULL};
+	for (const char *const *d = (const char *const[]){root_text, root_bin, root_state,
+							  depmod_in, depmod_out, NULL};
 	     *d; d++)
 		r |= unit_rmtree(*d);
 	return r;
@@ -825,6 +885,17 @@ static void test_alloc_builtin(void **state)
 	assert_int_equal(builtin_scenario(&res), 0);
 	assert_string_equal(res.text, "alias=c-alias;license=GPL;state=0;");
 	run_scenario("builtin module on a fresh context", builtin_scenario);
+}
+
+static void test_alloc_state(void **state)
+{
+	struct result res = {0};
+
+	(void)state;
+	assert_int_equal(state_scenario(&res), 0);
+	assert_string_equal(res.text,
+			    "Tainted: P           OE;x=O;a:ay:;b:bee:int;a=1;b=two;");
+	run_scenario("taint and parameters", state_scenario);
 }
 
 static void test_alloc_ctx_text(void **state)
@@ -925,6 +996,7 @@ int main(void)
 		cmocka_unit_test(test_probe_baseline),
 		cmocka_unit_test(test_alloc_probe),
 		cmocka_unit_test(test_alloc_builtin),
+		cmocka_unit_test(test_alloc_state),
 		cmocka_unit_test(test_alloc_ctx_text),
 		cmocka_unit_test(test_alloc_ctx_bin),
 #ifdef UNIT_BUILD_DIR

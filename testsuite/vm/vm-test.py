@@ -292,6 +292,13 @@ def make_test_data(cpio, moddir, rels):
     cpio.file("/data/empty.ko", b"")
     dummy = mod("dummy")
     cpio.file("/data/dummy.ko.zst", compress("zst", dummy))
+    cpio.file("/data/dummy-nosig.ko", strip_signature(dummy))
+    # out of tree, the way the kernel tells: no "intree=Y" in .modinfo (the key renamed,
+    # so nothing moves; the signature is stripped since the bytes changed)
+    minix = strip_signature(mod("minix"))
+    if minix.count(b"intree=Y") != 1:
+        raise RuntimeError("test data: minix.ko has no single intree=Y")
+    cpio.file("/data/minix-oot.ko", minix.replace(b"intree=Y", b"xntree=Y"))
 
 
 # ---------------------------------------------------------------- image
