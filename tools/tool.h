@@ -25,7 +25,7 @@ struct tool {
 };
 
 extern const struct tool tool_lsmod, tool_insmod, tool_rmmod, tool_modinfo, tool_modprobe,
-	tool_depmod, tool_static_nodes;
+	tool_depmod, tool_static_nodes, tool_sign, tool_verify;
 
 /* Long-only options get ids from here on. */
 enum { OPT_ROOT = 0x100, OPT_LONG_FIRST };
