@@ -52,6 +52,12 @@ static const struct tool *find_tool(const char *name)
 	return NULL;
 }
 
+/* The names that take the tool as the first argument; kmodx-crypto is the helper. */
+static bool is_kmodx(const char *name)
+{
+	return !strcmp(name, "kmodx") || !strcmp(name, "kmod") || !strcmp(name, "kmodx-crypto");
+}
+
 static void help(FILE *f)
 {
 	fprintf(f, "kmodx - manage Linux kernel modules\n"
@@ -116,10 +122,10 @@ int main(int argc, char *argv[])
 
 	guard_stdio();
 	name = name ? name + 1 : argv[0];
-	t = strcmp(name, "kmodx") && strcmp(name, "kmod") ? find_tool(name) : NULL;
+	t = is_kmodx(name) ? NULL : find_tool(name);
 	if (t)
 		return run(t, name, argc, argv);
-	if (strcmp(name, "kmodx") && strcmp(name, "kmod")) {
+	if (!is_kmodx(name)) {
 		fprintf(stderr,
 			"kmodx: ERROR: unknown program name '%s': call it as one of lsmod, "
 			"insmod, rmmod, modinfo, modprobe, depmod, sign-file, or as kmodx COMMAND\n",
