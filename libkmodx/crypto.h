@@ -34,7 +34,7 @@
 	X(CMS_SignerInfo_get0_signer_id) X(CMS_add1_signer) X(CMS_final)                  \
 	X(CMS_get0_SignerInfos) X(CMS_get0_eContentType) X(CMS_get0_type)                 \
 	X(CMS_is_detached) X(CMS_sign) X(CMS_signed_get_attr_count) X(CMS_verify)        \
-	X(ERR_clear_error) X(ERR_error_string_n) X(ERR_get_error) X(ERR_peek_last_error) \
+	X(ERR_clear_error) X(ERR_error_string_n) X(ERR_get_error) X(ERR_peek_last_error) X(ERR_reason_error_string) \
 	X(EVP_PKEY_free) X(EVP_get_digestbyname) X(OBJ_obj2nid) X(OBJ_obj2txt)           \
 	X(OPENSSL_sk_free) X(OPENSSL_sk_new_null) X(OPENSSL_sk_num) X(OPENSSL_sk_pop_free) \
 	X(OPENSSL_sk_push) X(OPENSSL_sk_value) X(OSSL_PROVIDER_try_load)                 \

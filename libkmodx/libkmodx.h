@@ -357,11 +357,13 @@ int kmodx_verify_module(struct kmodx_ctx *ctx, const char *path, const char *con
 
 /*
  * Why the kernel answered err (a positive errno of kmodx_module_insert: EKEYREJECTED,
- * ENOKEY or EBADMSG) for this module: unsigned, signed by a key the kernel lacks,
- * enforcement on, or a damaged signature. One sentence without a trailing period in
- * *text (malloc'ed). -ENODATA when there is nothing to add. Needs no libcrypto.
+ * ENOKEY or EBADMSG) for this module inserted with flags (enum kmodx_insert_flags):
+ * unsigned, signed by a key the kernel lacks, enforcement on, or a damaged signature.
+ * One sentence without a trailing period in *text (malloc'ed). -ENODATA when there is
+ * nothing to add. Needs no libcrypto.
  */
-int kmodx_module_explain_signature_error(struct kmodx_module *mod, int err, char **text);
+int kmodx_module_explain_signature_error(struct kmodx_module *mod, int err, unsigned flags,
+					 char **text);
 
 /* ---- indexes ---------------------------------------------------------------------- */
 

@@ -285,6 +285,12 @@ static char *explain_signed(struct kmodx_module *mod, const struct sig_span *spa
 			 "the module is signed by key %s of '%.*s', which is not in the kernel's "
 			 "trusted keyrings, and the kernel enforces module signatures",
 			 serial, (int)f.signer_len, (const char *)f.signer);
+	else if (k == KEY_UNKNOWN)
+		asprintf(&text,
+			 "the module is signed by key %s of '%.*s': either the kernel lacks that "
+			 "key and enforces module signatures, or the signature does not match "
+			 "(/proc/keys could not be read to tell which)",
+			 serial, (int)f.signer_len, (const char *)f.signer);
 	else
 		asprintf(&text,
 			 "the module's signature (key %s of '%.*s') does not match its contents "
@@ -296,11 +302,17 @@ out:
 	return text;
 }
 
-static char *explain(struct kmodx_module *mod, const struct kmodx_file *file, int err)
+static char *explain(struct kmodx_module *mod, const struct kmodx_file *file, int err,
+		     unsigned flags)
 {
 	struct sig_span span;
 	int t = signature_kernel_check(file->data, file->size, &span);
 
+	/* the kernel does not check the signature of a module it is told to force */
+	if (err != EBADMSG &&
+	    (flags & (KMODX_INSERT_FORCE_MODVERSION | KMODX_INSERT_FORCE_VERMAGIC)))
+		return strdup("forcing (--force) makes the kernel ignore the module's "
+			      "signature, and the kernel enforces module signatures");
 	if (t == -EBADMSG)
 		return strdup("the module's signature trailer is damaged");
 	if (err == EBADMSG && t == 0)
@@ -318,7 +330,7 @@ static char *explain(struct kmodx_module *mod, const struct kmodx_file *file, in
 }
 
 _public_ int kmodx_module_explain_signature_error(struct kmodx_module *mod, int err,
-						  char **text)
+						  unsigned flags, char **text)
 {
 	struct kmodx_file *f;
 	char *s;
@@ -334,7 +346,7 @@ _public_ int kmodx_module_explain_signature_error(struct kmodx_module *mod, int 
 	r = file_load(mod->ctx, f);
 	if (r < 0)
 		return r;
-	s = explain(mod, f, err);
+	s = explain(mod, f, err, flags);
 	if (s == NULL)
 		return -ENODATA;
 	*text = s;

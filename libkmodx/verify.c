@@ -137,6 +137,23 @@ static int certs_load(struct verify *v, const char *const *paths)
 
 /* ---- the PKCS#7 message ---- */
 
+/* What the kernel refuses for modules even from a trusted key. */
+static int check_shape(struct verify *v)
+{
+	v->facts.bad_shape = true;
+	if (p_OBJ_obj2nid(p_CMS_get0_eContentType(v->cms)) != NID_pkcs7_data)
+		return add(v, "problem", "the signed content is not of type data", 0);
+	if (p_CMS_is_detached(v->cms) != 1)
+		return add(v, "problem", "the module is embedded in the signature", 0);
+	if (p_CMS_signed_get_attr_count(v->si) > 0)
+		return add(v, "problem",
+			   "the signature has signed attributes, which the kernel refuses for "
+			   "modules",
+			   0);
+	v->facts.bad_shape = false;
+	return 0;
+}
+
 /* Parse it as the kernel would: a SignedData over detached data; signed attributes or
  * other content are refused for modules (pkcs7_verify, VERIFYING_MODULE_SIGNATURE). */
 static int cms_parse(struct verify *v)
@@ -152,26 +169,18 @@ static int cms_parse(struct verify *v)
 	if (v->cms == NULL || p_OBJ_obj2nid(p_CMS_get0_type(v->cms)) != NID_pkcs7_signed) {
 		v->facts.malformed = true;
 		crypto_error(err, sizeof(err));
-		return add(v, "problem",
-			   "the PKCS#7 message does not parse as CMS SignedData", 0);
+		return add(v, "signature", "malformed", 0) ?:
+		       add(v, "problem", "the PKCS#7 message does not parse as CMS SignedData",
+			   0);
 	}
 	sis = p_CMS_get0_SignerInfos(v->cms);
 	if (sis == NULL || p_OPENSSL_sk_num((OPENSSL_STACK *)sis) < 1) {
 		v->facts.malformed = true;
-		return add(v, "problem", "the PKCS#7 message has no signer", 0);
+		return add(v, "signature", "malformed", 0) ?:
+		       add(v, "problem", "the PKCS#7 message has no signer", 0);
 	}
 	v->si = p_OPENSSL_sk_value((OPENSSL_STACK *)sis, 0);
-	v->facts.bad_shape = true;
-	if (p_OBJ_obj2nid(p_CMS_get0_eContentType(v->cms)) != NID_pkcs7_data)
-		return add(v, "problem", "the signed content is not of type data", 0);
-	if (p_CMS_is_detached(v->cms) != 1)
-		return add(v, "problem", "the module is embedded in the signature", 0);
-	if (p_CMS_signed_get_attr_count(v->si) > 0)
-		return add(v, "problem",
-			   "the signature has signed attributes, which the kernel refuses for "
-			   "modules", 0);
-	v->facts.bad_shape = false;
-	return 0;
+	return add(v, "signature", "pkcs7", 0) ?: check_shape(v);
 }
 
 /* The fields modinfo shows, read the same way. */
@@ -195,6 +204,18 @@ static int add_fields(struct verify *v)
 }
 
 /* ---- the signature against the certificates ---- */
+
+/* "the signature does not match the module (libcrypto's reason)" */
+static const char *mismatch_reason(char *buf, size_t size)
+{
+	unsigned long e = p_ERR_peek_last_error();
+	const char *why = e ? p_ERR_reason_error_string(e) : NULL;
+
+	p_ERR_clear_error();
+	snprintf(buf, size, "the signature does not match the module%s%s%s", why ? " (" : "",
+		 why ? why : "", why ? ")" : "");
+	return buf;
+}
 
 static int check_certs(struct verify *v)
 {
@@ -227,10 +248,8 @@ static int check_certs(struct verify *v)
 					       CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY |
 						       CMS_NOINTERN) == 1;
 		r = add(v, "valid", v->facts.crypto ? "yes" : "no", (uint64_t)v->facts.crypto);
-		crypto_error(err, sizeof(err));
 		if (r == 0 && !v->facts.crypto)
-			r = add(v, "reason",
-				err[0] ? err : "the signature does not match the module", 0);
+			r = add(v, "reason", mismatch_reason(err, sizeof(err)), 0);
 	}
 	if (content)
 		p_BIO_free(content);
@@ -377,7 +396,7 @@ static int predict(struct verify *v)
 	if (r == 0 && asprintf(&key, "%s%s%s", presence_names[v->facts.key],
 			       matched ? ": " : "", matched ? matched : "") < 0)
 		r = -ENOMEM;
-	if (r == 0)
+	if (r == 0 && v->facts.trailer == 0 && !v->facts.malformed)
 		r = add(v, "kernel_key", key, 0);
 	if (r == 0)
 		r = add(v, "sig_enforce",
@@ -431,8 +450,6 @@ static int verify(struct verify *v, const char *const *certs, unsigned flags)
 
 	v->facts.crypto = -1;
 	usable = r == 0 && v->facts.trailer == 0 && !v->facts.malformed;
-	if (r == 0 && v->facts.trailer == 0)
-		r = add(v, "signature", v->facts.malformed ? "malformed" : "pkcs7", 0);
 	if (r == 0 && usable)
 		r = add_fields(v);
 	usable = usable && !v->facts.bad_shape;

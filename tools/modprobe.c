@@ -256,6 +256,7 @@ static int insert_one(struct modprobe *mp, struct kmodx_module *mod)
 		    name);
 	else
 		ERR("could not insert '%s': %s", name, strerror(-r));
+	explain_signature_error(mod, -r, mp->probe.flags);
 	return r;
 }
 

@@ -91,6 +91,11 @@ int tool_ctx_new(const char *root, struct kmodx_ctx **ctx);
 /* The kernel's errno, the way kmod's tools word it when inserting. */
 const char *insert_strerror(int err);
 
+/* After the kernel refused mod (inserted with flags) with err: one more line saying
+ * why, for EKEYREJECTED, ENOKEY and EBADMSG (unsigned, unknown key, enforcement,
+ * damaged signature). */
+void explain_signature_error(struct kmodx_module *mod, int err, unsigned flags);
+
 /* Module options from command-line words, joined with spaces; a value with a space and
  * no leading quote is quoted (k=v w becomes k="v w") so the kernel keeps it whole.
  * malloc'ed; NULL on ENOMEM. */
