@@ -29,7 +29,7 @@
 
 #define CRYPTO_FUNCS(X)                                                                  \
 	X(ASN1_INTEGER_to_BN) X(ASN1_STRING_get0_data) X(ASN1_STRING_length)             \
-	X(BIO_ctrl) X(BIO_free) X(BIO_new) X(BIO_new_mem_buf) X(BIO_s_mem) X(BN_bn2bin)   \
+	X(BIO_ctrl) X(BIO_f_buffer) X(BIO_free) X(BIO_free_all) X(BIO_new) X(BIO_push) X(BIO_new_mem_buf) X(BIO_s_mem) X(BN_bn2bin)   \
 	X(BN_free) X(BN_num_bits) X(CMS_ContentInfo_free) X(CMS_SignerInfo_cert_cmp)     \
 	X(CMS_SignerInfo_get0_signer_id) X(CMS_add1_signer) X(CMS_final)                  \
 	X(CMS_get0_SignerInfos) X(CMS_get0_eContentType) X(CMS_get0_type)                 \

@@ -82,7 +82,7 @@ static bool machine_has_keys(char *text)
 	return p && strncmp(p + 11, "empty", 5) != 0;
 }
 
-static int keys_parse(char *text, struct sig_policy *p)
+int sig_policy_parse_keys(char *text, struct sig_policy *p)
 {
 	bool machine = machine_has_keys(text);
 	char *save = NULL;
@@ -141,7 +141,7 @@ int sig_policy_read(struct kmodx_ctx *ctx, struct sig_policy *p)
 	if (r < 0)
 		return 0;
 	p->keys_known = true;
-	r = keys_parse(text, p);
+	r = sig_policy_parse_keys(text, p);
 	if (r < 0)
 		sig_policy_release(p);
 	return r;

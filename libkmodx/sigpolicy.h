@@ -36,6 +36,8 @@ struct sig_policy {
  * setting left unknown. */
 int sig_policy_read(struct kmodx_ctx *ctx, struct sig_policy *p);
 void sig_policy_release(struct sig_policy *p);
+/* Add the asymmetric keys of /proc/keys's text (changed in place) to p. 0 or -ENOMEM. */
+int sig_policy_parse_keys(char *text, struct sig_policy *p);
 
 /* Who signed, as far as it is known. */
 struct signer_id {

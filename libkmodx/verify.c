@@ -20,6 +20,7 @@
 #include "libkmodx-private.h"
 #include "signature.h"
 #include "sigpolicy.h"
+#include "verify.h"
 #include "util/path.h"
 #include "util/strbuf.h"
 
@@ -217,6 +218,24 @@ static const char *mismatch_reason(char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * The module for CMS_verify(), behind a buffering filter: given a memory BIO directly,
+ * OpenSSL 3.0 copies it into one of its own, which it leaks when the message's digest
+ * algorithms cannot be set up.
+ */
+static BIO *content_bio(const struct verify *v)
+{
+	BIO *mem = p_BIO_new_mem_buf(v->data, (int)v->span.content_len);
+	BIO *buf = mem ? p_BIO_new(p_BIO_f_buffer()) : NULL;
+
+	if (buf == NULL) {
+		if (mem)
+			p_BIO_free(mem);
+		return NULL;
+	}
+	return p_BIO_push(buf, mem);
+}
+
 static int check_certs(struct verify *v)
 {
 	int n = p_OPENSSL_sk_num((OPENSSL_STACK *)v->certs), r;
@@ -239,7 +258,7 @@ static int check_certs(struct verify *v)
 	}
 	r = add(v, "certificate", v->cert_file, 0);
 	one = (STACK_OF(X509) *)p_OPENSSL_sk_new_null();
-	content = p_BIO_new_mem_buf(v->data, (int)v->span.content_len);
+	content = content_bio(v);
 	if (r == 0 && (one == NULL || content == NULL ||
 		       p_OPENSSL_sk_push((OPENSSL_STACK *)one, v->cert) <= 0))
 		r = -ENOMEM;
@@ -252,7 +271,7 @@ static int check_certs(struct verify *v)
 			r = add(v, "reason", mismatch_reason(err, sizeof(err)), 0);
 	}
 	if (content)
-		p_BIO_free(content);
+		p_BIO_free_all(content);
 	if (one)
 		p_OPENSSL_sk_free((OPENSSL_STACK *)one);
 	return r;
@@ -475,10 +494,28 @@ static void verify_release(struct verify *v)
 	free(v->kernel_desc);
 }
 
+int verify_image(struct kmodx_ctx *ctx, const char *path, const uint8_t *data, size_t size,
+		 const char *const *certs, unsigned flags, struct kmodx_kvlist **report)
+{
+	struct verify v = {.ctx = ctx, .data = data, .size = size};
+	int r = kvlist_new(&v.report);
+
+	if (r == 0)
+		r = add(&v, "file", path, 0);
+	if (r == 0)
+		r = verify(&v, certs, flags);
+	verify_release(&v);
+	if (r < 0) {
+		kmodx_kvlist_free(v.report);
+		return r;
+	}
+	*report = v.report;
+	return 0;
+}
+
 static int verify_file(struct kmodx_ctx *ctx, const char *path, const char *const *certs,
 		       unsigned flags, struct kmodx_kvlist **report)
 {
-	struct verify v = {.ctx = ctx};
 	struct kmodx_file *f = NULL;
 	int r = file_open(ctx, path, &f);
 
@@ -488,22 +525,9 @@ static int verify_file(struct kmodx_ctx *ctx, const char *path, const char *cons
 	}
 	r = file_load(ctx, f);
 	if (r == 0)
-		r = kvlist_new(&v.report);
-	if (r == 0) {
-		v.data = f->data;
-		v.size = f->size;
-		r = add(&v, "file", path, 0);
-	}
-	if (r == 0)
-		r = verify(&v, certs, flags);
-	verify_release(&v);
+		r = verify_image(ctx, path, f->data, f->size, certs, flags, report);
 	file_free(f);
-	if (r < 0) {
-		kmodx_kvlist_free(v.report);
-		return r;
-	}
-	*report = v.report;
-	return 0;
+	return r;
 }
 #endif
 
