@@ -308,11 +308,12 @@ static char *explain(struct kmodx_module *mod, const struct kmodx_file *file, in
 	struct sig_span span;
 	int t = signature_kernel_check(file->data, file->size, &span);
 
-	/* the kernel does not check the signature of a module it is told to force */
+	/* the kernel ignores the signature of a module it is told to force (finit_module's
+	 * flags), and an image edited to force it (init_module) no longer matches it */
 	if (err != EBADMSG &&
 	    (flags & (KMODX_INSERT_FORCE_MODVERSION | KMODX_INSERT_FORCE_VERMAGIC)))
-		return strdup("forcing (--force) makes the kernel ignore the module's "
-			      "signature, and the kernel enforces module signatures");
+		return strdup("forcing (--force) discards or breaks the module's signature, "
+			      "and the kernel refuses the module without a valid one");
 	if (t == -EBADMSG)
 		return strdup("the module's signature trailer is damaged");
 	if (err == EBADMSG && t == 0)
