@@ -55,8 +55,8 @@ static int gzip(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen,
 		return -ELIBACC;
 	if (inlen > UINT32_MAX)
 		return -EFBIG; /* one deflate() call: zlib counts in uInt */
-	if (p_deflateInit2_(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-			    (int)sizeof(zs)) != Z_OK)
+	if (p_deflateInit2_(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+			    ZLIB_VERSION, (int)sizeof(zs)) != Z_OK)
 		return -ENOMEM;
 	cap = p_deflateBound(&zs, (uLong)inlen);
 	buf = malloc(cap);
@@ -116,8 +116,8 @@ static int xz(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen,
 	buf = malloc(cap);
 	if (buf == NULL)
 		return -ENOMEM;
-	lr = p_lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC32, NULL, in, inlen, buf, &pos,
-					 cap);
+	lr = p_lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC32, NULL, in, inlen, buf,
+					 &pos, cap);
 	if (lr != LZMA_OK) {
 		free(buf);
 		*why = "xz encoder failed";
@@ -138,8 +138,8 @@ static size_t (*p_ZSTD_compress2)(ZSTD_CCtx *, void *, size_t, const void *, siz
 static unsigned (*p_ZSTD_isError)(size_t);
 static const char *(*p_ZSTD_getErrorName)(size_t);
 static const struct dl_sym zstd_syms[] = {
-	DL_SYM(ZSTD_compressBound),	  DL_SYM(ZSTD_createCCtx), DL_SYM(ZSTD_freeCCtx),
-	DL_SYM(ZSTD_CCtx_setParameter), DL_SYM(ZSTD_compress2),  DL_SYM(ZSTD_isError),
+	DL_SYM(ZSTD_compressBound),	DL_SYM(ZSTD_createCCtx), DL_SYM(ZSTD_freeCCtx),
+	DL_SYM(ZSTD_CCtx_setParameter), DL_SYM(ZSTD_compress2),	 DL_SYM(ZSTD_isError),
 	DL_SYM(ZSTD_getErrorName),
 };
 static struct dl_lib zstd_lib = DL_LIB(ZSTD_SONAME, zstd_syms);
@@ -178,7 +178,7 @@ static int zstd(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen,
 #endif
 
 int compress_image(enum compression c, const uint8_t *in, size_t inlen, uint8_t **out,
-	     size_t *outlen, const char **why)
+		   size_t *outlen, const char **why)
 {
 	*why = NULL;
 	switch (c) {

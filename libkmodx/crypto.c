@@ -65,7 +65,7 @@ static bool looks_der(const char *data, size_t len)
 	       (uint8_t)data[1] <= 0x84;
 }
 
-static int certs_from_der(const char *data, size_t len, STACK_OF(X509) *sk)
+static int certs_from_der(const char *data, size_t len, STACK_OF(X509) * sk)
 {
 	const unsigned char *p = (const unsigned char *)data, *end = p + len;
 
@@ -82,7 +82,7 @@ static int certs_from_der(const char *data, size_t len, STACK_OF(X509) *sk)
 	return 0;
 }
 
-static int certs_from_pem(const char *data, size_t len, STACK_OF(X509) *sk)
+static int certs_from_pem(const char *data, size_t len, STACK_OF(X509) * sk)
 {
 	BIO *bio = p_BIO_new_mem_buf(data, (int)len);
 	int n = 0, r = 0;
@@ -103,7 +103,7 @@ static int certs_from_pem(const char *data, size_t len, STACK_OF(X509) *sk)
 	return r < 0 ? r : n > 0 ? 0 : -EBADMSG;
 }
 
-int crypto_read_certs(const char *path, STACK_OF(X509) *sk)
+int crypto_read_certs(const char *path, STACK_OF(X509) * sk)
 {
 	_cleanup_(freep) char *data = NULL;
 	size_t len;
@@ -117,7 +117,7 @@ int crypto_read_certs(const char *path, STACK_OF(X509) *sk)
 				    : certs_from_pem(data, len, sk);
 }
 
-void crypto_free_certs(STACK_OF(X509) *sk)
+void crypto_free_certs(STACK_OF(X509) * sk)
 {
 	if (sk)
 		p_OPENSSL_sk_pop_free((OPENSSL_STACK *)sk, (void (*)(void *))p_X509_free);

@@ -69,4 +69,4 @@ int decompress(enum compression c, const uint8_t *in, size_t inlen, uint8_t **ou
  * build lacks the format, -ELIBACC if its library cannot be loaded.
  */
 int compress_image(enum compression c, const uint8_t *in, size_t inlen, uint8_t **out,
-	     size_t *outlen, const char **why);
+		   size_t *outlen, const char **why);

@@ -296,8 +296,8 @@ struct kmodx_sign_opts {
 	const char *hash;    /* digest: "sha256", "sha384", "sha512", "sha224", "sha1" */
 	const char *key;     /* private key: a PEM or DER file, or a "pkcs11:" URI */
 	const char *cert;    /* the X.509 certificate of the key, DER or PEM */
-	const char *raw_sig; /* instead of key: a detached signature made elsewhere, appended
-			      * as it is (hash and cert are then not used) */
+	const char *raw_sig; /* instead of key: a detached signature made elsewhere,
+			      * appended as it is (hash and cert are then not used) */
 	const char *pin;     /* the key's passphrase or PKCS#11 PIN, or NULL */
 	unsigned flags;	     /* enum kmodx_sign_flags */
 };
@@ -362,8 +362,8 @@ int kmodx_verify_module(struct kmodx_ctx *ctx, const char *path, const char *con
  * One sentence without a trailing period in *text (malloc'ed). -ENODATA when there is
  * nothing to add. Needs no libcrypto.
  */
-int kmodx_module_explain_signature_error(struct kmodx_module *mod, int err, unsigned flags,
-					 char **text);
+int kmodx_module_explain_signature_error(struct kmodx_module *mod, int err,
+					 unsigned flags, char **text);
 
 /* ---- indexes ---------------------------------------------------------------------- */
 

@@ -28,8 +28,8 @@
 #ifdef HAVE_OPENSSL
 struct signer {
 	EVP_PKEY *key;
-	STACK_OF(X509) *certs; /* the certificate file's */
-	X509 *cert;	       /* the first of them */
+	STACK_OF(X509) * certs; /* the certificate file's */
+	X509 *cert;		/* the first of them */
 	const EVP_MD *md;
 	unsigned flags;
 };
@@ -70,16 +70,20 @@ static EVP_PKEY *store_load_key(OSSL_STORE_CTX *store)
 }
 
 /* A PEM or DER file, or a PKCS#11 URI through OpenSSL's pkcs11 provider. */
-static int load_key(struct kmodx_ctx *ctx, const char *uri, const char *pin, EVP_PKEY **out)
+static int load_key(struct kmodx_ctx *ctx, const char *uri, const char *pin,
+		    EVP_PKEY **out)
 {
 	const char *pin_left = pin;
 	char err[256];
 	OSSL_STORE_CTX *store;
 	UI_METHOD *ui;
 
-	if (strstartswith(uri, "pkcs11:") && p_OSSL_PROVIDER_try_load(NULL, "pkcs11", 1) == NULL) {
-		ERR(ctx, "%s: PKCS#11 keys need OpenSSL's pkcs11 provider, which could not be "
-			 "loaded (is pkcs11-provider installed?)", uri);
+	if (strstartswith(uri, "pkcs11:") &&
+	    p_OSSL_PROVIDER_try_load(NULL, "pkcs11", 1) == NULL) {
+		ERR(ctx,
+		    "%s: PKCS#11 keys need OpenSSL's pkcs11 provider, which could not be "
+		    "loaded (is pkcs11-provider installed?)",
+		    uri);
 		p_ERR_clear_error();
 		return -ENOPKG;
 	}
@@ -159,10 +163,11 @@ static int bio_take(BIO *bio, uint8_t **out, size_t *len)
 }
 
 /* The CMS message over data, in DER; sign-file's calls and flags. */
-static int cms_make(const struct signer *s, const uint8_t *data, size_t len, uint8_t **der,
-		    size_t *der_len)
+static int cms_make(const struct signer *s, const uint8_t *data, size_t len,
+		    uint8_t **der, size_t *der_len)
 {
-	const unsigned add_flags = CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP | CMS_NOATTR |
+	const unsigned add_flags = CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP |
+				   CMS_NOATTR |
 				   (s->flags & KMODX_SIGN_USE_KEYID ? CMS_USE_KEYID : 0);
 	BIO *in = p_BIO_new_mem_buf(data, (int)len), *out = p_BIO_new(p_BIO_s_mem());
 	CMS_ContentInfo *cms = NULL;
@@ -171,7 +176,8 @@ static int cms_make(const struct signer *s, const uint8_t *data, size_t len, uin
 	if (in == NULL || out == NULL)
 		goto out;
 	cms = p_CMS_sign(NULL, NULL, NULL, NULL,
-			 CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM);
+			 CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED |
+				 CMS_STREAM);
 	if (cms && p_CMS_add1_signer(cms, s->cert, s->key, s->md, add_flags) &&
 	    p_CMS_final(cms, in, NULL, CMS_NOCERTS | CMS_BINARY) == 1 &&
 	    p_i2d_CMS_bio_stream(out, cms, NULL, 0) == 1)
@@ -189,7 +195,7 @@ out:
 /* The module image to sign: decompressed, and without old signatures for --resign. */
 struct image {
 	struct kmodx_file *file;
-	size_t len;	 /* what is signed: file->data[0, len) */
+	size_t len;    /* what is signed: file->data[0, len) */
 	unsigned mode; /* of the original file */
 };
 
@@ -209,7 +215,8 @@ static int image_load(struct kmodx_ctx *ctx, const char *path, unsigned flags,
 	img->len = img->file->size;
 	if (flags & KMODX_SIGN_RESIGN) {
 		/* a module signed twice carries two trailers: strip until none is left */
-		for (size_t n; (n = signature_strip_len(img->file->data, img->len)) != img->len;)
+		for (size_t n;
+		     (n = signature_strip_len(img->file->data, img->len)) != img->len;)
 			img->len = n;
 	}
 	img->mode = fstat(img->file->fd, &st) == 0 ? st.st_mode & 07777 : 0644;

@@ -67,13 +67,15 @@ int signature_kernel_check(const uint8_t *mem, size_t size, struct sig_span *spa
 	uint32_t sig_len;
 
 	if (size <= MODULE_SIG_MAGIC_LEN ||
-	    memcmp(mem + size - MODULE_SIG_MAGIC_LEN, MODULE_SIG_MAGIC, MODULE_SIG_MAGIC_LEN))
+	    memcmp(mem + size - MODULE_SIG_MAGIC_LEN, MODULE_SIG_MAGIC,
+		   MODULE_SIG_MAGIC_LEN))
 		return -ENODATA;
 	size -= MODULE_SIG_MAGIC_LEN;
 	if (size <= MODULE_SIG_INFO_LEN)
 		return -EBADMSG;
 	ms = mem + size - MODULE_SIG_INFO_LEN;
-	sig_len = (uint32_t)ms[8] << 24 | (uint32_t)ms[9] << 16 | (uint32_t)ms[10] << 8 | ms[11];
+	sig_len = (uint32_t)ms[8] << 24 | (uint32_t)ms[9] << 16 | (uint32_t)ms[10] << 8 |
+		  ms[11];
 	if (sig_len >= size - MODULE_SIG_INFO_LEN)
 		return -EBADMSG;
 	if (ms[2] != ID_PKCS7)

@@ -35,8 +35,8 @@ struct sig_info {
 
 /* The signature's place, as the kernel finds it. */
 struct sig_span {
-	size_t content_len;  /* the signed module image: mem[0, content_len) */
-	const uint8_t *sig;  /* the PKCS#7 message */
+	size_t content_len; /* the signed module image: mem[0, content_len) */
+	const uint8_t *sig; /* the PKCS#7 message */
 	size_t sig_len;
 };
 

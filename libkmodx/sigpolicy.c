@@ -15,8 +15,8 @@
  * /proc/keys, one key per line (Documentation/security/keys/core.rst):
  *
  *   ID FLAGS USAGE TIMEOUT PERM UID GID TYPE DESCRIPTION: SUMMARY
- *   0e3a2b11 I------ 1 perm 1f030000 0 0 asymmetri Build time key: 51b3...f2: X509.rsa 4a1f []
- *   2c1b4a19 I------ 1 perm 1f0b0000 0 0 keyring   .machine: 1
+ *   0e3a2b11 I------ 1 perm 1f030000 0 0 asymmetri Build time key: 51b3...f2: X509.rsa
+ * 4a1f [] 2c1b4a19 I------ 1 perm 1f0b0000 0 0 keyring   .machine: 1
  *
  * TYPE is cut to 9 characters. An X.509 key's description is its subject's CN (or
  * "O: CN", or O) then ": " and its subjectKeyIdentifier in hex (its serial number when
@@ -55,7 +55,8 @@ static bool key_line_parse(char *line, struct key_line *k)
 {
 	int n = 0;
 
-	if (sscanf(line, "%*x %*s %*d %*s %x %*u %*u %15s %n", &k->perm, k->type, &n) != 2 ||
+	if (sscanf(line, "%*x %*s %*d %*s %x %*u %*u %15s %n", &k->perm, k->type, &n) !=
+		    2 ||
 	    n == 0)
 		return false;
 	k->desc = line + n;
@@ -87,7 +88,8 @@ int sig_policy_parse_keys(char *text, struct sig_policy *p)
 	bool machine = machine_has_keys(text);
 	char *save = NULL;
 
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		struct kernel_key *v;
 		struct key_line k;
 
@@ -117,8 +119,8 @@ static void read_lockdown(struct kmodx_ctx *ctx, struct sig_policy *p)
 	open_br = strchr(buf, '[');
 	close_br = open_br ? strchr(open_br, ']') : NULL;
 	if (close_br && (size_t)(close_br - open_br - 1) < sizeof(p->lockdown))
-		snprintf(p->lockdown, sizeof(p->lockdown), "%.*s", (int)(close_br - open_br - 1),
-			 open_br + 1);
+		snprintf(p->lockdown, sizeof(p->lockdown), "%.*s",
+			 (int)(close_br - open_br - 1), open_br + 1);
 }
 
 int sig_policy_read(struct kmodx_ctx *ctx, struct sig_policy *p)
@@ -197,8 +199,8 @@ static bool desc_has_name(const char *desc, const char *cn, size_t cn_len)
 	       memcmp(end - cn_len - 2, ": ", 2) == 0;
 }
 
-enum key_presence sig_policy_find_key(const struct sig_policy *p, const struct signer_id *id,
-				      const char **matched)
+enum key_presence sig_policy_find_key(const struct sig_policy *p,
+				      const struct signer_id *id, const char **matched)
 {
 	enum key_presence best = KEY_ABSENT;
 
@@ -270,8 +272,9 @@ static char *explain_signed(struct kmodx_module *mod, const struct sig_span *spa
 	char *text = NULL;
 
 	if (pkcs7_parse(span->sig, span->sig_len, &f, PKCS7_SKIP_EXTRAS) < 0)
-		return strdup("the module's signature is not a PKCS#7 message the kernel can "
-			      "read: it is damaged");
+		return strdup(
+			"the module's signature is not a PKCS#7 message the kernel can "
+			"read: it is damaged");
 	if (sig_policy_read(mod->ctx, &p) < 0)
 		return NULL;
 	id = (struct signer_id){NULL, f.serial, f.serial_len, (const char *)f.signer,
@@ -282,19 +285,24 @@ static char *explain_signed(struct kmodx_module *mod, const struct sig_span *spa
 		goto out;
 	if (k == KEY_ABSENT)
 		asprintf(&text,
-			 "the module is signed by key %s of '%.*s', which is not in the kernel's "
+			 "the module is signed by key %s of '%.*s', which is not in the "
+			 "kernel's "
 			 "trusted keyrings, and the kernel enforces module signatures",
 			 serial, (int)f.signer_len, (const char *)f.signer);
 	else if (k == KEY_UNKNOWN)
 		asprintf(&text,
-			 "the module is signed by key %s of '%.*s': either the kernel lacks that "
-			 "key and enforces module signatures, or the signature does not match "
+			 "the module is signed by key %s of '%.*s': either the kernel "
+			 "lacks that "
+			 "key and enforces module signatures, or the signature does not "
+			 "match "
 			 "(/proc/keys could not be read to tell which)",
 			 serial, (int)f.signer_len, (const char *)f.signer);
 	else
 		asprintf(&text,
-			 "the module's signature (key %s of '%.*s') does not match its contents "
-			 "or the kernel's key: the module was changed after signing, or the key "
+			 "the module's signature (key %s of '%.*s') does not match its "
+			 "contents "
+			 "or the kernel's key: the module was changed after signing, or "
+			 "the key "
 			 "differs",
 			 serial, (int)f.signer_len, (const char *)f.signer);
 out:
@@ -308,25 +316,29 @@ static char *explain(struct kmodx_module *mod, const struct kmodx_file *file, in
 	struct sig_span span;
 	int t = signature_kernel_check(file->data, file->size, &span);
 
-	/* the kernel ignores the signature of a module it is told to force (finit_module's
-	 * flags), and an image edited to force it (init_module) no longer matches it */
+	/* the kernel ignores the signature of a module it is told to force
+	 * (finit_module's flags), and an image edited to force it (init_module) no longer
+	 * matches it */
 	if (err != EBADMSG &&
 	    (flags & (KMODX_INSERT_FORCE_MODVERSION | KMODX_INSERT_FORCE_VERMAGIC)))
-		return strdup("forcing (--force) discards or breaks the module's signature, "
-			      "and the kernel refuses the module without a valid one");
+		return strdup(
+			"forcing (--force) discards or breaks the module's signature, "
+			"and the kernel refuses the module without a valid one");
 	if (t == -EBADMSG)
 		return strdup("the module's signature trailer is damaged");
 	if (err == EBADMSG && t == 0)
-		return strdup("the module's signature is damaged (not a PKCS#7 message the "
-			      "kernel can read)");
+		return strdup(
+			"the module's signature is damaged (not a PKCS#7 message the "
+			"kernel can read)");
 	if (err == EBADMSG)
 		return NULL;
 	if (t == -ENODATA)
 		return strdup("the module is not signed, and the kernel enforces module "
 			      "signatures");
 	if (t == -ENOPKG)
-		return strdup("the module's signature is not PKCS#7, which counts as unsigned, "
-			      "and the kernel enforces module signatures");
+		return strdup(
+			"the module's signature is not PKCS#7, which counts as unsigned, "
+			"and the kernel enforces module signatures");
 	return explain_signed(mod, &span);
 }
 

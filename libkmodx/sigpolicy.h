@@ -14,20 +14,22 @@
 
 enum key_presence {
 	KEY_ABSENT,   /* no key of the kernel's answers to the signer */
-	KEY_PROBABLE, /* a key with the signer's name: /proc/keys shows no serial numbers */
+	KEY_PROBABLE, /* a key with the signer's name: /proc/keys shows no serial numbers
+		       */
 	KEY_PRESENT,  /* the signer's key, identified exactly */
 	KEY_UNKNOWN,  /* /proc/keys could not be read */
 };
 
 struct kernel_key {
-	char *desc; /* the key's description, "<subject>: <key id in hex>" */
-	bool trusted; /* in a keyring the kernel checks modules against (as far as known) */
+	char *desc;   /* the key's description, "<subject>: <key id in hex>" */
+	bool trusted; /* in a keyring the kernel checks modules against (as far as known)
+		       */
 };
 
 struct sig_policy {
-	int enforce;	    /* module.sig_enforce: 1, 0, or -1 when unknown */
-	char lockdown[32];  /* "none", "integrity", "confidentiality"; "" when unknown */
-	bool keys_known;    /* /proc/keys was read */
+	int enforce;	   /* module.sig_enforce: 1, 0, or -1 when unknown */
+	char lockdown[32]; /* "none", "integrity", "confidentiality"; "" when unknown */
+	bool keys_known;   /* /proc/keys was read */
 	struct kernel_key *keys;
 	size_t n_keys;
 };
@@ -45,23 +47,23 @@ struct signer_id {
 				  * (x509 key naming), or NULL without a certificate */
 	const uint8_t *serial;	 /* the serial number (minimal big-endian) */
 	size_t serial_len;
-	const char *issuer;	 /* the issuer's common name */
+	const char *issuer; /* the issuer's common name */
 	size_t issuer_len;
 };
 
 /* Whether a trusted key answers to the signer; *matched (may be NULL) gets the key's
  * description, borrowed from p. */
-enum key_presence sig_policy_find_key(const struct sig_policy *p, const struct signer_id *id,
-				      const char **matched);
+enum key_presence sig_policy_find_key(const struct sig_policy *p,
+				      const struct signer_id *id, const char **matched);
 
 /* Facts about one module's signature that decide the kernel's answer. */
 struct sig_facts {
-	int trailer;	   /* signature_kernel_check(): 0, -ENODATA, -EBADMSG, -ENOPKG */
-	bool malformed;	   /* the PKCS#7 message does not parse */
-	bool bad_shape;	   /* signed attributes or other content than data: refused */
+	int trailer;	/* signature_kernel_check(): 0, -ENODATA, -EBADMSG, -ENOPKG */
+	bool malformed; /* the PKCS#7 message does not parse */
+	bool bad_shape; /* signed attributes or other content than data: refused */
 	enum key_presence key;
-	int crypto;	   /* the signature checked against the key: 1 good, 0 bad, -1 not
-			    * checked (no certificate) */
+	int crypto; /* the signature checked against the key: 1 good, 0 bad, -1 not
+		     * checked (no certificate) */
 };
 
 enum kmodx_sig_outcome sig_predict(const struct sig_facts *f, const struct sig_policy *p);

@@ -34,9 +34,9 @@ struct verify {
 	CMS_ContentInfo *cms;
 	CMS_SignerInfo *si;
 	struct sig_facts facts;
-	STACK_OF(X509) *certs;	 /* every certificate given */
+	STACK_OF(X509) * certs;	    /* every certificate given */
 	struct ptrarray cert_files; /* the file each came from, by index */
-	X509 *cert;		 /* the one that names the signer */
+	X509 *cert;		    /* the one that names the signer */
 	const char *cert_file;
 	char *kernel_desc; /* what the kernel would call cert's key */
 };
@@ -148,7 +148,8 @@ static int check_shape(struct verify *v)
 		return add(v, "problem", "the module is embedded in the signature", 0);
 	if (p_CMS_signed_get_attr_count(v->si) > 0)
 		return add(v, "problem",
-			   "the signature has signed attributes, which the kernel refuses for "
+			   "the signature has signed attributes, which the kernel "
+			   "refuses for "
 			   "modules",
 			   0);
 	v->facts.bad_shape = false;
@@ -160,25 +161,29 @@ static int check_shape(struct verify *v)
 static int cms_parse(struct verify *v)
 {
 	BIO *bio = p_BIO_new_mem_buf(v->span.sig, (int)v->span.sig_len);
-	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(CMS_SignerInfo) * sis;
 	char err[256];
 
 	if (bio == NULL)
 		return -ENOMEM;
 	v->cms = p_d2i_CMS_bio(bio, NULL);
 	p_BIO_free(bio);
-	if (v->cms == NULL || p_OBJ_obj2nid(p_CMS_get0_type(v->cms)) != NID_pkcs7_signed) {
+	if (v->cms == NULL ||
+	    p_OBJ_obj2nid(p_CMS_get0_type(v->cms)) != NID_pkcs7_signed) {
 		v->facts.malformed = true;
 		crypto_error(err, sizeof(err));
-		return add(v, "signature", "malformed", 0) ?:
-		       add(v, "problem", "the PKCS#7 message does not parse as CMS SignedData",
-			   0);
+		return add(v, "signature", "malformed", 0)
+			       ?: add(v, "problem",
+				      "the PKCS#7 message does not parse as CMS "
+				      "SignedData",
+				      0);
 	}
 	sis = p_CMS_get0_SignerInfos(v->cms);
 	if (sis == NULL || p_OPENSSL_sk_num((OPENSSL_STACK *)sis) < 1) {
 		v->facts.malformed = true;
-		return add(v, "signature", "malformed", 0) ?:
-		       add(v, "problem", "the PKCS#7 message has no signer", 0);
+		return add(v, "signature", "malformed", 0)
+			       ?: add(v, "problem", "the PKCS#7 message has no signer",
+				      0);
 	}
 	v->si = p_OPENSSL_sk_value((OPENSSL_STACK *)sis, 0);
 	return add(v, "signature", "pkcs7", 0) ?: check_shape(v);
@@ -194,7 +199,8 @@ static int add_fields(struct verify *v)
 	if (!signature_read(v->data, v->size, &si))
 		return 0;
 	key = signature_hex(si.key_id, si.key_id_len);
-	r = key ? kvlist_add(v->report, "signer", 6, (const char *)si.signer, si.signer_len, 0)
+	r = key ? kvlist_add(v->report, "signer", 6, (const char *)si.signer,
+			     si.signer_len, 0)
 		: -ENOMEM;
 	if (r == 0)
 		r = add(v, "key_id", key, 0);
@@ -213,8 +219,8 @@ static const char *mismatch_reason(char *buf, size_t size)
 	const char *why = e ? p_ERR_reason_error_string(e) : NULL;
 
 	p_ERR_clear_error();
-	snprintf(buf, size, "the signature does not match the module%s%s%s", why ? " (" : "",
-		 why ? why : "", why ? ")" : "");
+	snprintf(buf, size, "the signature does not match the module%s%s%s",
+		 why ? " (" : "", why ? why : "", why ? ")" : "");
 	return buf;
 }
 
@@ -239,7 +245,7 @@ static BIO *content_bio(const struct verify *v)
 static int check_certs(struct verify *v)
 {
 	int n = p_OPENSSL_sk_num((OPENSSL_STACK *)v->certs), r;
-	STACK_OF(X509) *one;
+	STACK_OF(X509) * one;
 	BIO *content;
 	char err[256];
 
@@ -254,7 +260,8 @@ static int check_certs(struct verify *v)
 	if (v->cert == NULL) {
 		v->facts.crypto = -1;
 		r = add(v, "valid", "no", 0);
-		return r ? r : add(v, "reason", "no certificate given names the signer", 0);
+		return r ? r
+			 : add(v, "reason", "no certificate given names the signer", 0);
 	}
 	r = add(v, "certificate", v->cert_file, 0);
 	one = (STACK_OF(X509) *)p_OPENSSL_sk_new_null();
@@ -266,7 +273,8 @@ static int check_certs(struct verify *v)
 		v->facts.crypto = p_CMS_verify(v->cms, one, NULL, content, NULL,
 					       CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY |
 						       CMS_NOINTERN) == 1;
-		r = add(v, "valid", v->facts.crypto ? "yes" : "no", (uint64_t)v->facts.crypto);
+		r = add(v, "valid", v->facts.crypto ? "yes" : "no",
+			(uint64_t)v->facts.crypto);
 		if (r == 0 && !v->facts.crypto)
 			r = add(v, "reason", mismatch_reason(err, sizeof(err)), 0);
 	}
@@ -304,8 +312,7 @@ static int subject_name(X509 *x, struct strbuf *sb)
 	const uint8_t *o = name_part(name, NID_organizationName, &o_len);
 	const uint8_t *mail = name_part(name, NID_pkcs9_emailAddress, &mail_len);
 
-	if (cn && o &&
-	    !(cn_len >= o_len && memcmp(cn, o, (size_t)o_len) == 0) &&
+	if (cn && o && !(cn_len >= o_len && memcmp(cn, o, (size_t)o_len) == 0) &&
 	    !(cn_len >= 7 && o_len >= 7 && memcmp(cn, o, 7) == 0)) {
 		if (strbuf_append(sb, o, (size_t)o_len) < 0 || strbuf_puts(sb, ": ") < 0)
 			return -ENOMEM;
@@ -409,7 +416,8 @@ static int predict(struct verify *v)
 	if (v->cert && kernel_desc(v->cert, &v->kernel_desc) < 0)
 		r = -ENOMEM;
 	signer_id_get(v, &id, &si);
-	v->facts.key = v->facts.trailer == 0 ? sig_policy_find_key(&p, &id, &matched) : KEY_ABSENT;
+	v->facts.key = v->facts.trailer == 0 ? sig_policy_find_key(&p, &id, &matched)
+					     : KEY_ABSENT;
 	signature_release(&si);
 	o = sig_predict(&v->facts, &p);
 	if (r == 0 && asprintf(&key, "%s%s%s", presence_names[v->facts.key],
@@ -419,7 +427,10 @@ static int predict(struct verify *v)
 		r = add(v, "kernel_key", key, 0);
 	if (r == 0)
 		r = add(v, "sig_enforce",
-			p.enforce < 0 ? "unknown" : p.enforce ? "yes" : "no", 0);
+			p.enforce < 0 ? "unknown"
+			: p.enforce   ? "yes"
+				      : "no",
+			0);
 	if (r == 0)
 		r = add(v, "lockdown", p.lockdown[0] ? p.lockdown : "unknown", 0);
 	if (r == 0)
@@ -437,11 +448,12 @@ static int check_trailer(struct verify *v)
 	case -ENODATA:
 		return add(v, "signature", "none", 0);
 	case -EBADMSG:
-		return add(v, "signature", "malformed", 0) ?:
-		       add(v, "problem", "the signature trailer is damaged", 0);
+		return add(v, "signature", "malformed", 0)
+			       ?: add(v, "problem", "the signature trailer is damaged",
+				      0);
 	case -ENOPKG:
-		return add(v, "signature", "unsupported", 0) ?:
-		       add(v, "problem", "not a PKCS#7 signature", 0);
+		return add(v, "signature", "unsupported", 0)
+			       ?: add(v, "problem", "not a PKCS#7 signature", 0);
 	default:
 		break;
 	}
@@ -494,8 +506,9 @@ static void verify_release(struct verify *v)
 	free(v->kernel_desc);
 }
 
-int verify_image(struct kmodx_ctx *ctx, const char *path, const uint8_t *data, size_t size,
-		 const char *const *certs, unsigned flags, struct kmodx_kvlist **report)
+int verify_image(struct kmodx_ctx *ctx, const char *path, const uint8_t *data,
+		 size_t size, const char *const *certs, unsigned flags,
+		 struct kmodx_kvlist **report)
 {
 	struct verify v = {.ctx = ctx, .data = data, .size = size};
 	int r = kvlist_new(&v.report);
@@ -531,8 +544,9 @@ static int verify_file(struct kmodx_ctx *ctx, const char *path, const char *cons
 }
 #endif
 
-_public_ int kmodx_verify_module(struct kmodx_ctx *ctx, const char *path, const char *const *certs,
-				 unsigned flags, struct kmodx_kvlist **report)
+_public_ int kmodx_verify_module(struct kmodx_ctx *ctx, const char *path,
+				 const char *const *certs, unsigned flags,
+				 struct kmodx_kvlist **report)
 {
 	const char *why = NULL;
 

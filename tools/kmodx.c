@@ -15,8 +15,8 @@
 #include "tool.h"
 
 static const struct tool *const tools[] = {
-	&tool_lsmod,   &tool_insmod,	   &tool_rmmod, &tool_modinfo, &tool_modprobe,
-	&tool_depmod, &tool_static_nodes, &tool_sign,	&tool_verify,
+	&tool_lsmod,  &tool_insmod,	  &tool_rmmod, &tool_modinfo, &tool_modprobe,
+	&tool_depmod, &tool_static_nodes, &tool_sign,  &tool_verify,
 };
 
 unsigned stdio_closed;
@@ -55,7 +55,8 @@ static const struct tool *find_tool(const char *name)
 /* The names that take the tool as the first argument; kmodx-crypto is the helper. */
 static bool is_kmodx(const char *name)
 {
-	return !strcmp(name, "kmodx") || !strcmp(name, "kmod") || !strcmp(name, "kmodx-crypto");
+	return !strcmp(name, "kmodx") || !strcmp(name, "kmod") ||
+	       !strcmp(name, "kmodx-crypto");
 }
 
 static void help(FILE *f)
@@ -90,8 +91,9 @@ static int run_helper(const char *name, char *argv[])
 	if (n > 0) {
 		self[n] = '\0';
 		slash = strrchr(self, '/');
-		if (slash && (size_t)snprintf(helper, sizeof(helper), "%.*s/kmodx-crypto",
-					      (int)(slash - self), self) < sizeof(helper) &&
+		if (slash &&
+		    (size_t)snprintf(helper, sizeof(helper), "%.*s/kmodx-crypto",
+				     (int)(slash - self), self) < sizeof(helper) &&
 		    access(helper, X_OK) != 0)
 			helper[0] = '\0';
 	}
@@ -127,8 +129,10 @@ int main(int argc, char *argv[])
 		return run(t, name, argc, argv);
 	if (!is_kmodx(name)) {
 		fprintf(stderr,
-			"kmodx: ERROR: unknown program name '%s': call it as one of lsmod, "
-			"insmod, rmmod, modinfo, modprobe, depmod, sign-file, or as kmodx COMMAND\n",
+			"kmodx: ERROR: unknown program name '%s': call it as one of "
+			"lsmod, "
+			"insmod, rmmod, modinfo, modprobe, depmod, sign-file, or as "
+			"kmodx COMMAND\n",
 			name);
 		return EXIT_FAILURE;
 	}

@@ -12,13 +12,16 @@
 enum { OPT_RESIGN = OPT_LONG_FIRST };
 
 static const struct tool_opt opts[] = {
-	{'p', "save-signature", no_argument, NULL, "also write the signature to MODULE.p7s"},
-	{'d', "detached", no_argument, NULL, "write only MODULE.p7s, leave the module as it is"},
+	{'p', "save-signature", no_argument, NULL,
+	 "also write the signature to MODULE.p7s"},
+	{'d', "detached", no_argument, NULL,
+	 "write only MODULE.p7s, leave the module as it is"},
 	{'s', "raw-signature", no_argument, NULL,
 	 "append the signature file RAWSIG made elsewhere"},
 	{'k', "key-id", no_argument, NULL,
 	 "name the signer by subjectKeyIdentifier, not issuer and serial"},
-	{OPT_RESIGN, "resign", no_argument, NULL, "remove the signatures it carries first"},
+	{OPT_RESIGN, "resign", no_argument, NULL,
+	 "remove the signatures it carries first"},
 	TOOL_OPT_VERSION,
 	TOOL_OPT_HELP,
 };

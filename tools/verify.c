@@ -37,7 +37,8 @@ static const char *verdict(const struct kmodx_kvlist *report, bool *ok, bool by_
 	const char *valid = "", *reason = NULL, *outcome = NULL;
 
 	for (size_t i = 0; i < kmodx_kvlist_count(report); i++) {
-		const char *k = kmodx_kvlist_key(report, i), *v = kmodx_kvlist_value(report, i);
+		const char *k = kmodx_kvlist_key(report, i),
+			   *v = kmodx_kvlist_value(report, i);
 
 		if (strcmp(k, "valid") == 0)
 			valid = v;
@@ -46,7 +47,8 @@ static const char *verdict(const struct kmodx_kvlist *report, bool *ok, bool by_
 		else if (strcmp(k, "outcome") == 0)
 			outcome = v;
 	}
-	*ok = by_kernel ? outcome && strcmp(outcome, "load") == 0 : strcmp(valid, "yes") == 0;
+	*ok = by_kernel ? outcome && strcmp(outcome, "load") == 0
+			: strcmp(valid, "yes") == 0;
 	if (strcmp(valid, "yes") == 0)
 		return "valid";
 	if (strcmp(valid, "unchecked") == 0)
@@ -100,7 +102,8 @@ static int verify_arg(struct kmodx_ctx *ctx, const struct settings *st, const ch
 		const char *path = kmodx_module_get_path(mod);
 
 		if (path == NULL) {
-			ERR("Module %s has no file (builtin?).", kmodx_module_get_name(mod));
+			ERR("Module %s has no file (builtin?).",
+			    kmodx_module_get_name(mod));
 			r = -ENOENT;
 		} else {
 			r = verify_path(ctx, st, path);
@@ -185,5 +188,5 @@ static int do_verify(int argc, char *argv[])
 	return run(&st, argc - optind, argv + optind);
 }
 
-const struct tool tool_verify = {"verify", do_verify,
-				 "check module signatures; predict what the kernel will do"};
+const struct tool tool_verify = {
+	"verify", do_verify, "check module signatures; predict what the kernel will do"};

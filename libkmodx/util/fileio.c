@@ -115,7 +115,8 @@ static int sync_dir_of(const char *path)
 	else if ((size_t)(slash - path) >= sizeof(dir))
 		return -ENAMETOOLONG;
 	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+		snprintf(dir, sizeof(dir), "%.*s",
+			 slash == path ? 1 : (int)(slash - path), path);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -63,8 +63,10 @@ static void verify_as_module(const uint8_t *data, size_t size)
 		if (!crypto_load(NULL))
 			abort();
 	}
-	if (verify_image(ctx, "fuzz.ko", data, size, certs, KMODX_VERIFY_KERNEL, &report) != 0)
-		abort(); /* a certificate that reads, a module in memory: nothing can fail */
+	if (verify_image(ctx, "fuzz.ko", data, size, certs, KMODX_VERIFY_KERNEL,
+			 &report) != 0)
+		abort(); /* a certificate that reads, a module in memory: nothing can fail
+			  */
 	if (kmodx_kvlist_count(report) < 3)
 		abort();
 	kmodx_kvlist_free(report);
@@ -76,7 +78,8 @@ static void parse_as_keys(const uint8_t *data, size_t size)
 	static const uint8_t serial[] = {0x12, 0x34, 0x56, 0x78, 0x90, 0xab, 0xcd, 0xef};
 	const struct signer_id ids[] = {
 		{NULL, serial, sizeof(serial), "kmodx test key", 14},
-		{"kmodx test key: f787060128880300dd68ade9e3e3613c4f7de1c5", NULL, 0, "", 0},
+		{"kmodx test key: f787060128880300dd68ade9e3e3613c4f7de1c5", NULL, 0, "",
+		 0},
 	};
 	struct sig_policy p = {.keys_known = true};
 	char *text = fuzz_string(data, size);
@@ -85,7 +88,8 @@ static void parse_as_keys(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
 			const char *matched = NULL;
 
-			if (sig_policy_find_key(&p, &ids[i], &matched) != KEY_ABSENT && !matched)
+			if (sig_policy_find_key(&p, &ids[i], &matched) != KEY_ABSENT &&
+			    !matched)
 				abort();
 		}
 	}
