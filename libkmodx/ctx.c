@@ -493,6 +493,36 @@ _public_ int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index which, int
 	return index_dump(idx, fd, prefix);
 }
 
+static int add_index_entry(void *data, const char *key, const char *value, uint32_t prio)
+{
+	return kvlist_add(data, key, strlen(key), value, strlen(value), prio);
+}
+
+_public_ int kmodx_index_get(struct kmodx_ctx *ctx, enum kmodx_index which,
+			     struct kmodx_kvlist **out)
+{
+	struct kmodx_kvlist *list;
+	struct index *idx;
+	int r;
+
+	if (ctx == NULL || out == NULL || (unsigned)which >= ARRAY_SIZE(index_names))
+		return -EINVAL;
+	r = ctx_get_index(ctx, which, &idx);
+	if (r < 0)
+		return r;
+	if (idx == NULL)
+		return -ENOENT;
+	r = kvlist_new(&list);
+	if (r == 0)
+		r = index_foreach(idx, add_index_entry, list);
+	if (r < 0) {
+		kmodx_kvlist_free(list);
+		return r;
+	}
+	*out = list;
+	return 0;
+}
+
 /* ---- module pool ---- */
 
 void ctx_pool_add(struct kmodx_ctx *ctx, struct kmodx_module *mod)

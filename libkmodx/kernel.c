@@ -19,9 +19,7 @@
 #include "util/fileio.h"
 #include "util/path.h"
 
-#define PROC_MODULES_MAX ((size_t)16 << 20)
-
-static int sysmod_path(const struct kmodx_module *mod, const char *attr, char *buf)
+int sysmod_path(const struct kmodx_module *mod, const char *attr, char *buf)
 {
 	char rel[PATH_MAX];
 	int n = snprintf(rel, sizeof(rel), "/sys/module/%s%s%s", mod->name, attr ? "/" : "",

@@ -155,6 +155,14 @@ int builtin_modinfo_parse(const char *text, size_t len, const char *name,
 /* Whether modules.builtin lists the module: 0 or -ENOMEM (kmodx_module_is_builtin()
  * cannot tell a lack of memory from "no"). */
 int module_is_builtin(struct kmodx_module *mod, bool *builtin);
+/* Append the module's .modinfo entries (modules.builtin.modinfo's for a builtin one,
+ * then *builtin is set) to list: 0 or a negative errno, -ENOENT without .modinfo. */
+int module_get_modinfo(struct kmodx_module *mod, struct kmodx_kvlist *list,
+		       bool *builtin);
+/* <root>/sys/module/<name>[/attr] into buf (PATH_MAX): 0 or -ENAMETOOLONG. */
+int sysmod_path(const struct kmodx_module *mod, const char *attr, char *buf);
+/* The size limit for reading /proc/modules. */
+#define PROC_MODULES_MAX ((size_t)16 << 20)
 /* The module's opened file (lazily), or NULL with *err set. */
 struct kmodx_file *module_get_file(struct kmodx_module *mod, int *err);
 
@@ -168,3 +176,7 @@ int kernel_finit_module(struct kmodx_ctx *ctx, int fd, const char *args, unsigne
 int kernel_init_module(struct kmodx_ctx *ctx, const void *image, size_t len,
 		       const char *args);
 int kernel_delete_module(struct kmodx_ctx *ctx, const char *name, unsigned flags);
+/* Write value to the sysfs parameter file at path (parameter param of module): the
+ * kernel checks and stores it, and its errno comes back negated. */
+int kernel_write_param(struct kmodx_ctx *ctx, const char *module, const char *param,
+		       const char *path, const char *value);

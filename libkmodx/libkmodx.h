@@ -186,6 +186,76 @@ int kmodx_module_get_holders(struct kmodx_module *mod, struct kmodx_list **list)
 /* key = section name, number = address. */
 int kmodx_module_get_sections(struct kmodx_module *mod, struct kmodx_kvlist **list);
 
+/* ---- parameters ------------------------------------------------------------------- */
+
+/*
+ * The parameters the module declares (.modinfo's parm and parmtype entries, merged by
+ * name), in the order modinfo prints them (source order). *descriptions and *types
+ * (both new) hold one entry per parameter at the same index: key = the parameter's
+ * name, value = its description or type ("" when the module gives none), number = 1
+ * if given, 0 if not. An entry without ':' is logged and left out.
+ */
+int kmodx_module_get_param_decls(struct kmodx_module *mod,
+				 struct kmodx_kvlist **descriptions,
+				 struct kmodx_kvlist **types);
+
+/* In kmodx_module_get_param_values()'s numbers, beside the permission bits. */
+#define KMODX_PARAM_UNREADABLE (1u << 16)
+
+/*
+ * A loaded or built-in module's parameters as <root>/sys/module/<name>/parameters/
+ * shows them, sorted by name: key = name, value = the current value without the
+ * kernel's trailing newline ("" if it cannot be read), number = the file's permission
+ * bits (mode & 07777), plus KMODX_PARAM_UNREADABLE if it could not be read (a
+ * write-only parameter). A parameter whose file disappears while it is being read is
+ * left out. -ENOENT if /sys/module/<name> does not exist; an empty list if the module
+ * has no parameters. *list is new.
+ */
+int kmodx_module_get_param_values(struct kmodx_module *mod, struct kmodx_kvlist **list);
+/*
+ * Write value (as given: no newline is added) to a parameter of a loaded or built-in
+ * module. 0, or the kernel's answer negated: -ENOENT (no such parameter, or the module
+ * is not loaded), -EACCES (read-only), -EINVAL (a value the parameter refuses),
+ * -EPERM, ...; -EFBIG if the kernel took only part of the value.
+ */
+int kmodx_module_set_param_value(struct kmodx_module *mod, const char *name,
+				 const char *value);
+
+/* ---- taint ------------------------------------------------------------------------ */
+
+/* The taint flags kmodx knows: bits 0 to KMODX_TAINT_COUNT - 1 of the kernel's mask. */
+#define KMODX_TAINT_COUNT 20
+/* Enough for kmodx_taint_string() with every bit of a 64-bit mask set. */
+#define KMODX_TAINT_STRING_MAX 80
+
+/* The kernel's taint mask, from <root>/proc/sys/kernel/tainted. 0 or a negative errno
+ * (-EINVAL if the file does not hold a decimal number). */
+int kmodx_get_taint(struct kmodx_ctx *ctx, uint64_t *mask);
+/* The letter the kernel shows for a set bit ('P', 'F', ...); '?' for a bit kmodx does
+ * not know. */
+char kmodx_taint_letter(unsigned bit);
+/* Static strings: the kernel's name of the flag without TAINT_ ("PROPRIETARY_MODULE"),
+ * and a short description in English; NULL for a bit kmodx does not know. */
+const char *kmodx_taint_name(unsigned bit);
+const char *kmodx_taint_description(unsigned bit);
+/* The bit of a taint letter, or -EINVAL for a letter kmodx does not know. */
+int kmodx_taint_bit(char letter);
+/*
+ * The taint as oops reports show it: "Not tainted", or "Tainted: " and one column per
+ * bit up to the highest set one (its letter if set, else a space; 'G' for a clear bit
+ * 0). The kernel pads the string to the number of flags it knows; this one is not
+ * padded, so it is a prefix of the kernel's. 0, or -ENOSPC if size is too small
+ * (KMODX_TAINT_STRING_MAX always suffices).
+ */
+int kmodx_taint_string(uint64_t mask, char *buf, size_t size);
+/*
+ * The loaded modules that carry taints, in /proc/modules order: key = module name,
+ * value = its taint letters as the kernel lists them (/sys/module/<name>/taint, or the
+ * /proc/modules line's when that cannot be read, as for a module removed meanwhile),
+ * number = the mask of the letters kmodx knows. *list is new.
+ */
+int kmodx_get_module_taints(struct kmodx_ctx *ctx, struct kmodx_kvlist **list);
+
 /* ---- loading and removing --------------------------------------------------------- */
 
 enum kmodx_insert_flags {
@@ -235,6 +305,11 @@ struct kmodx_probe_opts {
 	int (*run_command)(void *data, struct kmodx_module *mod, const char *type,
 			   const char *cmd);
 	void *data;
+	/* the same actions in parts: action is "insmod", "install", "builtin", "rmmod" or
+	 * "remove"; arg the module's path (insmod) or the command (install, remove), else
+	 * NULL; options the module's options (insmod, install; "" for none), else NULL */
+	void (*show_action)(void *data, struct kmodx_module *mod, const char *action,
+			    const char *arg, const char *options);
 };
 
 /*
@@ -265,7 +340,9 @@ enum kmodx_config_kind {
 };
 
 /* The configuration entries of one kind in configuration order: key = module name or
- * pattern, value = the rest ("" for blacklist). *list is new. */
+ * pattern, value = the rest ("" for blacklist), number = for softdep, the length of
+ * value's "pre: ..." part (value is that part then the "post: ..." one, as modprobe -c
+ * prints them), else 0. *list is new. */
 int kmodx_config_get(struct kmodx_ctx *ctx, enum kmodx_config_kind kind,
 		     struct kmodx_kvlist **list);
 
@@ -342,8 +419,8 @@ enum kmodx_verify_flags {
  *   valid         "yes" (number 1), "no", or "unchecked" (no certificate was given)
  *   reason        why it is not valid
  * with KMODX_VERIFY_KERNEL:
- *   kernel_key    "present", "probable", "absent" or "unknown"; value after ": " is
- *                 the key's description in /proc/keys when one matched
+ *   kernel_key    "present", "probable", "absent" or "unknown" (signed modules)
+ *   kernel_key_desc  the description in /proc/keys of the key that matched
  *   sig_enforce   "yes", "no" or "unknown"
  *   lockdown      "none", "integrity", "confidentiality" or "unknown"
  *   outcome       "load", "load-taint", "EKEYREJECTED", "EBADMSG" or "EPERM", number
@@ -378,6 +455,10 @@ enum kmodx_index {
 /* Write every key and value of an index to fd as "key value\n" lines, sorted by key;
  * alias and symbol lines get an "alias " prefix (as modprobe -c prints them). */
 int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index index, int fd);
+/* The same entries as a list, sorted by key: key, value, number = the value's priority
+ * (module order). -ENOENT if the index is missing. *list is new. */
+int kmodx_index_get(struct kmodx_ctx *ctx, enum kmodx_index index,
+		    struct kmodx_kvlist **list);
 
 #ifdef __cplusplus
 }

@@ -299,7 +299,7 @@ _public_ int kmodx_module_get_weakdeps(struct kmodx_module *mod, struct kmodx_li
 
 /* "pre: a b" then "post: c", with no space between the two parts: kmod's modprobe -c
  * prints it that way and scripts may parse it; see modprobe(8) for the decision. */
-static int softdep_text(const struct cfg_softdep *d, struct strbuf *sb)
+static int softdep_text(const struct cfg_softdep *d, struct strbuf *sb, uint64_t *pre_len)
 {
 	int r = 0;
 
@@ -307,6 +307,7 @@ static int softdep_text(const struct cfg_softdep *d, struct strbuf *sb)
 		r = strbuf_puts(sb, "pre:");
 	for (size_t i = 0; r == 0 && i < d->n_pre; i++)
 		r = strbuf_printf(sb, " %s", d->pre[i]);
+	*pre_len = sb->len;
 	if (r == 0 && d->n_post)
 		r = strbuf_puts(sb, "post:");
 	for (size_t i = 0; r == 0 && i < d->n_post; i++)
@@ -328,6 +329,7 @@ static int config_entry(const struct config *c, enum kmodx_config_kind kind, siz
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *key, *value;
+	uint64_t number = 0;
 	int r = 0;
 
 	switch (kind) {
@@ -337,7 +339,7 @@ static int config_entry(const struct config *c, enum kmodx_config_kind kind, siz
 		break;
 	case KMODX_CONFIG_SOFTDEP:
 		key = ((const struct cfg_softdep *)c->softdeps.v[i])->name;
-		r = softdep_text(c->softdeps.v[i], &sb);
+		r = softdep_text(c->softdeps.v[i], &sb, &number);
 		value = strbuf_str(&sb);
 		break;
 	case KMODX_CONFIG_WEAKDEP:
@@ -360,7 +362,7 @@ static int config_entry(const struct config *c, enum kmodx_config_kind kind, siz
 	if (r == 0 && value == NULL)
 		r = -ENOMEM;
 	if (r == 0)
-		r = kvlist_add(list, key, strlen(key), value, strlen(value), 0);
+		r = kvlist_add(list, key, strlen(key), value, strlen(value), number);
 	strbuf_release(&sb);
 	return r;
 }

@@ -404,33 +404,36 @@ static int builtin_info(struct kmodx_module *mod, struct kmodx_kvlist *list)
 	return builtin_modinfo_parse(text, len, mod->name, list);
 }
 
+int module_get_modinfo(struct kmodx_module *mod, struct kmodx_kvlist *list, bool *builtin)
+{
+	struct elf *elf;
+	int r = module_is_builtin(mod, builtin);
+
+	if (r < 0)
+		return r;
+	if (*builtin)
+		return builtin_info(mod, list);
+	r = module_get_elf(mod, &elf);
+	if (r < 0)
+		return r;
+	r = elf_foreach_string(elf, ".modinfo", add_modinfo_string, list);
+	return r == -ENODATA ? -ENOENT : r; /* no .modinfo: kmod's answer */
+}
+
 _public_ int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist **out)
 {
 	struct kmodx_kvlist *list;
-	struct elf *elf;
+	bool builtin;
 	int r;
 
 	if (mod == NULL || out == NULL)
 		return -EINVAL;
-	bool builtin;
-
-	r = module_is_builtin(mod, &builtin);
-	if (r == 0)
-		r = kvlist_new(&list);
+	r = kvlist_new(&list);
 	if (r < 0)
 		return r;
-	if (builtin) {
-		r = builtin_info(mod, list);
-	} else {
-		r = module_get_elf(mod, &elf);
-		if (r == 0) {
-			r = elf_foreach_string(elf, ".modinfo", add_modinfo_string, list);
-			if (r == -ENODATA)
-				r = -ENOENT; /* no .modinfo: kmod's answer */
-		}
-		if (r == 0)
-			r = add_signature(list, mod->file);
-	}
+	r = module_get_modinfo(mod, list, &builtin);
+	if (r == 0 && !builtin)
+		r = add_signature(list, mod->file);
 	if (r < 0) {
 		kmodx_kvlist_free(list);
 		return r;

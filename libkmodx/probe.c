@@ -15,21 +15,25 @@
 #include "libkmodx-private.h"
 #include "util/strbuf.h"
 
-static int show(const struct kmodx_probe_opts *o, const char *fmt, ...) _printf_(2, 3);
-
-/* 0 or -ENOMEM: a line missing from modprobe -D's output (which initramfs tools read to
- * pick modules) must not pass for success. */
-static int show(const struct kmodx_probe_opts *o, const char *fmt, ...)
+/*
+ * One action, to both callbacks: show() gets the line modprobe -D prints ("insmod PATH
+ * OPTIONS", "install COMMAND OPTIONS", "builtin NAME", "rmmod NAME", "remove COMMAND"),
+ * show_action() its parts. 0 or -ENOMEM: a line missing from modprobe -D's output
+ * (which initramfs tools read to pick modules) must not pass for success.
+ */
+static int show(const struct kmodx_probe_opts *o, struct kmodx_module *m,
+		const char *action, const char *arg, const char *options)
 {
 	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
 	int r;
 
+	if (o->show_action)
+		o->show_action(o->data, m, action, arg, options);
 	if (o->show == NULL)
 		return 0;
-	va_start(ap, fmt);
-	r = strbuf_vprintf(&sb, fmt, ap);
-	va_end(ap);
+	r = strbuf_printf(&sb, "%s %s", action, arg ? arg : m->name);
+	if (r == 0 && options)
+		r = strbuf_printf(&sb, " %s", options);
 	if (r == 0)
 		o->show(o->data, strbuf_str(&sb));
 	strbuf_release(&sb);
@@ -221,7 +225,7 @@ static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 	if (r < 0)
 		return r;
 	if (cmd && !m->ignore_cmd) {
-		r = show(o, "install %s %s", cmd, options ? options : "");
+		r = show(o, m, "install", cmd, options ? options : "");
 		if (r < 0 || (o->flags & KMODX_PROBE_DRY_RUN))
 			return r;
 		line = substitute(cmd, options);
@@ -232,9 +236,9 @@ static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 	}
 	path = kmodx_module_get_path(m);
 	if (path)
-		r = show(o, "insmod %s %s", path, options ? options : "");
+		r = show(o, m, "insmod", path, options ? options : "");
 	else if (kmodx_module_get_initstate(m) == KMODX_MODULE_BUILTIN)
-		r = show(o, "builtin %s", m->name);
+		r = show(o, m, "builtin", NULL, NULL);
 	if (r < 0)
 		return r;
 	if (!(o->flags & KMODX_PROBE_DRY_RUN))
@@ -310,7 +314,7 @@ static int remove_module(struct kmodx_module *m, const struct kmodx_probe_opts *
 	unsigned long long deadline = 0, interval = 1;
 	int r;
 
-	r = show(o, "rmmod %s", m->name);
+	r = show(o, m, "rmmod", NULL, NULL);
 	if (r < 0 || (o->flags & KMODX_PROBE_DRY_RUN))
 		return r;
 	/* logged here, once the outcome is known: not for a module gone meanwhile */
@@ -430,7 +434,7 @@ static int probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts 
 		goto out;
 	}
 	if (cmd) {
-		r = show(o, "remove %s", cmd);
+		r = show(o, mod, "remove", cmd, NULL);
 		if (r < 0)
 			goto out;
 		if (!(o->flags & KMODX_PROBE_DRY_RUN)) {

@@ -408,7 +408,6 @@ static int predict(struct verify *v)
 	struct signer_id id;
 	struct sig_info si = {0};
 	const char *matched = NULL;
-	_cleanup_(freep) char *key = NULL;
 	int r = sig_policy_read(v->ctx, &p);
 
 	if (r < 0)
@@ -416,21 +415,16 @@ static int predict(struct verify *v)
 	if (v->cert && kernel_desc(v->cert, &v->kernel_desc) < 0)
 		r = -ENOMEM;
 	signer_id_get(v, &id, &si);
-	v->facts.key = v->facts.trailer == 0 ? sig_policy_find_key(&p, &id, &matched)
-					     : KEY_ABSENT;
+	if (v->facts.trailer == 0 && !v->facts.malformed)
+		v->facts.key = sig_policy_find_key(&p, &id, &matched);
 	signature_release(&si);
 	o = sig_predict(&v->facts, &p);
-	if (r == 0 && asprintf(&key, "%s%s%s", presence_names[v->facts.key],
-			       matched ? ": " : "", matched ? matched : "") < 0)
-		r = -ENOMEM;
 	if (r == 0 && v->facts.trailer == 0 && !v->facts.malformed)
-		r = add(v, "kernel_key", key, 0);
+		r = add(v, "kernel_key", presence_names[v->facts.key], 0);
+	if (r == 0 && matched)
+		r = add(v, "kernel_key_desc", matched, 0);
 	if (r == 0)
-		r = add(v, "sig_enforce",
-			p.enforce < 0 ? "unknown"
-			: p.enforce   ? "yes"
-				      : "no",
-			0);
+		r = add(v, "sig_enforce", p.enforce < 0 ? "unknown" : p.enforce ? "yes" : "no", 0);
 	if (r == 0)
 		r = add(v, "lockdown", p.lockdown[0] ? p.lockdown : "unknown", 0);
 	if (r == 0)

@@ -8,7 +8,7 @@ build=${BUILD:-$top/build}
 pkgs="meson ninja-build gcc pkg-config python3 zlib1g-dev liblzma-dev libzstd-dev libssl-dev
 libcmocka-dev scdoc kmod zstd xz-utils gzip qemu-system-x86 busybox-static valgrind clang
 openssl linux-kbuild-6.1
-libclang-rt-14-dev time"
+libclang-rt-14-dev time bash-completion zsh fish"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -171,6 +171,26 @@ int tool_ctx_new(const char *root, struct kmodx_ctx **out)
 	return 0;
 }
 
+void tool_json_begin(struct json_writer *w, FILE *out, unsigned schema)
+{
+	json_writer_init_file(w, out, JSON_PRETTY);
+	json_object_begin(w);
+	json_member_uint(w, "schema", schema);
+}
+
+int tool_json_end(struct json_writer *w)
+{
+	int r;
+
+	json_object_end(w);
+	r = json_writer_finish(w);
+	if (r == 0 && fflush(w->f) != 0)
+		r = -errno;
+	if (r < 0)
+		ERR("could not write the JSON document: %s", strerror(-r));
+	return r;
+}
+
 const char *insert_strerror(int err)
 {
 	switch (err) {

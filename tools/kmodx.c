@@ -15,8 +15,9 @@
 #include "tool.h"
 
 static const struct tool *const tools[] = {
-	&tool_lsmod,  &tool_insmod,	  &tool_rmmod, &tool_modinfo, &tool_modprobe,
-	&tool_depmod, &tool_static_nodes, &tool_sign,  &tool_verify,
+	&tool_lsmod,    &tool_insmod, &tool_rmmod,        &tool_modinfo,
+	&tool_modprobe, &tool_depmod, &tool_static_nodes, &tool_taint,
+	&tool_params,   &tool_sign,   &tool_verify,
 };
 
 unsigned stdio_closed;

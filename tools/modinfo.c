@@ -15,10 +15,14 @@ static const struct tool_opt opts[] = {
 	{'p', "parameters", no_argument, NULL, "print only 'parm'"},
 	{'n', "filename", no_argument, NULL, "print only 'filename'"},
 	{'0', "null", no_argument, NULL, "use \\0 instead of \\n"},
-	{'m', "modname", no_argument, NULL, "handle argument as module name instead of alias or filename"},
+	{'m', "modname", no_argument, NULL,
+	 "handle argument as module name instead of alias or filename"},
 	{'F', "field", required_argument, "FIELD", "print only provided FIELD"},
-	{'k', "set-version", required_argument, "VERSION", "use VERSION instead of `uname -r`"},
-	{'b', "basedir", required_argument, "DIR", "use DIR as filesystem root for /lib/modules"},
+	{'k', "set-version", required_argument, "VERSION",
+	 "use VERSION instead of `uname -r`"},
+	{'b', "basedir", required_argument, "DIR",
+	 "use DIR as filesystem root for /lib/modules"},
+	TOOL_OPT_JSON,
 	TOOL_OPT_ROOT,
 	TOOL_OPT_VERSION,
 	TOOL_OPT_HELP,
@@ -26,72 +30,176 @@ static const struct tool_opt opts[] = {
 
 static const char *field;
 static char sep = '\n';
+static struct json_writer *json; /* --json: every module goes there */
 
-/* parm and parmtype entries merged per parameter, newest first (as kmod prints them:
- * .modinfo is in reverse source order, so this comes out in source order). */
-struct param {
-	struct param *next;
-	const char *name, *desc, *type;
-	int namelen;
-};
-
-static int add_param(struct param **list, const char *key, const char *value)
+/* Full output prints a type-only parameter as "name:type", -F parm as "name: (type)". */
+static int print_params(FILE *out, struct kmodx_module *mod, bool full)
 {
-	const char *colon = strchr(value, ':');
-	struct param *p;
-	int namelen;
+	struct kmodx_kvlist *descs, *types;
+	int r = kmodx_module_get_param_decls(mod, &descs, &types);
 
-	if (colon == NULL) {
-		ERR("Found invalid \"%s=%s\": missing ':'", key, value);
-		return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < kmodx_kvlist_count(descs); i++) {
+		const char *desc = kmodx_kvlist_value(descs, i),
+			   *type = kmodx_kvlist_value(types, i);
+
+		fprintf(out, "%s%s:", full ? "parm:           " : "",
+			kmodx_kvlist_key(descs, i));
+		if (!kmodx_kvlist_number(descs, i))
+			fprintf(out, full ? "%s%c" : " (%s)%c", type, sep);
+		else if (kmodx_kvlist_number(types, i))
+			fprintf(out, "%s (%s)%c", desc, type, sep);
+		else
+			fprintf(out, "%s%c", desc, sep);
 	}
-	namelen = (int)(colon - value);
-	for (p = *list; p; p = p->next) {
-		if (p->namelen == namelen && memcmp(p->name, value, (size_t)namelen) == 0)
-			break;
-	}
-	if (p == NULL) {
-		p = calloc(1, sizeof(*p));
-		if (p == NULL)
-			return -ENOMEM;
-		p->name = value;
-		p->namelen = namelen;
-		p->next = *list;
-		*list = p;
-	}
-	if (strcmp(key, "parm") == 0)
-		p->desc = colon + 1;
-	else
-		p->type = colon + 1;
+	kmodx_kvlist_free(descs);
+	kmodx_kvlist_free(types);
 	return 0;
 }
 
-/* Full output prints a type-only parameter as "name:type", -F parm as "name: (type)". */
-static void print_params(FILE *out, struct param *list, bool full)
+static bool is_signature_key(const char *key)
 {
-	while (list) {
-		struct param *p = list;
+	static const char *const keys[] = {"sig_id", "signer", "sig_key", "sig_hashalgo",
+					   "signature"};
 
-		list = p->next;
-		fprintf(out, "%s%.*s:", full ? "parm:           " : "", p->namelen, p->name);
-		if (p->desc == NULL)
-			fprintf(out, full ? "%s%c" : " (%s)%c", p->type, sep);
-		else if (p->type)
-			fprintf(out, "%s (%s)%c", p->desc, p->type, sep);
-		else
-			fprintf(out, "%s%c", p->desc, sep);
-		free(p);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One value: depends is a list in one string, the others are strings. */
+static void json_value(struct json_writer *w, const char *key, const char *value)
+{
+	if (strcmp(key, "depends") != 0) {
+		json_string(w, value);
+		return;
+	}
+	for (const char *p = value; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n > 0)
+			json_string_n(w, p, n);
+		p += n + (p[n] == ',');
 	}
 }
 
-static void free_params(struct param *list)
+/* Every .modinfo key once, in order of first appearance, with all its values. */
+static void json_info(struct json_writer *w, const struct kmodx_kvlist *info)
 {
-	while (list) {
-		struct param *p = list;
+	size_t n = kmodx_kvlist_count(info);
 
-		list = p->next;
-		free(p);
+	json_key(w, "info");
+	json_object_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		const char *key = kmodx_kvlist_key(info, i);
+		size_t j = 0;
+
+		while (j < i && strcmp(kmodx_kvlist_key(info, j), key) != 0)
+			j++;
+		if (j < i || !strcmp(key, "parm") || !strcmp(key, "parmtype") ||
+		    is_signature_key(key))
+			continue; /* seen, or in parameters or signature */
+		json_key(w, key);
+		json_array_begin(w);
+		for (j = i; j < n; j++) {
+			if (strcmp(kmodx_kvlist_key(info, j), key) == 0)
+				json_value(w, key, kmodx_kvlist_value(info, j));
+		}
+		json_array_end(w);
 	}
+	json_object_end(w);
+}
+
+/* Without the line breaks modinfo puts into long hexadecimal values. */
+static void json_unwrapped(struct json_writer *w, const char *value)
+{
+	_cleanup_(strbuf_releasep) struct strbuf sb = STRBUF_INIT;
+
+	for (const char *p = value; *p; p++) {
+		if (strncmp(p, "\n\t\t", 3) == 0)
+			p += 2;
+		else
+			strbuf_putc(&sb, *p);
+	}
+	json_string(w, strbuf_str(&sb));
+}
+
+static void json_signature(struct json_writer *w, const struct kmodx_kvlist *info)
+{
+	bool found = false;
+
+	json_key(w, "signature");
+	for (size_t i = 0; i < kmodx_kvlist_count(info); i++) {
+		if (!is_signature_key(kmodx_kvlist_key(info, i)))
+			continue;
+		if (!found)
+			json_object_begin(w);
+		found = true;
+		json_key(w, kmodx_kvlist_key(info, i));
+		json_unwrapped(w, kmodx_kvlist_value(info, i));
+	}
+	if (found)
+		json_object_end(w);
+	else
+		json_null(w);
+}
+
+static int json_params(struct json_writer *w, struct kmodx_module *mod, bool have_info)
+{
+	struct kmodx_kvlist *descs = NULL, *types = NULL;
+	int r = have_info ? kmodx_module_get_param_decls(mod, &descs, &types) : 0;
+
+	json_key(w, "parameters");
+	json_array_begin(w);
+	for (size_t i = 0; i < kmodx_kvlist_count(descs); i++) {
+		json_object_begin(w);
+		json_member_string(w, "name", kmodx_kvlist_key(descs, i));
+		json_member_string(w, "type",
+				   kmodx_kvlist_number(types, i)
+					   ? kmodx_kvlist_value(types, i)
+					   : NULL);
+		json_member_string(w, "description",
+				   kmodx_kvlist_number(descs, i)
+					   ? kmodx_kvlist_value(descs, i)
+					   : NULL);
+		json_object_end(w);
+	}
+	json_array_end(w);
+	kmodx_kvlist_free(descs);
+	kmodx_kvlist_free(types);
+	return r;
+}
+
+static int show_module_json(struct json_writer *w, struct kmodx_module *mod)
+{
+	const char *filename = kmodx_module_get_path(mod);
+	struct kmodx_kvlist *info = NULL;
+	int r = kmodx_module_get_info(mod, &info);
+
+	if (r == -ENOENT && filename == NULL)
+		r = 0; /* a builtin module of an old kernel without
+			  modules.builtin.modinfo */
+	else if (r < 0)
+		ERR("could not get modinfo from '%s': %s", kmodx_module_get_name(mod),
+		    strerror(-r));
+	if (r < 0)
+		return r;
+	json_object_begin(w);
+	json_member_string(w, "name", kmodx_module_get_name(mod));
+	json_member_string(w, "filename", filename);
+	json_member_bool(w, "builtin", filename == NULL);
+	json_info(w, info);
+	r = json_params(w, mod, info != NULL);
+	json_signature(w, info);
+	json_object_end(w);
+	kmodx_kvlist_free(info);
+	if (r < 0)
+		ERR("could not get the parameters of '%s': %s",
+		    kmodx_module_get_name(mod), strerror(-r));
+	return r;
 }
 
 static int show_module(FILE *out, struct kmodx_module *mod)
@@ -99,9 +207,10 @@ static int show_module(FILE *out, struct kmodx_module *mod)
 	const char *filename = kmodx_module_get_path(mod);
 	bool builtin = filename == NULL;
 	struct kmodx_kvlist *info;
-	struct param *params = NULL;
 	int r;
 
+	if (json)
+		return show_module_json(json, mod);
 	if (builtin) {
 		if (field == NULL)
 			fprintf(out, "%-16s%s%c", "name:", kmodx_module_get_name(mod), sep);
@@ -124,19 +233,18 @@ static int show_module(FILE *out, struct kmodx_module *mod)
 		    strerror(-r));
 		return r;
 	}
-	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(info); i++) {
+	for (size_t i = 0; i < kmodx_kvlist_count(info); i++) {
 		const char *key = kmodx_kvlist_key(info, i);
 		const char *value = kmodx_kvlist_value(info, i);
+
 		bool is_parm = !strcmp(key, "parm") || !strcmp(key, "parmtype");
 
-		if (field && strcmp(field, "parm") == 0) {
-			if (is_parm)
-				r = add_param(&params, key, value);
-		} else if (field) {
-			if (strcmp(field, key) == 0)
+		if (field) {
+			/* parm is merged with parmtype, after the loop */
+			if (strcmp(field, key) == 0 && strcmp(field, "parm") != 0)
 				fprintf(out, "%s%c", value, sep);
 		} else if (is_parm) {
-			r = add_param(&params, key, value);
+			continue; /* merged per parameter, after the other keys */
 		} else if (sep == '\0') {
 			fprintf(out, "%s=%s%c", key, value, sep);
 		} else {
@@ -144,12 +252,13 @@ static int show_module(FILE *out, struct kmodx_module *mod)
 			fprintf(out, "%s:%-*s%s%c", key, 15 - (int)strlen(key), "", value, sep);
 		}
 	}
-	if (r < 0) {
-		free_params(params);
+	if (field == NULL || strcmp(field, "parm") == 0)
+		r = print_params(out, mod, field == NULL);
+	if (r == -ENOMEM)
 		ERR("Out of memory!");
-	} else if (field == NULL || strcmp(field, "parm") == 0) {
-		print_params(out, params, field == NULL);
-	}
+	else if (r < 0)
+		ERR("could not get the parameters of '%s': %s",
+		    kmodx_module_get_name(mod), strerror(-r));
 	kmodx_kvlist_free(info);
 	return r;
 }
@@ -368,6 +477,7 @@ static unsigned worker_count(size_t n)
 static int do_modinfo(int argc, char *argv[])
 {
 	struct settings st = {NULL, NULL, NULL, false};
+	struct json_writer writer;
 	struct kmodx_ctx *ctx;
 	struct opt_parser p;
 	unsigned nthreads;
@@ -406,6 +516,9 @@ static int do_modinfo(int argc, char *argv[])
 		case 'b':
 			st.basedir = optarg;
 			break;
+		case OPT_JSON:
+			json = &writer;
+			break;
 		case OPT_ROOT:
 			st.root = optarg;
 			break;
@@ -424,7 +537,17 @@ static int do_modinfo(int argc, char *argv[])
 		ERR("missing module or filename.");
 		return EXIT_FAILURE;
 	}
-	nthreads = worker_count((size_t)(argc - optind));
+	if (json && (field || sep != '\n')) {
+		ERR("--json cannot be combined with -F, -a, -d, -l, -p, -n or -0.");
+		return EXIT_FAILURE;
+	}
+	/* one document: the modules are written in order by this thread */
+	nthreads = json ? 0 : worker_count((size_t)(argc - optind));
+	if (json) {
+		tool_json_begin(json, stdout, 1);
+		json_key(json, "modules");
+		json_array_begin(json);
+	}
 	if (nthreads > 0) {
 		r = run_parallel(&st, argv + optind, (size_t)(argc - optind), nthreads);
 	} else {
@@ -437,6 +560,11 @@ static int do_modinfo(int argc, char *argv[])
 				r = e;
 		}
 		kmodx_ctx_unref(ctx);
+	}
+	if (json) {
+		json_array_end(json);
+		if (tool_json_end(json) < 0)
+			r = -EIO;
 	}
 	if (fflush(stdout) != 0)
 		r = -errno;

@@ -18,24 +18,31 @@ enum {
 };
 
 static const struct tool_opt opts[] = {
-	{'a', "all", no_argument, NULL, "every argument is a module to insert or remove (-r)"},
+	{'a', "all", no_argument, NULL,
+	 "every argument is a module to insert or remove (-r)"},
 	{'r', "remove", no_argument, NULL, "remove modules instead of inserting them"},
 	{OPT_REMOVE_HOLDERS, "remove-holders", no_argument, NULL,
 	 "with -r, first remove the modules holding it"},
 	{OPT_REMOVE_HOLDERS, "remove-dependencies", no_argument, NULL,
 	 "deprecated: use --remove-holders"},
-	{'w', "wait", required_argument, "MSEC", "with -r, wait up to MSEC for it to be unused"},
+	{'w', "wait", required_argument, "MSEC",
+	 "with -r, wait up to MSEC for it to be unused"},
 	{OPT_FIRST_TIME, "first-time", no_argument, NULL,
 	 "fail if the module is already inserted (or removed)"},
 	{'i', "ignore-install", no_argument, NULL, "ignore install commands"},
 	{'i', "ignore-remove", no_argument, NULL, "ignore remove commands"},
-	{'b', "use-blacklist", no_argument, NULL, "apply the blacklist to the module names too"},
+	{'b', "use-blacklist", no_argument, NULL,
+	 "apply the blacklist to the module names too"},
 	{'f', "force", no_argument, NULL, "--force-modversion and --force-vermagic"},
-	{OPT_FORCE_MODVERSION, "force-modversion", no_argument, NULL, "ignore symbol versions"},
-	{OPT_FORCE_VERMAGIC, "force-vermagic", no_argument, NULL, "ignore the kernel version"},
-	{'R', "resolve-alias", no_argument, NULL, "print the modules an alias resolves to"},
+	{OPT_FORCE_MODVERSION, "force-modversion", no_argument, NULL,
+	 "ignore symbol versions"},
+	{OPT_FORCE_VERMAGIC, "force-vermagic", no_argument, NULL,
+	 "ignore the kernel version"},
+	{'R', "resolve-alias", no_argument, NULL,
+	 "print the modules an alias resolves to"},
 	{'R', "show-alias", no_argument, NULL, "same as --resolve-alias"},
-	{'D', "show-depends", no_argument, NULL, "print what would be loaded, load nothing"},
+	{'D', "show-depends", no_argument, NULL,
+	 "print what would be loaded, load nothing"},
 	{'c', "showconfig", no_argument, NULL, "print the configuration and the indexes"},
 	{'c', "show-config", no_argument, NULL, "same as --showconfig"},
 	{OPT_SHOW_MODVERSIONS, "show-modversions", no_argument, NULL,
@@ -46,12 +53,16 @@ static const struct tool_opt opts[] = {
 	 "print a module file's exported symbols"},
 	{'n', "dry-run", no_argument, NULL, "do everything but the actual work"},
 	{'n', "show", no_argument, NULL, "same as --dry-run"},
-	{'C', "config", required_argument, "FILE", "use FILE instead of the default paths"},
-	{'d', "dirname", required_argument, "DIR", "use DIR as filesystem root for /lib/modules"},
-	{'S', "set-version", required_argument, "VERSION", "use VERSION instead of `uname -r`"},
+	{'C', "config", required_argument, "FILE",
+	 "use FILE instead of the default paths"},
+	{'d', "dirname", required_argument, "DIR",
+	 "use DIR as filesystem root for /lib/modules"},
+	{'S', "set-version", required_argument, "VERSION",
+	 "use VERSION instead of `uname -r`"},
 	{'s', "syslog", no_argument, NULL, "print to syslog, not stderr"},
 	{'q', "quiet", no_argument, NULL, "disable messages"},
 	{'v', "verbose", no_argument, NULL, "enables more messages"},
+	TOOL_OPT_JSON,
 	TOOL_OPT_ROOT,
 	TOOL_OPT_VERSION,
 	TOOL_OPT_HELP,
@@ -71,6 +82,7 @@ struct modprobe {
 	int message_prio; /* "not found" and the like: FATAL, or WARNING with -a */
 	bool lookup_only, show_actions;
 	bool other_kernel; /* -S or -d: the indexes are not the running kernel's */
+	struct json_writer *json; /* --json: -D's actions and -R's modules go there */
 };
 
 #define LOG(mp, ...) tool_log((mp)->message_prio, __VA_ARGS__)
@@ -80,6 +92,23 @@ static void show_line(void *data, const char *line)
 	(void)data;
 	printf("%s\n", line);
 	fflush(stdout);
+}
+
+static void json_action(void *data, struct kmodx_module *mod, const char *action,
+			const char *arg, const char *options)
+{
+	struct json_writer *w = ((struct modprobe *)data)->json;
+
+	json_object_begin(w);
+	json_member_string(w, "action", action);
+	json_member_string(w, "module", kmodx_module_get_name(mod));
+	if (strcmp(action, "insmod") == 0)
+		json_member_string(w, "path", arg);
+	else if (arg)
+		json_member_string(w, "command", arg);
+	if (options)
+		json_member_string(w, "options", options);
+	json_object_end(w);
 }
 
 /*
@@ -193,6 +222,125 @@ static int show_config(struct kmodx_ctx *ctx)
 	return 0;
 }
 
+/* A softdep's "pre: a b" and "post: c" parts (number: where the second starts). */
+static void json_softdep(struct json_writer *w, const struct kmodx_kvlist *list, size_t i)
+{
+	const char *value = kmodx_kvlist_value(list, i);
+	size_t split = (size_t)kmodx_kvlist_number(list, i);
+
+	for (int part = 0; part < 2; part++) {
+		const char *p = part ? value + split : value,
+			   *end = part ? p + strlen(p) : p + split;
+
+		json_key(w, part ? "post" : "pre");
+		json_array_begin(w);
+		p += p < end ? strcspn(p, " ") : 0; /* "pre:" or "post:" */
+		while (p < end) {
+			size_t n;
+
+			p += strspn(p, " ");
+			n = MIN(strcspn(p, " "), (size_t)(end - p));
+			if (n)
+				json_string_n(w, p, n);
+			p += n;
+		}
+		json_array_end(w);
+	}
+}
+
+static void json_config_entry(struct json_writer *w, enum kmodx_config_kind kind,
+			      const struct kmodx_kvlist *list, size_t i)
+{
+	const char *key = kmodx_kvlist_key(list, i), *value = kmodx_kvlist_value(list, i);
+
+	if (kind == KMODX_CONFIG_BLACKLIST) {
+		json_string(w, key);
+		return;
+	}
+	json_object_begin(w);
+	json_member_string(w, kind == KMODX_CONFIG_ALIAS ? "alias" : "module", key);
+	if (kind == KMODX_CONFIG_ALIAS) {
+		json_member_string(w, "module", value);
+	} else if (kind == KMODX_CONFIG_OPTIONS) {
+		json_member_string(w, "options", value);
+	} else if (kind == KMODX_CONFIG_SOFTDEP) {
+		json_softdep(w, list, i);
+	} else if (kind == KMODX_CONFIG_WEAKDEP) {
+		json_key(w, "modules");
+		json_array_begin(w);
+		for (const char *p = value; *p; p += strspn(p, " ")) {
+			size_t n = strcspn(p, " ");
+
+			json_string_n(w, p, n);
+			p += n;
+		}
+		json_array_end(w);
+	} else {
+		json_member_string(w, "command", value);
+	}
+	json_object_end(w);
+}
+
+/* modprobe -c's two index dumps: key = the alias or "symbol:NAME", value = the module. */
+static void json_index(struct kmodx_ctx *ctx, struct json_writer *w,
+		       enum kmodx_index which)
+{
+	struct kmodx_kvlist *list = NULL;
+	bool symbols = which == KMODX_INDEX_SYMBOL;
+
+	json_key(w, symbols ? "symbols" : "aliases");
+	json_array_begin(w);
+	kmodx_index_get(ctx, which, &list); /* a missing index lists nothing */
+	for (size_t i = 0; i < kmodx_kvlist_count(list); i++) {
+		const char *key = kmodx_kvlist_key(list, i);
+
+		json_object_begin(w);
+		if (symbols && strncmp(key, "symbol:", 7) == 0)
+			key += 7;
+		json_member_string(w, symbols ? "symbol" : "alias", key);
+		json_member_string(w, "module", kmodx_kvlist_value(list, i));
+		json_object_end(w);
+	}
+	json_array_end(w);
+	kmodx_kvlist_free(list);
+}
+
+static int show_config_json(struct kmodx_ctx *ctx)
+{
+	static const struct {
+		const char *name;
+		enum kmodx_config_kind kind;
+	} kinds[] = {
+		{"blacklist", KMODX_CONFIG_BLACKLIST}, {"install", KMODX_CONFIG_INSTALL},
+		{"remove", KMODX_CONFIG_REMOVE},       {"alias", KMODX_CONFIG_ALIAS},
+		{"options", KMODX_CONFIG_OPTIONS},     {"softdep", KMODX_CONFIG_SOFTDEP},
+		{"weakdep", KMODX_CONFIG_WEAKDEP},
+	};
+	struct json_writer w;
+
+	tool_json_begin(&w, stdout, 1);
+	json_key(&w, "config");
+	json_object_begin(&w);
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct kmodx_kvlist *list = NULL;
+
+		json_key(&w, kinds[k].name);
+		json_array_begin(&w);
+		kmodx_config_get(ctx, kinds[k].kind, &list);
+		for (size_t i = 0; i < kmodx_kvlist_count(list); i++)
+			json_config_entry(&w, kinds[k].kind, list, i);
+		json_array_end(&w);
+		kmodx_kvlist_free(list);
+	}
+	json_object_end(&w);
+	json_key(&w, "index");
+	json_object_begin(&w);
+	json_index(ctx, &w, KMODX_INDEX_ALIAS);
+	json_index(ctx, &w, KMODX_INDEX_SYMBOL);
+	json_object_end(&w);
+	return tool_json_end(&w);
+}
+
 static int show_symbols(struct modprobe *mp, const char *file, bool exports)
 {
 	struct kmodx_kvlist *list;
@@ -207,6 +355,18 @@ static int show_symbols(struct modprobe *mp, const char *file, bool exports)
 	if (r < 0) {
 		LOG(mp, "could not get %s of %s: %s", exports ? "symbols" : "modversions", file,
 		    strerror(-r));
+	} else if (mp->json) {
+		json_member_string(mp->json, "file", file);
+		json_key(mp->json, exports ? "exports" : "versions");
+		json_array_begin(mp->json);
+		for (size_t i = 0; i < kmodx_kvlist_count(list); i++) {
+			json_object_begin(mp->json);
+			json_member_string(mp->json, "symbol", kmodx_kvlist_key(list, i));
+			json_member_uint(mp->json, "crc", kmodx_kvlist_number(list, i));
+			json_object_end(mp->json);
+		}
+		json_array_end(mp->json);
+		kmodx_kvlist_free(list);
 	} else {
 		for (size_t i = 0; i < kmodx_kvlist_count(list); i++)
 			printf("0x%08" PRIx64 "\t%s\n", kmodx_kvlist_number(list, i),
@@ -243,7 +403,10 @@ static int insert_one(struct modprobe *mp, struct kmodx_module *mod)
 	int r;
 
 	if (mp->lookup_only) {
-		printf("%s\n", name);
+		if (mp->json)
+			json_string(mp->json, name);
+		else
+			printf("%s\n", name);
 		return 0;
 	}
 	r = kmodx_module_probe_insert(mod, &mp->probe);
@@ -364,7 +527,23 @@ static int setup_ctx(struct modprobe *mp, const struct settings *st)
 	return 0;
 }
 
-static int run(struct modprobe *mp, const struct settings *st, char **args, int nargs)
+/* -R: each argument with the modules it resolves to. */
+static int resolve_json(struct modprobe *mp, const char *arg)
+{
+	int r;
+
+	json_object_begin(mp->json);
+	json_member_string(mp->json, "alias", arg);
+	json_key(mp->json, "modules");
+	json_array_begin(mp->json);
+	r = insert(mp, arg, NULL);
+	json_array_end(mp->json);
+	json_object_end(mp->json);
+	return r;
+}
+
+static int run_plain(struct modprobe *mp, const struct settings *st, char **args,
+		     int nargs)
 {
 	int r = 0;
 
@@ -390,10 +569,46 @@ static int run(struct modprobe *mp, const struct settings *st, char **args, int 
 	return insert(mp, args[0], extra);
 }
 
+/* --json: the modes that print something, each as one document. */
+static int run(struct modprobe *mp, const struct settings *st, char **args, int nargs)
+{
+	struct json_writer w;
+	int r = 0;
+
+	if (mp->json == NULL)
+		return run_plain(mp, st, args, nargs);
+	if (st->show_config)
+		return show_config_json(mp->ctx);
+	tool_json_begin(&w, stdout, 1);
+	mp->json = &w;
+	if (st->show_modversions || st->show_exports) {
+		r = show_symbols(mp, args[0], st->show_exports);
+	} else if (mp->lookup_only) {
+		json_key(&w, "aliases");
+		json_array_begin(&w);
+		for (int i = 0; i < (st->all ? nargs : 1); i++) {
+			int e = resolve_json(mp, args[i]);
+
+			if (e < 0)
+				r = e;
+		}
+		json_array_end(&w);
+	} else {
+		json_key(&w, "actions");
+		json_array_begin(&w);
+		r = run_plain(mp, st, args, nargs);
+		json_array_end(&w);
+	}
+	if (tool_json_end(&w) < 0 && r == 0)
+		r = -EIO;
+	return r;
+}
+
 static int do_modprobe(int argc, char *orig_argv[])
 {
 	struct settings st = {.verbose = LOG_WARNING};
 	struct modprobe mp = {.message_prio = LOG_CRIT};
+	struct json_writer json_marker; /* mp.json's placeholder until run() sets it up */
 	struct opt_parser p;
 	char **argv = prepend_env_options(&argc, orig_argv);
 	int c, r = -1;
@@ -492,6 +707,9 @@ static int do_modprobe(int argc, char *orig_argv[])
 			env_append("-v");
 			st.verbose++;
 			break;
+		case OPT_JSON:
+			mp.json = &json_marker;
+			break;
 		case OPT_ROOT:
 			st.root = optarg;
 			break;
@@ -511,7 +729,16 @@ static int do_modprobe(int argc, char *orig_argv[])
 	log_open(st.use_syslog || !stderr_usable());
 	log_set_priority(st.verbose);
 	mp.probe.message_priority = mp.message_prio;
-	if (mp.show_actions || st.verbose > LOG_WARNING)
+	if (mp.json && !mp.show_actions && !mp.lookup_only && !st.show_config &&
+	    !st.show_modversions && !st.show_exports) {
+		ERR("--json works with -D, -R, -c, --show-modversions and --show-exports "
+		    "only.");
+		goto done;
+	}
+	mp.probe.data = &mp;
+	if (mp.json)
+		mp.probe.show_action = json_action;
+	else if (mp.show_actions || st.verbose > LOG_WARNING)
 		mp.probe.show = show_line;
 	if (!st.show_config && optind >= argc) {
 		ERR("missing parameters. See -h.");

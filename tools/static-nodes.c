@@ -7,8 +7,10 @@
 #include "tool.h"
 
 static const struct tool_opt opts[] = {
-	{'f', "format", required_argument, "FORMAT", "human (default), tmpfiles or devname"},
+	{'f', "format", required_argument, "FORMAT",
+	 "human (default), tmpfiles or devname"},
 	{'o', "output", required_argument, "FILE", "write output to FILE"},
+	TOOL_OPT_JSON,
 	TOOL_OPT_ROOT,
 	TOOL_OPT_HELP,
 };
@@ -39,6 +41,29 @@ static int print_node(FILE *out, enum format fmt, const char *mod, const char *d
 	default:
 		return fprintf(out, "%s %s %c%u:%u\n", mod, dev, type, maj, min);
 	}
+}
+
+static int print_json(FILE *out, const struct kmodx_kvlist *nodes)
+{
+	struct json_writer w;
+
+	tool_json_begin(&w, out, 1);
+	json_key(&w, "nodes");
+	json_array_begin(&w);
+	for (size_t i = 0; i < kmodx_kvlist_count(nodes); i++) {
+		uint64_t n = kmodx_kvlist_number(nodes, i);
+		char type[2] = {KMODX_DEVNODE_TYPE(n), '\0'};
+
+		json_object_begin(&w);
+		json_member_string(&w, "module", kmodx_kvlist_key(nodes, i));
+		json_member_string(&w, "devname", kmodx_kvlist_value(nodes, i));
+		json_member_string(&w, "type", type);
+		json_member_uint(&w, "major", KMODX_DEVNODE_MAJOR(n));
+		json_member_uint(&w, "minor", KMODX_DEVNODE_MINOR(n));
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	return tool_json_end(&w);
 }
 
 /* Create FILE's parent directories, then FILE. */
@@ -72,6 +97,7 @@ static int do_static_nodes(int argc, char *argv[])
 	struct kmodx_ctx *ctx;
 	struct opt_parser p;
 	enum format fmt = HUMAN;
+	bool json = false;
 	FILE *out = stdout;
 	int c, r;
 
@@ -95,6 +121,9 @@ static int do_static_nodes(int argc, char *argv[])
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_JSON:
+			json = true;
+			break;
 		case OPT_ROOT:
 			root = optarg;
 			break;
@@ -112,8 +141,11 @@ static int do_static_nodes(int argc, char *argv[])
 		/* kmod prints this whatever the log level */
 		fprintf(stderr, "Warning: %s/modules.devname not found - ignoring\n",
 			kmodx_ctx_get_module_dir(ctx));
-		kmodx_ctx_unref(ctx);
-		return EXIT_SUCCESS;
+		r = 0; /* nothing to list: JSON still gets its (empty) document */
+		if (!json) {
+			kmodx_ctx_unref(ctx);
+			return EXIT_SUCCESS;
+		}
 	}
 	if (r < 0) {
 		ERR("could not read %s/modules.devname: %s", kmodx_ctx_get_module_dir(ctx),
@@ -123,7 +155,9 @@ static int do_static_nodes(int argc, char *argv[])
 	}
 	if (output && (out = open_output(output)) == NULL)
 		r = -errno;
-	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(nodes); i++) {
+	if (r == 0 && json)
+		r = print_json(out, nodes); /* logs its own errors */
+	for (size_t i = 0; r == 0 && !json && i < kmodx_kvlist_count(nodes); i++) {
 		if (print_node(out, fmt, kmodx_kvlist_key(nodes, i), kmodx_kvlist_value(nodes, i),
 			       kmodx_kvlist_number(nodes, i)) < 0)
 			r = -errno;
@@ -132,7 +166,7 @@ static int do_static_nodes(int argc, char *argv[])
 		r = -errno;
 	if (out && out != stdout)
 		fclose(out);
-	if (r < 0)
+	if (r < 0 && !json)
 		ERR("could not write the nodes: %s", strerror(-r));
 	kmodx_kvlist_free(nodes);
 	kmodx_ctx_unref(ctx);

@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "libkmodx.h"
+#include "util/json.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b)     ((a) < (b) ? (a) : (b))
@@ -25,10 +26,10 @@ struct tool {
 };
 
 extern const struct tool tool_lsmod, tool_insmod, tool_rmmod, tool_modinfo, tool_modprobe,
-	tool_depmod, tool_static_nodes, tool_sign, tool_verify;
+	tool_depmod, tool_static_nodes, tool_taint, tool_params, tool_sign, tool_verify;
 
 /* Long-only options get ids from here on. */
-enum { OPT_ROOT = 0x100, OPT_LONG_FIRST };
+enum { OPT_ROOT = 0x100, OPT_JSON, OPT_LONG_FIRST };
 
 struct tool_opt {
 	int id;		     /* the short option character, or an id >= OPT_ROOT */
@@ -42,6 +43,9 @@ struct tool_opt {
 #define TOOL_OPT_ROOT                                                                  \
 	{OPT_ROOT, "root", required_argument, "DIR",                                   \
 	 "resolve every system path under DIR (offline images, tests)"}
+#define TOOL_OPT_JSON                                                                  \
+	{OPT_JSON, "json", no_argument, NULL,                                          \
+	 "write one JSON document instead (schema in the man page)"}
 #define TOOL_OPT_VERSION {'V', "version", no_argument, NULL, "show version"}
 #define TOOL_OPT_HELP    {'h', "help", no_argument, NULL, "show this help"}
 
@@ -87,6 +91,15 @@ void print_version(void);
 /* A context with logging set up and, if root is not NULL, that root. Logs and returns
  * a negative errno on failure. */
 int tool_ctx_new(const char *root, struct kmodx_ctx **ctx);
+
+/*
+ * --json output: a pretty-printed document on out (stdout, or a file), an object that
+ * starts with "schema": version. tool_json_end() closes it, flushes the file and
+ * returns 0, or logs why the document could not be written and returns a negative
+ * errno.
+ */
+void tool_json_begin(struct json_writer *w, FILE *out, unsigned schema);
+int tool_json_end(struct json_writer *w);
 
 /* The kernel's errno, the way kmod's tools word it when inserting. */
 const char *insert_strerror(int err);

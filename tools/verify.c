@@ -19,6 +19,7 @@ static const struct tool_opt opts[] = {
 	 "predict the running kernel's answer from /proc/keys, sig_enforce and lockdown"},
 	{'k', "set-version", required_argument, "VERSION",
 	 "find module names in this kernel version's directory"},
+	TOOL_OPT_JSON,
 	TOOL_OPT_ROOT,
 	TOOL_OPT_VERSION,
 	TOOL_OPT_HELP,
@@ -29,6 +30,8 @@ struct settings {
 	size_t n_certs;
 	unsigned flags;
 	const char *root, *kver;
+	bool json;
+	struct json_writer *w; /* with --json: its "modules" array is open */
 };
 
 /* "valid", or why not. */
@@ -56,15 +59,31 @@ static const char *verdict(const struct kmodx_kvlist *report, bool *ok, bool by_
 	return reason ? reason : "invalid";
 }
 
+/* "FILE: verdict", then one "key value" line per fact ("kernel_key present: DESC"). */
 static void print_report(const struct kmodx_kvlist *report, const char *what)
 {
-	printf("%s: %s\n", kmodx_kvlist_value(report, 0), what);
-	for (size_t i = 1; i < kmodx_kvlist_count(report); i++) {
-		const char *k = kmodx_kvlist_key(report, i);
+	size_t n = kmodx_kvlist_count(report);
 
-		if (strcmp(k, "valid") && strcmp(k, "reason"))
-			printf("\t%-12s %s\n", k, kmodx_kvlist_value(report, i));
+	printf("%s: %s\n", kmodx_kvlist_value(report, 0), what);
+	for (size_t i = 1; i < n; i++) {
+		const char *k = kmodx_kvlist_key(report, i), *v = kmodx_kvlist_value(report, i);
+		bool desc = i + 1 < n && !strcmp(kmodx_kvlist_key(report, i + 1), "kernel_key_desc");
+
+		if (!strcmp(k, "valid") || !strcmp(k, "reason") || !strcmp(k, "kernel_key_desc"))
+			continue;
+		printf("\t%-12s %s%s%s\n", k, v, desc ? ": " : "",
+		       desc ? kmodx_kvlist_value(report, i + 1) : "");
 	}
+}
+
+/* One object of the "modules" array: every fact under its own key, then "ok". */
+static void json_report(struct json_writer *w, const struct kmodx_kvlist *report, bool ok)
+{
+	json_object_begin(w);
+	for (size_t i = 0; i < kmodx_kvlist_count(report); i++)
+		json_member_string(w, kmodx_kvlist_key(report, i), kmodx_kvlist_value(report, i));
+	json_member_bool(w, "ok", ok);
+	json_object_end(w);
 }
 
 static int verify_path(struct kmodx_ctx *ctx, const struct settings *st, const char *path)
@@ -77,7 +96,10 @@ static int verify_path(struct kmodx_ctx *ctx, const struct settings *st, const c
 	if (r < 0)
 		return r;
 	what = verdict(report, &ok, st->n_certs == 0);
-	print_report(report, what);
+	if (st->w)
+		json_report(st->w, report, ok);
+	else
+		print_report(report, what);
 	kmodx_kvlist_free(report);
 	return ok ? 0 : 1;
 }
@@ -119,6 +141,7 @@ static int run(struct settings *st, int argc, char *argv[])
 {
 	const char *const no_config[] = {NULL};
 	struct kmodx_ctx *ctx;
+	struct json_writer w;
 	int worst = 0;
 
 	if (argc < 1) {
@@ -136,6 +159,12 @@ static int run(struct settings *st, int argc, char *argv[])
 		kmodx_ctx_unref(ctx);
 		return EXIT_FAILURE;
 	}
+	if (st->json) {
+		st->w = &w;
+		tool_json_begin(&w, stdout, 1);
+		json_key(&w, "modules");
+		json_array_begin(&w);
+	}
 	for (int i = 0; i < argc; i++) {
 		int r = verify_arg(ctx, st, argv[i]);
 
@@ -143,6 +172,11 @@ static int run(struct settings *st, int argc, char *argv[])
 			worst = r;
 	}
 	kmodx_ctx_unref(ctx);
+	if (st->json) {
+		json_array_end(&w);
+		if (tool_json_end(&w) < 0)
+			return EXIT_FAILURE;
+	}
 	if (fflush(stdout) != 0)
 		return EXIT_FAILURE;
 	return worst == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -168,6 +202,9 @@ static int do_verify(int argc, char *argv[])
 		case OPT_KEYRING:
 			st.flags |= KMODX_VERIFY_KERNEL;
 			break;
+		case OPT_JSON:
+			st.json = true;
+			break;
 		case 'k':
 			st.kver = optarg;
 			break;
@@ -178,7 +215,7 @@ static int do_verify(int argc, char *argv[])
 			print_version();
 			return EXIT_SUCCESS;
 		case 'h':
-			opt_help("\tverify [--cert FILE]... [--keyring] MODULE...", opts,
+			opt_help("\tverify [--cert FILE]... [--keyring] [--json] MODULE...", opts,
 				 ARRAY_SIZE(opts));
 			return EXIT_SUCCESS;
 		default:

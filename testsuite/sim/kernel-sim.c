@@ -12,7 +12,8 @@
  *   .sim/kernel-symbols   symbols the kernel exports, one per line (absent: all)
  *   .sim/fail             "<module> <ERRNO>" lines: loading that module fails so
  *   .sim/fail-remove      the same for removal
- *   .sim/exports/<m>      symbols a loaded module exports (written on load)
+ *   .sim/fail-param       "<module>.<param> <ERRNO>" lines: writing that parameter fails
+ * so .sim/exports/<m>      symbols a loaded module exports (written on load)
  *   .sim/uses/<m>         modules a loaded module took references on
  *   .sim/dmesg            what the kernel would have logged
  */
@@ -617,6 +618,37 @@ int kernel_finit_module(struct kmodx_ctx *ctx, int fd, const char *args, unsigne
 int kernel_init_module(struct kmodx_ctx *ctx, const void *image, size_t len, const char *args)
 {
 	return sim_load(ctx, image, len, args, 0, "init_module");
+}
+
+/*
+ * A write to /sys/module/<m>/parameters/<p>, refused the way the kernel refuses it: a
+ * file without write permission gives EACCES whoever writes (even root), a missing one
+ * ENOENT, and a value the module's setter rejects comes from .sim/fail-param. Otherwise
+ * the value is stored with the newline the kernel adds when it shows it.
+ */
+int kernel_write_param(struct kmodx_ctx *ctx, const char *module, const char *param,
+		       const char *path, const char *value)
+{
+	char name[512];
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0222))
+		return -EACCES;
+	snprintf(name, sizeof(name), "%s.%s", module, param);
+	r = injected(ctx, "fail-param", name);
+	if (r < 0) {
+		dmesg(ctx, "%s: invalid value '%s' for parameter %s", module, value,
+		      param);
+		return r;
+	}
+	_cleanup_(freep) char *text = NULL;
+
+	if (asprintf(&text, "%s\n", value) < 0)
+		return -ENOMEM;
+	return write_text(path, text);
 }
 
 static int rm_rf(const char *path)
