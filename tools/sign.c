@@ -31,7 +31,10 @@ static const char usage[] = "\tsign [-dpk] [--resign] HASH KEY X509 MODULE [DEST
 
 static int usage_error(void)
 {
-	fprintf(stderr, "Usage:\n%s\n", usage);
+	fprintf(stderr,
+		"Usage:\n\t%s [-dpk] [--resign] HASH KEY X509 MODULE [DEST]\n"
+		"\t%s -s [--resign] RAWSIG HASH X509 MODULE [DEST]\n",
+		program_name, program_name);
 	return 2; /* sign-file's status for a bad command line */
 }
 

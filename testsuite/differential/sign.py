@@ -126,6 +126,46 @@ def detached_and_inplace(chk, env, m, keys, work):
             chk.same(f"{flag}: {f}", read(os.path.join(a, f)), read(os.path.join(b, f)))
 
 
+def key_forms(chk, env, m, keys, work):
+    """-k, -s, a DER key, an encrypted key with KBUILD_SIGN_PIN, and a PKCS#11 URI."""
+    key, crt = keys["rsa2048"]
+    sf, kx = env["sign_file"], env["kmodx"]
+
+    def both(what, ref_argv, new_argv, renv=None):
+        ref, new = os.path.join(work, "kf.ref"), os.path.join(work, "kf.new")
+        subprocess.run(ref_argv + [m, ref], check=True, env=renv)
+        rc, out, err = run(new_argv + [m, new], env=renv)
+        chk.same(f"{what}: exit, output", (0, b"", b""), (rc, out, err))
+        chk.same(f"{what}: bytes", read(ref), read(new))
+
+    both("-k (subjectKeyIdentifier)", [sf, "-k", "sha256", key, crt],
+         [kx, "sign", "-k", "sha256", key, crt])
+    p7s = os.path.join(work, "raw.p7s")
+    subprocess.run(["openssl", "cms", "-sign", "-binary", "-noattr", "-nocerts", "-outform",
+                    "DER", "-md", "sha256", "-signer", crt, "-inkey", key, "-in", m,
+                    "-out", p7s], check=True, capture_output=True)
+    both("-s (a raw signature)", [sf, "-s", p7s, "sha256", crt],
+         [kx, "sign", "-s", p7s, "sha256", crt])
+    der = os.path.join(work, "rsa2048.der")
+    subprocess.run(["openssl", "pkey", "-in", key, "-outform", "DER", "-out", der], check=True)
+    both("DER private key", [sf, "sha256", key, crt], [kx, "sign", "sha256", der, crt])
+    enc = os.path.join(work, "rsa2048-enc.pem")
+    subprocess.run(["openssl", "pkey", "-in", key, "-aes256", "-passout", "pass:s3cret",
+                    "-out", enc], check=True)
+    penv = dict(os.environ, KBUILD_SIGN_PIN="s3cret")
+    both("encrypted key, KBUILD_SIGN_PIN", [sf, "sha256", enc, crt],
+         [kx, "sign", "sha256", enc, crt], renv=penv)
+    rc, _, err = run([kx, "sign", "sha256", enc, crt, m, os.path.join(work, "kf.bad")],
+                     env=dict(os.environ, KBUILD_SIGN_PIN="wrong"))
+    chk.same("wrong KBUILD_SIGN_PIN: fails naming the key", True,
+             rc == 1 and b"rsa2048-enc.pem" in err)
+    if not glob.glob("/usr/lib/*/ossl-modules/pkcs11.so"):
+        rc, _, err = run([kx, "sign", "sha256", "pkcs11:token=none;object=key", crt, m,
+                          os.path.join(work, "kf.p11")])
+        chk.same("PKCS#11 without the provider: one clear error", (1, 1, True),
+                 (rc, err.count(b"\n"), b"pkcs11 provider" in err))
+
+
 def ecdsa_valid(chk, env, mods, keys, work):
     for kname in ("p256", "p384"):
         key, crt = keys[kname]
@@ -272,6 +312,7 @@ def main():
         chk.same("sample modules found", len(SAMPLE), len(mods))
         rsa_identical(chk, env, mods, keys)
         detached_and_inplace(chk, env, mods[0], keys, work)
+        key_forms(chk, env, mods[1], keys, work)
         ecdsa_valid(chk, env, mods, keys, work)
         compressed(chk, env, mods, keys, work)
         resign_and_atomic(chk, env, found[sorted(found)[0]], mods[0], keys, work)
