@@ -63,3 +63,10 @@ void file_free(struct kmodx_file *file);
  */
 int decompress(enum compression c, const uint8_t *in, size_t inlen, uint8_t **out,
 	       size_t *outlen, const char **why);
+/*
+ * Compress a whole image the way kbuild's modules_install does, so that the kernel's
+ * own decompressor accepts it (compress.c). *out is malloc'ed. -EPROTONOSUPPORT if the
+ * build lacks the format, -ELIBACC if its library cannot be loaded.
+ */
+int compress_image(enum compression c, const uint8_t *in, size_t inlen, uint8_t **out,
+		   size_t *outlen, const char **why);

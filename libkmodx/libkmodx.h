@@ -377,6 +377,89 @@ int kmodx_get_devnodes(struct kmodx_ctx *ctx, struct kmodx_kvlist **list);
 #define KMODX_DEVNODE_MAJOR(n) ((unsigned)(((n) >> 20) & 0xfffff))
 #define KMODX_DEVNODE_MINOR(n) ((unsigned)((n)&0xfffff))
 
+/* ---- module signatures ------------------------------------------------------------ */
+
+enum kmodx_sign_flags {
+	KMODX_SIGN_KEEP_DETACHED = 1 << 0, /* also write the signature to <module>.p7s */
+	KMODX_SIGN_DETACHED_ONLY = 1 << 1, /* write only <module>.p7s */
+	KMODX_SIGN_USE_KEYID = 1 << 2,	   /* name the signer by subjectKeyIdentifier, not
+					    * by issuer and serial number */
+	KMODX_SIGN_RESIGN = 1 << 3,	   /* remove the signatures it carries first */
+};
+
+struct kmodx_sign_opts {
+	const char *hash;    /* digest: "sha256", "sha384", "sha512", "sha224", "sha1" */
+	const char *key;     /* private key: a PEM or DER file, or a "pkcs11:" URI */
+	const char *cert;    /* the X.509 certificate of the key, DER or PEM */
+	const char *raw_sig; /* instead of key: a detached signature made elsewhere,
+			      * appended as it is (hash and cert are then not used) */
+	const char *pin;     /* the key's passphrase or PKCS#11 PIN, or NULL */
+	unsigned flags;	     /* enum kmodx_sign_flags */
+};
+
+/*
+ * Sign a module file the way the kernel's scripts/sign-file does, byte for byte: a
+ * CMS SignedData without certificates or signed attributes, appended with the module
+ * signature trailer. A compressed module (gzip, xz, zstd) is signed inside its
+ * compression and compressed again in the same format, with settings the kernel's
+ * decompressor accepts. The result goes to dest, or replaces path when dest is NULL
+ * or the same: written to a temporary file in the same directory, synced and renamed
+ * over, so that a failure leaves the file as it was. Needs libcrypto: -ELIBACC
+ * without it. 0 or a negative errno (logged).
+ */
+int kmodx_sign_module(struct kmodx_ctx *ctx, const char *path, const char *dest,
+		      const struct kmodx_sign_opts *opts);
+
+/* What the running kernel will do with a module's signature. */
+enum kmodx_sig_outcome {
+	KMODX_SIG_LOAD = 0,		  /* a valid signature by a key it trusts */
+	KMODX_SIG_LOAD_TAINT = 1,	  /* loads, tainting the kernel (E) */
+	KMODX_SIG_REFUSE_KEYREJECTED = 2, /* refused: EKEYREJECTED */
+	KMODX_SIG_REFUSE_BADMSG = 3,	  /* refused: EBADMSG, a malformed signature */
+	KMODX_SIG_REFUSE_LOCKDOWN = 4,	  /* refused: EPERM, lockdown wants a signature */
+};
+
+enum kmodx_verify_flags {
+	KMODX_VERIFY_KERNEL = 1 << 0, /* also predict the kernel's answer */
+};
+
+/*
+ * Check a module file's signature. certs: NULL-terminated list of certificate files
+ * (DER or PEM, several per PEM file) or directories of them, or NULL. *report (new)
+ * has one entry per fact, in this order; absent keys do not apply:
+ *
+ *   file          the file
+ *   signature     "none", "pkcs7", "malformed" (the kernel refuses it) or
+ *                 "unsupported" (not PKCS#7: the kernel treats it as unsigned)
+ *   problem       what is wrong with a malformed or unusual signature
+ *   signer, key_id, hash   as modinfo shows them (key_id: "AB:CD:...")
+ *   certificate   the file of the certificate that names the signer
+ *   valid         "yes" (number 1), "no", or "unchecked" (no certificate was given)
+ *   reason        why it is not valid
+ * with KMODX_VERIFY_KERNEL:
+ *   kernel_key    "present", "probable", "absent" or "unknown" (signed modules)
+ *   kernel_key_desc  the description in /proc/keys of the key that matched
+ *   sig_enforce   "yes", "no" or "unknown"
+ *   lockdown      "none", "integrity", "confidentiality" or "unknown"
+ *   outcome       "load", "load-taint", "EKEYREJECTED", "EBADMSG" or "EPERM", number
+ *                 an enum kmodx_sig_outcome
+ *
+ * Needs libcrypto: -ELIBACC without it. 0 or a negative errno for a file that cannot
+ * be read (logged).
+ */
+int kmodx_verify_module(struct kmodx_ctx *ctx, const char *path, const char *const *certs,
+			unsigned flags, struct kmodx_kvlist **report);
+
+/*
+ * Why the kernel answered err (a positive errno of kmodx_module_insert: EKEYREJECTED,
+ * ENOKEY or EBADMSG) for this module inserted with flags (enum kmodx_insert_flags):
+ * unsigned, signed by a key the kernel lacks, enforcement on, or a damaged signature.
+ * One sentence without a trailing period in *text (malloc'ed). -ENODATA when there is
+ * nothing to add. Needs no libcrypto.
+ */
+int kmodx_module_explain_signature_error(struct kmodx_module *mod, int err,
+					 unsigned flags, char **text);
+
 /* ---- indexes ---------------------------------------------------------------------- */
 
 enum kmodx_index {

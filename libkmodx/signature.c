@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dl.h"
+#include "crypto.h"
 #include "pkcs7.h"
 #include "signature.h"
 #include "util/macro.h"
@@ -14,14 +14,6 @@
  * every signature sign-file makes. */
 #if defined(HAVE_OPENSSL) && !defined(KMODX_WITHOUT_LIBCRYPTO)
 #define USE_LIBCRYPTO 1
-#endif
-
-#ifdef USE_LIBCRYPTO
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/objects.h>
-#include <openssl/pkcs7.h>
-#include <openssl/x509.h>
 #endif
 
 static const char *const id_types[] = {"PGP", "X509", "PKCS#7"};
@@ -69,50 +61,36 @@ size_t signature_strip_len(const uint8_t *mem, size_t size)
 	return t.end - t.sig_len - t.signer_len - t.key_id_len;
 }
 
+int signature_kernel_check(const uint8_t *mem, size_t size, struct sig_span *span)
+{
+	const uint8_t *ms;
+	uint32_t sig_len;
+
+	if (size <= MODULE_SIG_MAGIC_LEN ||
+	    memcmp(mem + size - MODULE_SIG_MAGIC_LEN, MODULE_SIG_MAGIC,
+		   MODULE_SIG_MAGIC_LEN))
+		return -ENODATA;
+	size -= MODULE_SIG_MAGIC_LEN;
+	if (size <= MODULE_SIG_INFO_LEN)
+		return -EBADMSG;
+	ms = mem + size - MODULE_SIG_INFO_LEN;
+	sig_len = (uint32_t)ms[8] << 24 | (uint32_t)ms[9] << 16 | (uint32_t)ms[10] << 8 |
+		  ms[11];
+	if (sig_len >= size - MODULE_SIG_INFO_LEN)
+		return -EBADMSG;
+	if (ms[2] != ID_PKCS7)
+		return -ENOPKG;
+	for (int i = 0; i < 8; i++) {
+		if (i != 2 && ms[i] != 0)
+			return -EBADMSG;
+	}
+	span->content_len = size - MODULE_SIG_INFO_LEN - sig_len;
+	span->sig = mem + span->content_len;
+	span->sig_len = sig_len;
+	return 0;
+}
+
 #ifdef USE_LIBCRYPTO
-static BIO *(*p_BIO_new_mem_buf)(const void *, int);
-static int (*p_BIO_free)(BIO *);
-static PKCS7 *(*p_d2i_PKCS7_bio)(BIO *, PKCS7 **);
-static void (*p_PKCS7_free)(PKCS7 *);
-static STACK_OF(PKCS7_SIGNER_INFO) *(*p_PKCS7_get_signer_info)(PKCS7 *);
-static int (*p_OPENSSL_sk_num)(const OPENSSL_STACK *);
-static void *(*p_OPENSSL_sk_value)(const OPENSSL_STACK *, int);
-static int (*p_X509_NAME_entry_count)(const X509_NAME *);
-static X509_NAME_ENTRY *(*p_X509_NAME_get_entry)(const X509_NAME *, int);
-static ASN1_OBJECT *(*p_X509_NAME_ENTRY_get_object)(const X509_NAME_ENTRY *);
-static ASN1_STRING *(*p_X509_NAME_ENTRY_get_data)(const X509_NAME_ENTRY *);
-static int (*p_OBJ_obj2nid)(const ASN1_OBJECT *);
-static int (*p_OBJ_obj2txt)(char *, int, const ASN1_OBJECT *, int);
-static const unsigned char *(*p_ASN1_STRING_get0_data)(const ASN1_STRING *);
-static int (*p_ASN1_STRING_length)(const ASN1_STRING *);
-static BIGNUM *(*p_ASN1_INTEGER_to_BN)(const ASN1_INTEGER *, BIGNUM *);
-static int (*p_BN_num_bits)(const BIGNUM *);
-static int (*p_BN_bn2bin)(const BIGNUM *, unsigned char *);
-static void (*p_BN_free)(BIGNUM *);
-
-static const struct dl_sym crypto_syms[] = {
-	DL_SYM(BIO_new_mem_buf),
-	DL_SYM(BIO_free),
-	DL_SYM(d2i_PKCS7_bio),
-	DL_SYM(PKCS7_free),
-	DL_SYM(PKCS7_get_signer_info),
-	DL_SYM(OPENSSL_sk_num),
-	DL_SYM(OPENSSL_sk_value),
-	DL_SYM(X509_NAME_entry_count),
-	DL_SYM(X509_NAME_get_entry),
-	DL_SYM(X509_NAME_ENTRY_get_object),
-	DL_SYM(X509_NAME_ENTRY_get_data),
-	DL_SYM(OBJ_obj2nid),
-	DL_SYM(OBJ_obj2txt),
-	DL_SYM(ASN1_STRING_get0_data),
-	DL_SYM(ASN1_STRING_length),
-	DL_SYM(ASN1_INTEGER_to_BN),
-	DL_SYM(BN_num_bits),
-	DL_SYM(BN_bn2bin),
-	DL_SYM(BN_free),
-};
-static struct dl_lib crypto_lib = DL_LIB(CRYPTO_SONAME, crypto_syms);
-
 struct pkcs7_priv {
 	PKCS7 *pkcs7;
 	uint8_t *serial;
@@ -153,7 +131,7 @@ static int pkcs7_fill_libcrypto(const uint8_t *der, size_t len, struct sig_info 
 	BIO *bio;
 	int n;
 
-	if (!dl_load(&crypto_lib, NULL))
+	if (!crypto_load(NULL))
 		return -ELIBACC;
 	if (len > INT32_MAX)
 		return -EINVAL;

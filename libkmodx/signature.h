@@ -33,6 +33,19 @@ struct sig_info {
 	char hash_buf[128];
 };
 
+/* The signature's place, as the kernel finds it. */
+struct sig_span {
+	size_t content_len; /* the signed module image: mem[0, content_len) */
+	const uint8_t *sig; /* the PKCS#7 message */
+	size_t sig_len;
+};
+
+/*
+ * The kernel's checks of the trailer (module_sig_check, mod_check_sig): -ENODATA
+ * without the magic (unsigned), -EBADMSG for a trailer it calls malformed, -ENOPKG for
+ * a signature that is not PKCS#7; 0 and *span for a PKCS#7 signature to verify.
+ */
+int signature_kernel_check(const uint8_t *mem, size_t size, struct sig_span *span);
 /* Where the signed part of an image ends (the image size if it is not signed). */
 size_t signature_strip_len(const uint8_t *mem, size_t size);
 /* true if the image carries a well-formed trailer the fields could be read from. */

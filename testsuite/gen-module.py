@@ -15,7 +15,9 @@ A module is described by a JSON object (every key optional):
   "crc_style": "section" (CRC in a __kcrctab section, Linux >= 5.19) or "abs"
   "undefined": ["symbol", ...]               undefined .symtab entries (binding GLOBAL)
   "weak":      ["symbol", ...]               undefined weak entries
-  "signature": null | "pkcs7" | "pgp" | "x509" | "garbage-trailer"
+  "signature": null | "pkcs7" | "pgp" | "x509" | "garbage-trailer" | "pkcs7-damaged"
+               (the message's first byte changed: not DER any more) | "pkcs7-tampered"
+               (signed, then one byte of the module changed)
   "signer":    CN of the test key (pkcs7) or the signer bytes (legacy)
   "compress":  null | "gz" | "xz" | "zst" | "zst-nosize"
   "mutate":    [["truncate", n], ["write", offset, "hex"], ["shdr", index, field, value],
@@ -215,6 +217,15 @@ def generate(spec, out_path):
     kind = spec.get("signature")
     if kind == "pkcs7":
         data += pkcs7_sign(data, spec.get("signer", "kmodx test key"))
+    elif kind == "pkcs7-damaged":
+        sig = bytearray(pkcs7_sign(data, spec.get("signer", "kmodx test key")))
+        sig[0] ^= 0x01
+        data += bytes(sig)
+    elif kind == "pkcs7-tampered":
+        sig = pkcs7_sign(data, spec.get("signer", "kmodx test key"))
+        data = bytearray(data)
+        data[len(data) - 1] ^= 0x01
+        data = bytes(data) + sig
     elif kind in ("pgp", "x509"):
         data += legacy_sign(0 if kind == "pgp" else 1, spec.get("signer", "kmodx legacy signer"))
     elif kind == "garbage-trailer":

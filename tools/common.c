@@ -207,6 +207,15 @@ const char *insert_strerror(int err)
 	}
 }
 
+void explain_signature_error(struct kmodx_module *mod, int err, unsigned flags)
+{
+	char *text = NULL;
+
+	if (kmodx_module_explain_signature_error(mod, err, flags, &text) == 0)
+		ERR("%s", text);
+	free(text);
+}
+
 char *options_from_argv(int n, char *const *words)
 {
 	size_t len = 1;

@@ -88,8 +88,10 @@ static int do_insmod(int argc, char *argv[])
 		ERR("could not load module %s: %s", file, strerror(-r));
 	} else {
 		r = kmodx_module_insert(mod, flags, args);
-		if (r < 0)
+		if (r < 0) {
 			ERR("could not insert module %s: %s", file, insert_strerror(-r));
+			explain_signature_error(mod, -r, flags);
+		}
 		kmodx_module_unref(mod);
 	}
 	kmodx_ctx_unref(ctx);

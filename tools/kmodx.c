@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,9 @@
 #include "tool.h"
 
 static const struct tool *const tools[] = {
-	&tool_lsmod,   &tool_insmod, &tool_rmmod,	 &tool_modinfo,
-	&tool_modprobe, &tool_depmod, &tool_static_nodes,
-	&tool_taint,	&tool_params,
+	&tool_lsmod,    &tool_insmod, &tool_rmmod,        &tool_modinfo,
+	&tool_modprobe, &tool_depmod, &tool_static_nodes, &tool_taint,
+	&tool_params,   &tool_sign,   &tool_verify,
 };
 
 unsigned stdio_closed;
@@ -43,11 +44,20 @@ static const struct tool *find_tool(const char *name)
 {
 	if (strcmp(name, "list") == 0)
 		return &tool_lsmod;
+	if (strcmp(name, "sign-file") == 0)
+		return &tool_sign;
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
 		if (strcmp(tools[i]->name, name) == 0)
 			return tools[i];
 	}
 	return NULL;
+}
+
+/* The names that take the tool as the first argument; kmodx-crypto is the helper. */
+static bool is_kmodx(const char *name)
+{
+	return !strcmp(name, "kmodx") || !strcmp(name, "kmod") ||
+	       !strcmp(name, "kmodx-crypto");
 }
 
 static void help(FILE *f)
@@ -66,9 +76,45 @@ static void help(FILE *f)
 		fprintf(f, "\t%-16s %s\n", tools[i]->name, tools[i]->summary);
 }
 
-static int run(const struct tool *t, int argc, char *argv[])
+#ifdef KMODX_CRYPTO_HELPER
+/*
+ * This kmodx is static and has no libcrypto (see meson.build): sign and verify run in
+ * the dynamic helper, the same program built to load libcrypto. It is looked for next
+ * to this binary first (the build tree), then where it is installed.
+ */
+static int run_helper(const char *name, char *argv[])
 {
-	program_name = t->name;
+	char self[PATH_MAX], helper[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	helper[0] = '\0';
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash &&
+		    (size_t)snprintf(helper, sizeof(helper), "%.*s/kmodx-crypto",
+				     (int)(slash - self), self) < sizeof(helper) &&
+		    access(helper, X_OK) != 0)
+			helper[0] = '\0';
+	}
+	if (helper[0] == '\0')
+		snprintf(helper, sizeof(helper), "%s", KMODX_CRYPTO_HELPER);
+	argv[0] = (char *)name;
+	execv(helper, argv);
+	fprintf(stderr, "%s: ERROR: %s needs the helper %s (linked with libcrypto): %s\n",
+		name, name, helper, strerror(errno));
+	return EXIT_FAILURE;
+}
+#endif
+
+static int run(const struct tool *t, const char *name, int argc, char *argv[])
+{
+	program_name = strcmp(name, "sign-file") == 0 ? "sign-file" : t->name;
+#ifdef KMODX_CRYPTO_HELPER
+	if (t == &tool_sign || t == &tool_verify)
+		return run_helper(program_name, argv);
+#endif
 	return t->main(argc, argv);
 }
 
@@ -79,13 +125,15 @@ int main(int argc, char *argv[])
 
 	guard_stdio();
 	name = name ? name + 1 : argv[0];
-	t = strcmp(name, "kmodx") && strcmp(name, "kmod") ? find_tool(name) : NULL;
+	t = is_kmodx(name) ? NULL : find_tool(name);
 	if (t)
-		return run(t, argc, argv);
-	if (strcmp(name, "kmodx") && strcmp(name, "kmod")) {
+		return run(t, name, argc, argv);
+	if (!is_kmodx(name)) {
 		fprintf(stderr,
-			"kmodx: ERROR: unknown program name '%s': call it as one of lsmod, "
-			"insmod, rmmod, modinfo, modprobe, depmod, or as kmodx COMMAND\n",
+			"kmodx: ERROR: unknown program name '%s': call it as one of "
+			"lsmod, "
+			"insmod, rmmod, modinfo, modprobe, depmod, sign-file, or as "
+			"kmodx COMMAND\n",
 			name);
 		return EXIT_FAILURE;
 	}
@@ -108,5 +156,5 @@ int main(int argc, char *argv[])
 		help(stderr);
 		return EXIT_FAILURE;
 	}
-	return run(t, argc - 1, argv + 1);
+	return run(t, argv[1], argc - 1, argv + 1);
 }

@@ -427,6 +427,9 @@ static int insert_one(struct modprobe *mp, struct kmodx_module *mod)
 		    name);
 	else
 		ERR("could not insert '%s': %s", name, strerror(-r));
+	/* about the module the kernel refused, which may be a dependency */
+	if (failure.stage == KMODX_PROBE_STAGE_KERNEL)
+		explain_signature_error(failure.module, -r, mp->probe.flags);
 	kmodx_module_unref(failure.module);
 	return r;
 }

@@ -26,7 +26,7 @@ struct tool {
 };
 
 extern const struct tool tool_lsmod, tool_insmod, tool_rmmod, tool_modinfo, tool_modprobe,
-	tool_depmod, tool_static_nodes, tool_taint, tool_params;
+	tool_depmod, tool_static_nodes, tool_taint, tool_params, tool_sign, tool_verify;
 
 /* Long-only options get ids from here on. */
 enum { OPT_ROOT = 0x100, OPT_JSON, OPT_LONG_FIRST };
@@ -103,6 +103,11 @@ int tool_json_end(struct json_writer *w);
 
 /* The kernel's errno, the way kmod's tools word it when inserting. */
 const char *insert_strerror(int err);
+
+/* After the kernel refused mod (inserted with flags) with err: one more line saying
+ * why, for EKEYREJECTED, ENOKEY and EBADMSG (unsigned, unknown key, enforcement,
+ * damaged signature). */
+void explain_signature_error(struct kmodx_module *mod, int err, unsigned flags);
 
 /* Module options from command-line words, joined with spaces; a value with a space and
  * no leading quote is quoted (k=v w becomes k="v w") so the kernel keeps it whole.

@@ -20,3 +20,17 @@ int read_attr_long(const char *path, long *value);
 
 /* Write the whole buffer, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+
+struct fileio_part {
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Replace (or create) path with the concatenation of parts, atomically: a temporary
+ * file in the same directory, written, given mode, synced, then renamed over path and
+ * the directory synced. On failure path is untouched and the temporary file removed.
+ * 0 or a negative errno.
+ */
+int write_file_atomic(const char *path, const struct fileio_part *parts, size_t n,
+		      unsigned mode);

@@ -7,6 +7,7 @@
  *   proc/modules                          loaded modules, newest first, as Linux prints
  *   sys/module/<m>/{initstate,refcnt,coresize,holders/,parameters/}
  *   sys/module/module/parameters/sig_enforce   "Y": unsigned modules are rejected
+ *                                         (a malformed signature is refused always)
  *   sys/module/compression                what finit_module can decompress
  *   .sim/kernel-symbols   symbols the kernel exports, one per line (absent: all)
  *   .sim/fail             "<module> <ERRNO>" lines: loading that module fails so
@@ -29,6 +30,7 @@
 #include "elf.h"
 #include "file.h"
 #include "libkmodx-private.h"
+#include "pkcs7.h"
 #include "signature.h"
 #include "util/fileio.h"
 #include "util/path.h"
@@ -488,6 +490,19 @@ static int hold_uses(struct kmodx_ctx *ctx, const char *name, const char *uses)
 	return 0;
 }
 
+/* What the kernel refuses with EBADMSG whatever its settings: a damaged trailer, or a
+ * PKCS#7 message its ASN.1 parser rejects (this reader is stricter: close enough). */
+static bool malformed_signature(const uint8_t *image, size_t size)
+{
+	struct pkcs7_fields f;
+	struct sig_span span;
+	int r = signature_kernel_check(image, size, &span);
+
+	if (r == -EBADMSG)
+		return true;
+	return r == 0 && pkcs7_parse(span.sig, span.sig_len, &f, PKCS7_SKIP_EXTRAS) < 0;
+}
+
 static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, const char *args,
 		    unsigned flags, const char *how)
 {
@@ -511,6 +526,10 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 	}
 	bool is_signed = signature_strip_len(image, size) != size;
 	r = injected(ctx, "fail", name);
+	if (r == 0 && malformed_signature(image, size)) {
+		dmesg(ctx, "%s: malformed module signature", name);
+		r = -EBADMSG;
+	}
 	if (r == 0 && sig_enforced(ctx) &&
 	    (!is_signed || (flags & (MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC)))) {
 		dmesg(ctx, "Loading of unsigned module is rejected");

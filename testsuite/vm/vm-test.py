@@ -301,6 +301,32 @@ def make_test_data(cpio, moddir, rels):
     cpio.file("/data/minix-oot.ko", minix.replace(b"intree=Y", b"xntree=Y"))
 
 
+def make_signed_data(cpio, kmodx, moddir, rels, workdir):
+    """bfs.ko re-signed by `kmodx sign` with a key made here, which the kernel does not
+    know (/data/bfs-unknown.ko, its certificate /data/unknown.x509), and bfs.ko with its
+    PKCS#7 message damaged (/data/bfs-badp7.ko: the first DER byte changed, the trailer
+    intact)."""
+    d = os.path.join(workdir, "sign")
+    os.makedirs(d, exist_ok=True)
+    key, crt = os.path.join(d, "unknown.priv"), os.path.join(d, "unknown.x509")
+    subprocess.run(["openssl", "req", "-new", "-nodes", "-utf8", "-sha256", "-days", "36500",
+                    "-batch", "-x509", "-newkey", "rsa:2048", "-subj",
+                    "/CN=kmodx VM test key, unknown to the kernel",
+                    "-addext", "keyUsage=digitalSignature", "-keyout", key, "-out", crt,
+                    "-outform", "DER"], check=True, capture_output=True)
+    bfs = [r for r in rels if os.path.basename(r) == "bfs.ko"][0]
+    signed = os.path.join(d, "bfs-unknown.ko")
+    shutil.copy(os.path.join(moddir, bfs), signed)
+    subprocess.run([kmodx, "sign", "--resign", "sha256", key, crt, signed], check=True)
+    cpio.file("/data/bfs-unknown.ko", open(signed, "rb").read())
+    cpio.file("/data/unknown.x509", open(crt, "rb").read())
+    data = open(os.path.join(moddir, bfs), "rb").read()
+    start = len(strip_signature(data))
+    damaged = bytearray(data)
+    damaged[start] ^= 0x01  # SEQUENCE (0x30) becomes SET OF... (0x31): not PKCS#7
+    cpio.file("/data/bfs-badp7.ko", bytes(damaged))
+
+
 # ---------------------------------------------------------------- image
 
 def read_boots(path):
@@ -332,8 +358,12 @@ def build_base(kmodx, tree, kver, workdir):
     cpio.symlink("/lib", "usr/lib")
     cpio.symlink("/lib64", "usr/lib64")
     cpio.symlink("/bin", "usr/bin")
-    # the tools
+    # the tools; a static kmodx execs its dynamic helper for sign and verify
     add_file_at(cpio, kmodx, "/kmodx/bin/kmodx")
+    helper = os.path.join(os.path.dirname(kmodx), "kmodx-crypto")
+    helpers = [helper] if os.path.exists(helper) else []
+    for h in helpers:
+        add_file_at(cpio, h, "/kmodx/bin/kmodx-crypto")
     kmod = "/usr/bin/kmod"
     add_file_at(cpio, kmod, "/ref/bin/kmod")
     for t in TOOLS:
@@ -348,7 +378,7 @@ def build_base(kmodx, tree, kver, workdir):
     for a in applets:
         if a not in BUSYBOX_EXCLUDE and a != "busybox":
             cpio.symlink(f"/usr/bin/{a}", "busybox")
-    for lib in shared_libs([kmodx, kmod, dash]):
+    for lib in shared_libs([kmodx, kmod, dash] + helpers):
         add_file_at(cpio, lib)
     # module subset with kmod's indexes
     src = os.path.join(tree, "lib/modules", kver)
@@ -384,10 +414,11 @@ def build_base(kmodx, tree, kver, workdir):
         subprocess.run(["/sbin/depmod", "-b", croot, kver], check=True)
         cpio.tree(os.path.join(croot, "lib/modules"), f"/alt-{kind}/lib/modules")
     make_test_data(cpio, sdir, rels)
+    make_signed_data(cpio, kmodx, sdir, rels, workdir)
     # loader cache for the image (dlopen of the compression and crypto libraries)
     libroot = os.path.join(workdir, "ldroot")
     shutil.rmtree(libroot, ignore_errors=True)
-    for lib in shared_libs([kmodx, kmod, dash]):
+    for lib in shared_libs([kmodx, kmod, dash] + helpers):
         real = os.path.realpath(lib)
         dst = os.path.join(libroot, os.path.dirname(real).lstrip("/"), os.path.basename(lib))
         os.makedirs(os.path.dirname(dst), exist_ok=True)
