@@ -524,8 +524,12 @@ static int index_damaged(struct kmodx_ctx *ctx, enum kmodx_index which)
 	return r;
 }
 
-int ctx_index_search(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
-		     const char **value)
+/*
+ * Run op on the index. When it finds the .bin file damaged (-EBADMSG), the file is
+ * replaced by its text twin and op runs once more. -ENOENT if there is no index.
+ */
+static int with_index(struct kmodx_ctx *ctx, enum kmodx_index which,
+		      int (*op)(const struct index *idx, void *data), void *data)
 {
 	for (int tries = 0; tries < 2; tries++) {
 		struct index *idx;
@@ -535,7 +539,7 @@ int ctx_index_search(struct kmodx_ctx *ctx, enum kmodx_index which, const char *
 			return r;
 		if (idx == NULL)
 			return -ENOENT;
-		r = index_search(idx, key, value);
+		r = op(idx, data);
 		if (r != -EBADMSG)
 			return r;
 		r = index_damaged(ctx, which);
@@ -545,26 +549,43 @@ int ctx_index_search(struct kmodx_ctx *ctx, enum kmodx_index which, const char *
 	return -ENOENT;
 }
 
+struct search {
+	const char *key;
+	const char **value;
+	struct index_values *out;
+	size_t n; /* entries in out before the search */
+};
+
+static int search_op(const struct index *idx, void *data)
+{
+	struct search *s = data;
+
+	return index_search(idx, s->key, s->value);
+}
+
+static int search_wild_op(const struct index *idx, void *data)
+{
+	struct search *s = data;
+
+	s->out->n = s->n; /* without what a damaged file gave before failing */
+	return index_search_wild(idx, s->key, s->out);
+}
+
+int ctx_index_search(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
+		     const char **value)
+{
+	struct search s = {.key = key, .value = value};
+
+	return with_index(ctx, which, search_op, &s);
+}
+
 int ctx_index_search_wild(struct kmodx_ctx *ctx, enum kmodx_index which, const char *key,
 			  struct index_values *out)
 {
-	size_t n = out->n;
+	struct search s = {.key = key, .out = out, .n = out->n};
+	int r = with_index(ctx, which, search_wild_op, &s);
 
-	for (int tries = 0; tries < 2; tries++) {
-		struct index *idx;
-		int r = ctx_get_index(ctx, which, &idx);
-
-		if (r < 0 || idx == NULL)
-			return r;
-		r = index_search_wild(idx, key, out);
-		if (r != -EBADMSG)
-			return r;
-		out->n = n; /* what the damaged index gave before failing */
-		r = index_damaged(ctx, which);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return r == -ENOENT ? 0 : r;
 }
 
 static int count_entry(void *data, const char *key, const char *value, uint32_t priority)
@@ -573,24 +594,20 @@ static int count_entry(void *data, const char *key, const char *value, uint32_t 
 	return 0;
 }
 
-/* The index, walked once whole if it is the .bin file, so that a dump never stops
- * half way through damage. */
-static int index_whole(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
+static int walk_op(const struct index *idx, void *data)
 {
-	for (int tries = 0; tries < 2; tries++) {
-		int r = ctx_get_index(ctx, which, idx);
+	return index_foreach(idx, count_entry, data);
+}
 
-		if (r < 0 || *idx == NULL || ctx->index_state[which] != INDEX_OPEN)
-			return r;
-		r = index_foreach(*idx, count_entry, NULL);
-		if (r != -EBADMSG)
-			return r;
-		r = index_damaged(ctx, which);
-		if (r < 0)
-			return r;
-	}
+/* The index, walked once whole first, so that a dump never stops half way through damage. */
+static int ctx_index_whole(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
+{
+	int r = with_index(ctx, which, walk_op, NULL);
+
 	*idx = NULL;
-	return 0;
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	return ctx_get_index(ctx, which, idx);
 }
 
 _public_ int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index which, int fd)
@@ -601,7 +618,7 @@ _public_ int kmodx_index_dump(struct kmodx_ctx *ctx, enum kmodx_index which, int
 
 	if (ctx == NULL || (unsigned)which >= ARRAY_SIZE(index_names))
 		return -EINVAL;
-	r = index_whole(ctx, which, &idx);
+	r = ctx_index_whole(ctx, which, &idx);
 	if (r < 0)
 		return r;
 	if (idx == NULL)
@@ -624,7 +641,7 @@ _public_ int kmodx_index_get(struct kmodx_ctx *ctx, enum kmodx_index which,
 
 	if (ctx == NULL || out == NULL || (unsigned)which >= ARRAY_SIZE(index_names))
 		return -EINVAL;
-	r = index_whole(ctx, which, &idx);
+	r = ctx_index_whole(ctx, which, &idx);
 	if (r < 0)
 		return r;
 	if (idx == NULL)

@@ -190,26 +190,28 @@ static void env_append(const char *value)
 	}
 }
 
+/* What -c prints, in kmod's order. */
+static const struct {
+	const char *name;
+	enum kmodx_config_kind kind;
+} config_kinds[] = {
+	{"blacklist", KMODX_CONFIG_BLACKLIST}, {"install", KMODX_CONFIG_INSTALL},
+	{"remove", KMODX_CONFIG_REMOVE},       {"alias", KMODX_CONFIG_ALIAS},
+	{"options", KMODX_CONFIG_OPTIONS},     {"softdep", KMODX_CONFIG_SOFTDEP},
+	{"weakdep", KMODX_CONFIG_WEAKDEP},
+};
+
 static int show_config(struct kmodx_ctx *ctx)
 {
-	static const struct {
-		const char *name;
-		enum kmodx_config_kind kind;
-	} kinds[] = {
-		{"blacklist", KMODX_CONFIG_BLACKLIST}, {"install", KMODX_CONFIG_INSTALL},
-		{"remove", KMODX_CONFIG_REMOVE},       {"alias", KMODX_CONFIG_ALIAS},
-		{"options", KMODX_CONFIG_OPTIONS},     {"softdep", KMODX_CONFIG_SOFTDEP},
-		{"weakdep", KMODX_CONFIG_WEAKDEP},
-	};
 
-	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(config_kinds); k++) {
 		struct kmodx_kvlist *list;
 
-		if (kmodx_config_get(ctx, kinds[k].kind, &list) < 0)
+		if (kmodx_config_get(ctx, config_kinds[k].kind, &list) < 0)
 			continue;
 		for (size_t i = 0; i < kmodx_kvlist_count(list); i++) {
-			printf("%s %s", kinds[k].name, kmodx_kvlist_key(list, i));
-			if (kinds[k].kind != KMODX_CONFIG_BLACKLIST)
+			printf("%s %s", config_kinds[k].name, kmodx_kvlist_key(list, i));
+			if (config_kinds[k].kind != KMODX_CONFIG_BLACKLIST)
 				printf(" %s", kmodx_kvlist_value(list, i));
 			putchar('\n');
 		}
@@ -307,28 +309,19 @@ static void json_index(struct kmodx_ctx *ctx, struct json_writer *w,
 
 static int show_config_json(struct kmodx_ctx *ctx)
 {
-	static const struct {
-		const char *name;
-		enum kmodx_config_kind kind;
-	} kinds[] = {
-		{"blacklist", KMODX_CONFIG_BLACKLIST}, {"install", KMODX_CONFIG_INSTALL},
-		{"remove", KMODX_CONFIG_REMOVE},       {"alias", KMODX_CONFIG_ALIAS},
-		{"options", KMODX_CONFIG_OPTIONS},     {"softdep", KMODX_CONFIG_SOFTDEP},
-		{"weakdep", KMODX_CONFIG_WEAKDEP},
-	};
 	struct json_writer w;
 
 	tool_json_begin(&w, stdout, 1);
 	json_key(&w, "config");
 	json_object_begin(&w);
-	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(config_kinds); k++) {
 		struct kmodx_kvlist *list = NULL;
 
-		json_key(&w, kinds[k].name);
+		json_key(&w, config_kinds[k].name);
 		json_array_begin(&w);
-		kmodx_config_get(ctx, kinds[k].kind, &list);
+		kmodx_config_get(ctx, config_kinds[k].kind, &list);
 		for (size_t i = 0; i < kmodx_kvlist_count(list); i++)
-			json_config_entry(&w, kinds[k].kind, list, i);
+			json_config_entry(&w, config_kinds[k].kind, list, i);
 		json_array_end(&w);
 		kmodx_kvlist_free(list);
 	}

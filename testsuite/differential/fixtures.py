@@ -233,17 +233,7 @@ class Differential:
         sc = RUNNER.Scenario(self.args, os.path.join(self.fixtures, name))
         root = tempfile.mkdtemp(prefix=f"kmodx-fx-{name}-")
         try:
-            src = os.path.join(sc.path, "root")
-            if os.path.isdir(src):
-                shutil.copytree(src, root, symlinks=True, dirs_exist_ok=True)
-            specs = os.path.join(sc.path, "modules.json")
-            if os.path.exists(specs):
-                import json
-                with open(specs) as f:
-                    self.args.generator.generate_many(json.load(f), root)
-            for line in RUNNER.read(os.path.join(sc.path, "setup")).decode().splitlines():
-                if line.strip() and not line.startswith("#"):
-                    sc.run_cmd(line, root)
+            sc.prepare(root)
             for s in sorted(os.listdir(os.path.join(sc.path, "steps"))):
                 step_dir = os.path.join(sc.path, "steps", s)
                 cmd = RUNNER.read(os.path.join(step_dir, "cmd")).decode().strip()

@@ -185,21 +185,25 @@ class Scenario:
             self.say(f"  command: {cmd}")
         self.check_after(step, root)
 
+    def prepare(self, root):
+        """The fake root as the steps start from it: root/, generated modules, setup."""
+        src = os.path.join(self.path, "root")
+        if os.path.isdir(src):
+            shutil.copytree(src, root, symlinks=True, dirs_exist_ok=True)
+        specs = os.path.join(self.path, "modules.json")
+        if os.path.exists(specs):
+            with open(specs) as f:
+                self.args.generator.generate_many(json.load(f), root)
+        for line in read(os.path.join(self.path, "setup")).decode().splitlines():
+            if line.strip() and not line.startswith("#"):
+                p = self.run_cmd(line, root)
+                if p.returncode != 0:
+                    self.problem(f"setup '{line}' failed: {p.stderr.decode(errors='replace')}")
+
     def run(self):
         root = tempfile.mkdtemp(prefix=f"kmodx-{self.name}-")
         try:
-            src = os.path.join(self.path, "root")
-            if os.path.isdir(src):
-                shutil.copytree(src, root, symlinks=True, dirs_exist_ok=True)
-            specs = os.path.join(self.path, "modules.json")
-            if os.path.exists(specs):
-                with open(specs) as f:
-                    self.args.generator.generate_many(json.load(f), root)
-            for line in read(os.path.join(self.path, "setup")).decode().splitlines():
-                if line.strip() and not line.startswith("#"):
-                    p = self.run_cmd(line, root)
-                    if p.returncode != 0:
-                        self.problem(f"setup '{line}' failed: {p.stderr.decode(errors='replace')}")
+            self.prepare(root)
             steps = sorted(os.listdir(os.path.join(self.path, "steps")))
             if not steps:
                 self.problem("no steps")
