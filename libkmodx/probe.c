@@ -31,9 +31,16 @@ static int show(const struct kmodx_probe_opts *o, struct kmodx_module *m,
 		o->show_action(o->data, m, action, arg, options);
 	if (o->show == NULL)
 		return 0;
-	r = strbuf_printf(&sb, "%s %s", action, arg ? arg : m->name);
+	/* no printf: -D prints a line per module, and udev's modprobe runs often */
+	r = strbuf_puts(&sb, action);
+	if (r == 0)
+		r = strbuf_putc(&sb, ' ');
+	if (r == 0)
+		r = strbuf_puts(&sb, arg ? arg : m->name);
 	if (r == 0 && options)
-		r = strbuf_printf(&sb, " %s", options);
+		r = strbuf_putc(&sb, ' ');
+	if (r == 0 && options)
+		r = strbuf_puts(&sb, options);
 	if (r == 0)
 		o->show(o->data, strbuf_str(&sb));
 	strbuf_release(&sb);
