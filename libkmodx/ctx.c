@@ -180,8 +180,10 @@ static void free_strv(char **v)
 
 _public_ struct kmodx_ctx *kmodx_ctx_unref(struct kmodx_ctx *ctx)
 {
-	if (ctx == NULL || --ctx->refcount > 0)
+	if (ctx == NULL)
 		return NULL;
+	if (--ctx->refcount > 0)
+		return ctx;
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->indexes); i++)
 		index_close(ctx->indexes[i]);
 	config_free(ctx->config);

@@ -7,7 +7,9 @@
  *   out-parameters, which are left untouched on failure. An empty result is success
  *   with an empty list, never an error.
  * - Objects are opaque and reference counted: *_ref() takes a reference, *_unref()
- *   drops one and accepts NULL. "new reference" below means the caller must unref it;
+ *   drops one and accepts NULL; it returns the object while references remain and NULL
+ *   once it is freed (kmod's convention). "new reference" below means the caller must
+ *   unref it;
  *   "borrowed" means it lives as long as the object it came from.
  * - Strings returned as `const char *` are borrowed from the object they came from.
  * - The library never prints and never exits: it reports through the context's log

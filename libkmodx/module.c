@@ -76,8 +76,10 @@ _public_ struct kmodx_module *kmodx_module_ref(struct kmodx_module *mod)
 
 _public_ struct kmodx_module *kmodx_module_unref(struct kmodx_module *mod)
 {
-	if (mod == NULL || --mod->refcount > 0)
+	if (mod == NULL)
 		return NULL;
+	if (--mod->refcount > 0)
+		return mod;
 	ctx_pool_del(mod->ctx, mod);
 	kmodx_list_free(mod->deps);
 	file_free(mod->file);
