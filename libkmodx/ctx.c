@@ -55,7 +55,28 @@ static void log_stderr(void *data, int prio, const char *msg)
 
 bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio)
 {
-	return ctx->log_fn != NULL && prio <= ctx->log_prio;
+	return (ctx->log_fn != NULL || ctx->log_va_fn != NULL) && prio <= ctx->log_prio;
+}
+
+static void call_log_va(const struct kmodx_ctx *ctx, int prio, const char *file, int line,
+			const char *fn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ctx->log_va_fn(ctx->log_data, prio, file, line, fn, fmt, ap);
+	va_end(ap);
+}
+
+/* The message goes out already formatted: a kmod-shaped function gets "%s\n" and it, so
+ * that what it prints ends with a newline as kmod's messages do. */
+static void log_deliver(const struct kmodx_ctx *ctx, int prio, const char *file, int line,
+			const char *fn, const char *msg)
+{
+	if (ctx->log_va_fn)
+		call_log_va(ctx, prio, file, line, fn, "%s\n", msg);
+	else if (ctx->log_fn)
+		ctx->log_fn(ctx->log_data, prio, msg);
 }
 
 /* Messages of a thread working for a context are held here while deferred. */
@@ -69,7 +90,8 @@ void ctx_log_defer(struct log_defer *d)
 void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		ctx->log_fn(ctx->log_data, d->v[i].prio, d->v[i].msg);
+		log_deliver(ctx, d->v[i].prio, d->v[i].file, d->v[i].line, d->v[i].fn,
+			    d->v[i].msg);
 		free(d->v[i].msg);
 	}
 	free(d->v);
@@ -77,7 +99,8 @@ void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d)
 	d->n = d->cap = 0;
 }
 
-void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...)
+void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *file, int line, const char *fn,
+	     const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -98,12 +121,15 @@ void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...)
 			d->cap = cap;
 		}
 		d->v[d->n].prio = prio;
+		d->v[d->n].file = file;
+		d->v[d->n].line = line;
+		d->v[d->n].fn = fn;
 		d->v[d->n].msg = strdup(buf);
 		if (d->v[d->n].msg)
 			d->n++;
 		return;
 	}
-	ctx->log_fn(ctx->log_data, prio, buf);
+	log_deliver(ctx, prio, file, line, fn, buf);
 }
 
 static int log_priority_from_env(void)
@@ -127,7 +153,25 @@ static int log_priority_from_env(void)
 _public_ void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void *data)
 {
 	ctx->log_fn = fn;
+	ctx->log_va_fn = NULL;
 	ctx->log_data = data;
+}
+
+_public_ void kmodx_ctx_set_log_va_fn(struct kmodx_ctx *ctx, kmodx_log_va_fn fn, void *data)
+{
+	ctx->log_va_fn = fn;
+	ctx->log_fn = NULL;
+	ctx->log_data = data;
+}
+
+_public_ void kmodx_ctx_set_userdata(struct kmodx_ctx *ctx, void *userdata)
+{
+	ctx->userdata = userdata;
+}
+
+_public_ void *kmodx_ctx_get_userdata(const struct kmodx_ctx *ctx)
+{
+	return ctx->userdata;
 }
 
 _public_ void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority)

@@ -21,6 +21,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,13 @@ struct kmodx_kvlist;
  * line without its trailing newline.
  */
 typedef void (*kmodx_log_fn)(void *data, int priority, const char *msg);
+/*
+ * Log function in kmod's shape: where in libkmodx the message comes from (source file,
+ * line and function; static strings) and a printf format with its arguments. The
+ * formatted message is one line ending with a newline, as kmod's are.
+ */
+typedef void (*kmodx_log_va_fn)(void *data, int priority, const char *file, int line,
+				const char *fn, const char *format, va_list args);
 
 /* A new context with root "/", default configuration and the running kernel's release.
  * The log priority starts at LOG_ERR, or what $KMOD_LOG says (err, info, debug or a
@@ -77,9 +85,15 @@ const char *kmodx_ctx_get_kernel_release(struct kmodx_ctx *ctx);
 /* Borrowed; NULL if unknown. The absolute module directory on the host. */
 const char *kmodx_ctx_get_module_dir(struct kmodx_ctx *ctx);
 
+/* Each replaces the function the other set; NULL turns logging off. */
 void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void *data);
+void kmodx_ctx_set_log_va_fn(struct kmodx_ctx *ctx, kmodx_log_va_fn fn, void *data);
 void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority);
 int kmodx_ctx_get_log_priority(const struct kmodx_ctx *ctx);
+
+/* A pointer kept for the caller (kmod_set_userdata()); the library never uses it. */
+void kmodx_ctx_set_userdata(struct kmodx_ctx *ctx, void *userdata);
+void *kmodx_ctx_get_userdata(const struct kmodx_ctx *ctx);
 
 /* Resolve an absolute path under the context's root into buf (PATH_MAX bytes). */
 int kmodx_ctx_resolve_path(const struct kmodx_ctx *ctx, const char *path, char *buf,
