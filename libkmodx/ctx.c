@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -99,8 +100,8 @@ void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d)
 	d->n = d->cap = 0;
 }
 
-void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *file, int line, const char *fn,
-	     const char *fmt, ...)
+void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *file, int line,
+	     const char *fn, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -157,7 +158,8 @@ _public_ void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void 
 	ctx->log_data = data;
 }
 
-_public_ void kmodx_ctx_set_log_va_fn(struct kmodx_ctx *ctx, kmodx_log_va_fn fn, void *data)
+_public_ void kmodx_ctx_set_log_va_fn(struct kmodx_ctx *ctx, kmodx_log_va_fn fn,
+				      void *data)
 {
 	ctx->log_va_fn = fn;
 	ctx->log_fn = NULL;
@@ -462,36 +464,53 @@ struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err)
 	return ctx->config;
 }
 
-/* Open the index: 0 (absent or broken ones are logged and left NULL) or -ENOMEM. */
+/* A file's modification time in nanoseconds, 0 if it cannot be read: what
+ * kmodx_ctx_validate_resources() compares. */
+static uint64_t file_stamp(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+}
+
+static int index_bin_path(struct kmodx_ctx *ctx, enum kmodx_index which, char *path)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s.bin", ctx->module_dir,
+			 index_names[which]);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Open the index: 0, -ENOENT if it is missing or empty, -EBADMSG if it is corrupt
+ * (logged), or another negative errno. Only -ENOMEM is remembered as "try again".
+ */
 static int ctx_open_index(struct kmodx_ctx *ctx, enum kmodx_index which)
 {
 	char path[PATH_MAX];
 	int r = ctx_prepare(ctx);
 
+	if (r == 0)
+		r = index_bin_path(ctx, which, path);
 	if (r < 0)
-		return r == -ENOMEM ? r : 0;
-	r = snprintf(path, sizeof(path), "%s/%s.bin", ctx->module_dir, index_names[which]);
-	if (r < 0 || r >= (int)sizeof(path))
-		return 0;
+		return r;
+	/* stamped before reading: a rewrite in between shows as a change later */
+	ctx->index_stamp[which] = file_stamp(path);
 	r = index_open(path, &ctx->indexes[which]);
 	if (r == -ENODATA) {
 		DBG(ctx, "%s is empty", path);
-		return 0;
+		return -ENOENT;
 	}
 	if (r == -ENOENT) {
 		DBG(ctx, "%s not found, reading the text index instead", path);
 		r = index_from_text(ctx, which, &ctx->indexes[which]);
-		if (r == -ENOENT)
-			return 0;
 	}
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) {
+	if (r < 0 && r != -ENOENT && r != -ENOMEM)
 		ERR(ctx, "%s: %s", path,
 		    r == -EBADMSG ? "corrupt index, ignored" : strerror(-r));
-		return 0;
-	}
-	return 0;
+	return r;
 }
 
 int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
@@ -501,12 +520,66 @@ int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **
 	if (ctx->index_state[which] == INDEX_UNTRIED) {
 		/* a lack of memory must not pass for a missing index, now or later */
 		r = ctx_open_index(ctx, which);
-		if (r < 0)
+		if (r == -ENOMEM)
 			return r;
 		ctx->index_state[which] = ctx->indexes[which] ? INDEX_OPEN : INDEX_ABSENT;
 	}
 	*idx = ctx->indexes[which];
 	return 0;
+}
+
+/* ---- resources: loading ahead, and noticing when depmod rewrote them ---- */
+
+_public_ int kmodx_ctx_load_config(struct kmodx_ctx *ctx)
+{
+	int r = 0;
+
+	return ctx_get_config(ctx, &r) ? 0 : r;
+}
+
+_public_ int kmodx_ctx_load_resources(struct kmodx_ctx *ctx)
+{
+	int r = kmodx_ctx_load_config(ctx), first = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(index_names); i++) {
+		if (ctx->index_state[i] != INDEX_UNTRIED)
+			continue;
+		r = ctx_open_index(ctx, (enum kmodx_index)i);
+		if (r == -ENOMEM)
+			break;
+		ctx->index_state[i] = ctx->indexes[i] ? INDEX_OPEN : INDEX_ABSENT;
+		/* the builtin indexes are younger than the others and may be missing */
+		if (first == 0 && i != KMODX_INDEX_BUILTIN &&
+		    i != KMODX_INDEX_BUILTIN_ALIAS)
+			first = r;
+		r = 0;
+	}
+	return r < 0 ? r : first;
+}
+
+_public_ void kmodx_ctx_unload_resources(struct kmodx_ctx *ctx)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ctx->indexes); i++) {
+		index_close(ctx->indexes[i]);
+		ctx->indexes[i] = NULL;
+		ctx->index_state[i] = INDEX_UNTRIED;
+	}
+}
+
+_public_ int kmodx_ctx_validate_resources(struct kmodx_ctx *ctx)
+{
+	char path[PATH_MAX];
+
+	if (ctx->config && !config_stamps_valid(ctx->config))
+		return KMODX_RESOURCES_MUST_RECREATE;
+	for (size_t i = 0; i < ARRAY_SIZE(index_names); i++) {
+		if (ctx->index_state[i] == INDEX_UNTRIED ||
+		    index_bin_path(ctx, (enum kmodx_index)i, path) < 0)
+			continue;
+		if (file_stamp(path) != ctx->index_stamp[i])
+			return KMODX_RESOURCES_MUST_RELOAD;
+	}
+	return KMODX_RESOURCES_OK;
 }
 
 int ctx_get_kernel_compression(struct kmodx_ctx *ctx)

@@ -23,8 +23,8 @@ struct elf;
 /* ---- logging ---- */
 
 /* file, line and fn say where the message comes from: __FILE__, __LINE__, __func__. */
-void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *file, int line, const char *fn,
-	     const char *fmt, ...) _printf_(6, 7);
+void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *file, int line,
+	     const char *fn, const char *fmt, ...) _printf_(6, 7);
 
 /* Work spread over threads keeps its messages in order: each thread defers its
  * messages into its own log_defer, replayed afterwards in a fixed order. */
@@ -41,10 +41,11 @@ void ctx_log_defer(struct log_defer *d); /* for the calling thread; NULL stops *
 void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d);
 bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio);
 
-#define log_at(ctx, prio, ...)                               \
-	do {                                                 \
-		if (ctx_log_enabled((ctx), (prio)))          \
-			ctx_log((ctx), (prio), __FILE__, __LINE__, __func__, __VA_ARGS__); \
+#define log_at(ctx, prio, ...)                                                           \
+	do {                                                                             \
+		if (ctx_log_enabled((ctx), (prio)))                                      \
+			ctx_log((ctx), (prio), __FILE__, __LINE__, __func__,             \
+				__VA_ARGS__);                                            \
 	} while (0)
 #define CRIT(ctx, ...)   log_at(ctx, LOG_CRIT, __VA_ARGS__)
 #define ERR(ctx, ...)    log_at(ctx, LOG_ERR, __VA_ARGS__)
@@ -74,6 +75,8 @@ struct kmodx_ctx {
 	struct config *config;
 	struct index *indexes[KMODX_INDEX_BUILTIN_ALIAS + 1];
 	uint8_t index_state[KMODX_INDEX_BUILTIN_ALIAS + 1]; /* 0 untried, 1 open, 2 absent */
+	uint64_t index_stamp[KMODX_INDEX_BUILTIN_ALIAS +
+			     1]; /* of the .bin file, 0: none */
 	struct hash modules; /* pool: name -> struct kmodx_module (not referenced) */
 	int kernel_compression; /* enum compression, or -1 before it is read */
 };

@@ -91,6 +91,31 @@ void kmodx_ctx_set_log_va_fn(struct kmodx_ctx *ctx, kmodx_log_va_fn fn, void *da
 void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority);
 int kmodx_ctx_get_log_priority(const struct kmodx_ctx *ctx);
 
+/*
+ * Resources. Configuration and indexes are read when first needed and kept; these read
+ * them ahead (a daemon making many lookups) and tell when they changed on disk.
+ *
+ * kmodx_ctx_load_config: read the configuration now: 0 or a negative errno (-ENOMEM).
+ * kmodx_ctx_load_resources: the configuration and every index now. 0, or the error of
+ *   the first of modules.dep, modules.alias and modules.symbols that could not be opened
+ *   (-ENOENT when missing); the indexes that could be opened stay open either way.
+ * kmodx_ctx_unload_resources: close the indexes; they are opened again when needed.
+ * kmodx_ctx_validate_resources: KMODX_RESOURCES_MUST_RECREATE if a configuration
+ *   directory or file read changed or went away (the context must be made anew),
+ *   KMODX_RESOURCES_MUST_RELOAD if an index opened (or found missing) since the last
+ *   unload changed, appeared or went away (unload and load again), else
+ *   KMODX_RESOURCES_OK.
+ */
+enum kmodx_resources {
+	KMODX_RESOURCES_OK = 0,
+	KMODX_RESOURCES_MUST_RELOAD = 1,
+	KMODX_RESOURCES_MUST_RECREATE = 2,
+};
+int kmodx_ctx_load_config(struct kmodx_ctx *ctx);
+int kmodx_ctx_load_resources(struct kmodx_ctx *ctx);
+void kmodx_ctx_unload_resources(struct kmodx_ctx *ctx);
+int kmodx_ctx_validate_resources(struct kmodx_ctx *ctx);
+
 /* A pointer kept for the caller (kmod_set_userdata()); the library never uses it. */
 void kmodx_ctx_set_userdata(struct kmodx_ctx *ctx, void *userdata);
 void *kmodx_ctx_get_userdata(const struct kmodx_ctx *ctx);
