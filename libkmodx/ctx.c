@@ -632,3 +632,13 @@ struct kmodx_module *ctx_pool_find(struct kmodx_ctx *ctx, const char *key)
 {
 	return hash_find(&ctx->modules, key);
 }
+
+void ctx_pool_reset_scratch(struct kmodx_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->modules.n_slots; i++) {
+		struct kmodx_module *mod = ctx->modules.slots[i].value;
+
+		if (ctx->modules.slots[i].key && mod)
+			mod->visited = mod->ignore_cmd = mod->required = false;
+	}
+}

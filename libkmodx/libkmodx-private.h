@@ -100,6 +100,8 @@ int ctx_get_kernel_compression(struct kmodx_ctx *ctx);
 void ctx_pool_add(struct kmodx_ctx *ctx, struct kmodx_module *mod);
 void ctx_pool_del(struct kmodx_ctx *ctx, struct kmodx_module *mod);
 struct kmodx_module *ctx_pool_find(struct kmodx_ctx *ctx, const char *key);
+/* Clear the probe algorithm's scratch flags of every pooled module. */
+void ctx_pool_reset_scratch(struct kmodx_ctx *ctx);
 
 /* ---- lists ---- */
 

@@ -180,6 +180,8 @@ const char *kmodx_module_get_name(const struct kmodx_module *mod);
 const char *kmodx_module_get_path(struct kmodx_module *mod);
 /* True if modules.builtin lists the module. */
 bool kmodx_module_is_builtin(struct kmodx_module *mod);
+/* True if a blacklist directive names the module (its name, not an alias). */
+bool kmodx_module_is_blacklisted(struct kmodx_module *mod);
 /* Borrowed; the options from configuration and the kernel command line, "" if none,
  * NULL on allocation failure. */
 const char *kmodx_module_get_options(struct kmodx_module *mod);
@@ -272,18 +274,30 @@ struct kmodx_probe_opts {
 	int message_priority;	   /* of "Module X is in use." and the like (syslog level) */
 	/* each action as modprobe -D prints it ("insmod PATH OPTS", "rmmod NAME", ...) */
 	void (*show)(void *data, const char *line);
-	/* instead of /bin/sh -c; returns 0 or a negative errno */
+	/*
+	 * instead of /bin/sh -c: 0 or a negative errno. For an install command its answer
+	 * is the module's result as is (a positive one does not stop the probe; the last
+	 * module's result is returned), as kmod's run_install callback.
+	 */
 	int (*run_command)(void *data, struct kmodx_module *mod, const char *type,
 			   const char *cmd);
 	void *data;
+	/*
+	 * instead of show when loading (kmod's print_action): called for each module
+	 * about to be loaded (not for those already in the kernel), install telling
+	 * whether its install command runs, with the options it gets ("" for none). mod
+	 * is borrowed.
+	 */
+	void (*action)(void *data, struct kmodx_module *mod, bool install,
+		       const char *options);
 };
 
 /*
  * Load a module the way modprobe does: its dependencies in load order, soft
  * dependencies around each, configuration options, install commands. Returns 0, a
  * negative errno, or a positive KMODX_PROBE_APPLY_BLACKLIST* flag when the module was
- * skipped as blacklisted. Modules visited by one call are not visited again through
- * the same context.
+ * skipped as blacklisted. Each call starts afresh: which modules it visited and
+ * which were required is forgotten when the next one begins.
  */
 int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
 /*

@@ -44,10 +44,10 @@ static bool in_kernel(struct kmodx_module *m)
 	return state == KMODX_MODULE_LIVE || state == KMODX_MODULE_BUILTIN;
 }
 
-static bool blacklisted(struct kmodx_module *m)
+_public_ bool kmodx_module_is_blacklisted(struct kmodx_module *m)
 {
 	int r = 0;
-	struct config *c = ctx_get_config(m->ctx, &r);
+	struct config *c = m ? ctx_get_config(m->ctx, &r) : NULL;
 
 	return c && config_is_blacklisted(c, m->name);
 }
@@ -221,17 +221,24 @@ static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 	if (r < 0)
 		return r;
 	if (cmd && !m->ignore_cmd) {
-		r = show(o, "install %s %s", cmd, options ? options : "");
+		if (o->action)
+			o->action(o->data, m, true, options ? options : "");
+		else
+			r = show(o, "install %s %s", cmd, options ? options : "");
 		if (r < 0 || (o->flags & KMODX_PROBE_DRY_RUN))
 			return r;
 		line = substitute(cmd, options);
 		if (line == NULL)
 			return -ENOMEM;
-		/* any failure of an install command reads as EINVAL, as with kmod */
-		return run_command(o, m, "install", line) < 0 ? -EINVAL : 0;
+		r = run_command(o, m, "install", line);
+		/* a caller's runner answers for itself (kmod passes run_install's answer
+		 * on); any failure of the shell reads as EINVAL, as with kmod */
+		return o->run_command || r >= 0 ? r : -EINVAL;
 	}
 	path = kmodx_module_get_path(m);
-	if (path)
+	if (o->action)
+		o->action(o->data, m, false, options ? options : "");
+	else if (path)
 		r = show(o, "insmod %s %s", path, options ? options : "");
 	else if (kmodx_module_get_initstate(m) == KMODX_MODULE_BUILTIN)
 		r = show(o, "builtin %s", m->name);
@@ -254,18 +261,22 @@ _public_ int kmodx_module_probe_insert(struct kmodx_module *mod, const struct km
 		return -EINVAL;
 	if (!(f & KMODX_PROBE_IGNORE_LOADED) && in_kernel(mod))
 		return (f & KMODX_PROBE_FAIL_ON_LOADED) ? -EEXIST : 0;
-	if (mod->alias && (f & KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY) && blacklisted(mod))
+	if (mod->alias && (f & KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY) &&
+	    kmodx_module_is_blacklisted(mod))
 		return KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY;
-	if ((f & (KMODX_PROBE_APPLY_BLACKLIST_ALL | KMODX_PROBE_APPLY_BLACKLIST)) && blacklisted(mod))
+	if ((f & (KMODX_PROBE_APPLY_BLACKLIST_ALL | KMODX_PROBE_APPLY_BLACKLIST)) &&
+	    kmodx_module_is_blacklisted(mod))
 		return f & KMODX_PROBE_APPLY_BLACKLIST_ALL ? KMODX_PROBE_APPLY_BLACKLIST_ALL
 							  : KMODX_PROBE_APPLY_BLACKLIST;
+	ctx_pool_reset_scratch(mod->ctx);
 	r = list_new(&list);
 	if (r == 0)
 		r = probe_list_add(mod->ctx, mod, true, f & KMODX_PROBE_IGNORE_COMMAND, list);
-	for (size_t i = 0; r == 0 && i < kmodx_list_count(list); i++) {
+	/* a positive answer of a caller's install runner does not stop the loop (kmod) */
+	for (size_t i = 0; r >= 0 && i < kmodx_list_count(list); i++) {
 		struct kmodx_module *m = kmodx_list_get(list, i);
 
-		if (f & KMODX_PROBE_APPLY_BLACKLIST_ALL && blacklisted(m))
+		if (f & KMODX_PROBE_APPLY_BLACKLIST_ALL && kmodx_module_is_blacklisted(m))
 			continue;
 		if (!(f & KMODX_PROBE_IGNORE_LOADED) && in_kernel(m)) {
 			DBG(mod->ctx, "Ignoring module '%s': already loaded", m->name);
