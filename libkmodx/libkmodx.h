@@ -252,19 +252,23 @@ int kmodx_module_remove(struct kmodx_module *mod, unsigned flags);
 
 /* ---- modprobe ---------------------------------------------------------------------- */
 
+/* The flags kmod has are kmod's KMOD_PROBE_* values, and so are the answers below. */
 enum kmodx_probe_flags {
 	KMODX_PROBE_FORCE_VERMAGIC = KMODX_INSERT_FORCE_VERMAGIC,
 	KMODX_PROBE_FORCE_MODVERSION = KMODX_INSERT_FORCE_MODVERSION,
-	KMODX_PROBE_IGNORE_COMMAND = 1 << 2,  /* no install/remove commands, no own softdeps */
-	KMODX_PROBE_IGNORE_LOADED = 1 << 3,   /* act as if nothing were loaded */
-	KMODX_PROBE_DRY_RUN = 1 << 4,	      /* do not load, remove or run anything */
-	KMODX_PROBE_FAIL_ON_LOADED = 1 << 5,  /* -EEXIST if already loaded (--first-time);
-					       * for removal: -ENOENT if not loaded */
-	KMODX_PROBE_APPLY_BLACKLIST_ALL = 1 << 6, /* skip blacklisted dependencies too */
-	KMODX_PROBE_APPLY_BLACKLIST = 1 << 7,	  /* the module itself may not be blacklisted */
-	KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY = 1 << 8, /* ...if it was found by an alias */
-	KMODX_PROBE_FORCE_REMOVE = 1 << 9,		  /* removal: O_TRUNC */
-	KMODX_PROBE_REMOVE_HOLDERS = 1 << 10,		  /* removal: holders first */
+	KMODX_PROBE_IGNORE_COMMAND =
+		1 << 2, /* no install/remove commands, no own softdeps */
+	KMODX_PROBE_IGNORE_LOADED = 1 << 3,  /* act as if nothing were loaded */
+	KMODX_PROBE_DRY_RUN = 1 << 4,	     /* do not load, remove or run anything */
+	KMODX_PROBE_FAIL_ON_LOADED = 1 << 5, /* -EEXIST if already loaded (--first-time);
+					      * for removal: -ENOENT if not loaded */
+	KMODX_PROBE_APPLY_BLACKLIST_ALL = 1 << 16, /* skip blacklisted dependencies too */
+	KMODX_PROBE_APPLY_BLACKLIST =
+		1 << 17, /* the module itself may not be blacklisted */
+	KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY =
+		1 << 18,		     /* ...if it was found by an alias */
+	KMODX_PROBE_FORCE_REMOVE = 1 << 6,   /* removal: O_TRUNC */
+	KMODX_PROBE_REMOVE_HOLDERS = 1 << 7, /* removal: holders first */
 };
 
 struct kmodx_probe_opts {
