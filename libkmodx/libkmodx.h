@@ -193,6 +193,7 @@ const char *kmodx_module_get_remove_command(struct kmodx_module *mod);
  * signature keys (sig_id, signer, sig_key, sig_hashalgo, signature) if it is signed.
  * For builtin modules, modules.builtin.modinfo. *info is new. */
 int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist **info);
+/* The symbol tables; -ENODATA if the module has no such table (kmod 34's answer). */
 /* __versions: key = symbol, number = CRC. */
 int kmodx_module_get_versions(struct kmodx_module *mod, struct kmodx_kvlist **list);
 /* Exported symbols: key = symbol, number = CRC (0 without modversions). */
