@@ -66,12 +66,15 @@ int name_lookup_v5(struct kmod_ctx *ctx, const char *modname, struct kmod_module
 __attribute__((symver("kmod_module_new_from_name_lookup@@LIBKMOD_30"))) _public_ int
 name_lookup_v30(struct kmod_ctx *ctx, const char *modname, struct kmod_module **mod)
 {
+	char norm[PATH_MAX];
 	struct kmodx_module *m;
 	int r;
 
 	if (ctx == NULL || modname == NULL || mod == NULL)
 		return -ENOENT;
-	r = kmodx_module_new_from_name_lookup(X(ctx), modname, &m);
+	if (modname_normalize(modname, norm, NULL) == NULL)
+		return -ENAMETOOLONG;
+	r = kmodx_module_new_from_name_lookup(X(ctx), norm, &m);
 	if (r == 0)
 		*mod = KM(m);
 	/* not found, or not a name anything could have: success, *mod untouched */
