@@ -29,7 +29,14 @@ LIBKMOD_LOCATION = re.compile(rb"\.\./libkmod/[a-z-]+\.c:\d+ [a-z_]+\(\) ")
 LIBKMOD_DEFAULT_LOG = re.compile(rb"^libkmod: ERROR \.\./libkmod/[a-z-]+\.c:\d+ [a-z_]+: ", re.M)
 
 
+# kmod 30 says ENOENT for a module without exports or __versions; kmod 34 (and kmodx)
+# ENODATA. 34.2 wins (modprobe(8)).
+NO_SYMBOLS_30 = re.compile(rb"^(modprobe: FATAL: could not get (?:symbols|modversions) of .*): "
+                           rb"No such file or directory$", re.M)
+
+
 def normalize_kmod_stderr(err):
+    err = NO_SYMBOLS_30.sub(rb"\1: No data available", err)
     return LIBKMOD_DEFAULT_LOG.sub(b"modprobe: ERROR: ", LIBKMOD_LOCATION.sub(b"", err))
 
 RICH_CONFIG = """\
