@@ -27,6 +27,9 @@ static const char *prio_name(int prio)
 	}
 }
 
+static void log_stderr(void *data, int prio, const char *file, int line, const char *fn,
+		       const char *format, va_list args) _printf_(6, 0);
+
 /* kmod's default: "libkmod: PRIORITY: function: message" on stderr. */
 static void log_stderr(void *data, int prio, const char *file, int line, const char *fn,
 		       const char *format, va_list args)

@@ -62,9 +62,12 @@ _public_ int kmod_module_new_from_lookup(struct kmod_ctx *ctx, const char *given
  */
 int name_lookup_v30(struct kmod_ctx *ctx, const char *modname, struct kmod_module **mod);
 int name_lookup_v5(struct kmod_ctx *ctx, const char *modname, struct kmod_module **mod);
+/* directives rather than the symver attribute, which clang 14 lacks */
+__asm__(".symver name_lookup_v30, kmod_module_new_from_name_lookup@@LIBKMOD_30");
+__asm__(".symver name_lookup_v5, kmod_module_new_from_name_lookup@LIBKMOD_5");
 
-__attribute__((symver("kmod_module_new_from_name_lookup@@LIBKMOD_30"))) _public_ int
-name_lookup_v30(struct kmod_ctx *ctx, const char *modname, struct kmod_module **mod)
+_public_ int name_lookup_v30(struct kmod_ctx *ctx, const char *modname,
+			     struct kmod_module **mod)
 {
 	char norm[PATH_MAX];
 	struct kmodx_module *m;
@@ -81,8 +84,8 @@ name_lookup_v30(struct kmod_ctx *ctx, const char *modname, struct kmod_module **
 	return r == -ENOENT || r == -EINVAL ? 0 : r;
 }
 
-__attribute__((symver("kmod_module_new_from_name_lookup@LIBKMOD_5"))) _public_ int
-name_lookup_v5(struct kmod_ctx *ctx, const char *modname, struct kmod_module **mod)
+_public_ int name_lookup_v5(struct kmod_ctx *ctx, const char *modname,
+			    struct kmod_module **mod)
 {
 	return name_lookup_v30(ctx, modname, mod);
 }
