@@ -33,6 +33,9 @@ import tempfile
 from common import Checker, modaliases, tree_or_skip
 import realtree
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../libkmod"))
+from client import Runner, make_kernel, sandbox_ok  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, "../.."))
 DEBIAN_LIB = "/usr/lib/x86_64-linux-gnu/libkmod.so.2"
@@ -44,62 +47,6 @@ KMOD30_CHANGES = [
     # module without a file in both)
     (re.compile(rb"^(  (?:versions|symbols)): -(?:2|61)$", re.M), rb"\1: -ENOENT/ENODATA"),
 ]
-
-# The state and probe passes: a made up running kernel.
-PROC_MODULES = """\
-ext4 1003520 1 - Live 0xffffffffc0a00000
-jbd2 180224 1 ext4, Live 0xffffffffc0900000
-mbcache 16384 1 ext4, Live 0xffffffffc0800000
-crc16 16384 1 ext4, Live 0xffffffffc0700000
-xfs 2035712 0 - Live 0xffffffffc0600000
-loop 40960 0 - Loading 0xffffffffc0500000
-dummy 16384 0 - Unloading 0xffffffffc0400000
-"""
-SYS_MODULES = {
-    "ext4": ("live", 1, 1003520, []),
-    "jbd2": ("live", 1, 180224, ["ext4"]),
-    "mbcache": ("live", 1, 16384, ["ext4"]),
-    "crc16": ("live", 1, None, ["ext4"]),  # no coresize: /proc/modules has it
-    "xfs": ("live", 0, 2035712, []),
-    "loop": ("coming", 0, 40960, []),
-    "dummy": ("going", 0, 16384, []),
-}
-CMDLINE = "BOOT_IMAGE=/vmlinuz root=/dev/vda ro e1000e.debug=2 quiet modprobe.blacklist=xfs\n"
-
-
-def make_kernel(work):
-    """A /sys/module and /proc for the namespace."""
-    sysmod = os.path.join(work, "sys-module")
-    proc = os.path.join(work, "proc")
-    os.makedirs(proc)
-    with open(os.path.join(proc, "modules"), "w") as f:
-        f.write(PROC_MODULES)
-    with open(os.path.join(proc, "cmdline"), "w") as f:
-        f.write(CMDLINE)
-    for name, (state, refcnt, size, holders) in SYS_MODULES.items():
-        d = os.path.join(sysmod, name)
-        os.makedirs(os.path.join(d, "holders"))
-        os.makedirs(os.path.join(d, "sections"))
-        for attr, value in (("initstate", state), ("refcnt", refcnt), ("coresize", size)):
-            if value is not None:
-                with open(os.path.join(d, attr), "w") as f:
-                    f.write(f"{value}\n")
-        for h in holders:
-            os.symlink(f"../../{h}", os.path.join(d, "holders", h))
-        for i, sec in enumerate((".text", ".data", ".bss")):
-            with open(os.path.join(d, "sections", sec), "w") as f:
-                f.write(f"0x{0xffffffffc0a00000 + 0x1000 * i:x}\n")
-    # a builtin module with parameters: a directory without initstate
-    os.makedirs(os.path.join(sysmod, "8250", "parameters"))
-    return sysmod, proc
-
-
-def sandbox_ok():
-    if shutil.which("unshare") is None:
-        return False
-    p = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
-    return p.returncode == 0
-
 
 def library_dirs(work):
     """name -> directory holding libkmod.so.2 for that library, and the API it has."""
@@ -116,29 +63,6 @@ def library_dirs(work):
         os.symlink(os.path.realpath(target), os.path.join(d, "libkmod.so.2"))
         libs[name] = d
     return libs
-
-
-class Runner:
-    def __init__(self, client, moddir, config, work, sysmod, proc):
-        self.client, self.moddir, self.config = client, moddir, config
-        self.work, self.sysmod, self.proc = work, sysmod, proc
-
-    def run(self, libdir, api30, cmd, arg=None, sandbox=False):
-        argv = [self.client] + (["--api=30"] if api30 else [])
-        argv += [self.moddir, self.config, cmd] + ([arg] if arg else [])
-        if sandbox:
-            script = ('mount --bind "$1" /sys/module && mount --bind "$2" /proc && '
-                      'shift 2 && exec "$@"')
-            argv = ["unshare", "-rm", "sh", "-c", script, "sh", self.sysmod, self.proc] + argv
-        env = dict(os.environ, LD_LIBRARY_PATH=libdir)
-        env.pop("KMOD_LOG", None)
-        p = subprocess.run(argv, capture_output=True, env=env, timeout=1200)
-        return p.returncode, p.stdout
-
-    def which(self, libdir):
-        env = dict(os.environ, LD_LIBRARY_PATH=libdir)
-        return subprocess.run([self.client, "which"], capture_output=True, text=True,
-                              env=env).stdout.strip()
 
 
 def compare(chk, what, ref, new, max_lines=20):
