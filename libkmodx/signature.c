@@ -112,6 +112,9 @@ static const struct dl_sym crypto_syms[] = {
 	DL_SYM(BN_free),
 };
 static struct dl_lib crypto_lib = DL_LIB(CRYPTO_SONAME, crypto_syms);
+/* only the details of signatures other than sign-file's shape need it (pkcs7.c) */
+DL_NOTE(crypto_note, "openssl", "Details of every PKCS#7 module signature", "suggested",
+	CRYPTO_SONAME);
 
 struct pkcs7_priv {
 	PKCS7 *pkcs7;
