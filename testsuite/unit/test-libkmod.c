@@ -65,7 +65,7 @@ static void run_depmod(void)
 
 static int setup(void **state)
 {
-	char cmd[PATH_MAX * 3];
+	char cmd[PATH_MAX * 4];
 
 	(void)state;
 	strcpy(root, "/tmp/kmodx-unit-libkmod-XXXXXX");
