@@ -195,6 +195,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kmod_module *mod = NULL;
 
 	if (dir[0] == '\0') {
+		/* kmod_new() reads the configuration before a log function can be set */
+		setenv("KMOD_LOG", "0", 1);
 		strcpy(dir, "/tmp/kmodx-fuzz-libkmod-XXXXXX");
 		if (mkdtemp(dir) == NULL)
 			abort();
