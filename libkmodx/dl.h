@@ -68,24 +68,26 @@ bool dl_load(struct dl_lib *lib, const char **why);
  */
 #define DL_NOTE_OWNER "FDO"
 #define DL_NOTE_TYPE  0x407c0c0au
-#define DL_NOTE_JSON(feature, description, priority, soname)                          \
-	"[{\"feature\":\"" feature "\",\"description\":\"" description "\",\"priority\":\"" \
-		priority "\",\"soname\":[\"" soname "\"]}]"
+#define DL_NOTE_JSON(feature, description, priority, soname)                             \
+	"[{\"feature\":\"" feature "\",\"description\":\"" description                   \
+	"\",\"priority\":\"" priority "\",\"soname\":[\"" soname "\"]}]"
 #ifdef KMODX_LINKED_LIBS
 #define DL_NOTE(var, feature, description, priority, soname)
 #else
-#define DL_NOTE(var, feature, description, priority, soname)                            \
-	__attribute__((used, section(".note.dlopen"), aligned(4))) static const struct {  \
-		uint32_t namesz, descsz, type;                                          \
-		char owner[sizeof(DL_NOTE_OWNER)];                                      \
-		/* padded to 4 bytes, the note's alignment */                           \
-		char desc[(sizeof(DL_NOTE_JSON(feature, description, priority, soname)) + 3) & \
-			  ~(size_t)3];                                                 \
-	} var = {                                                                       \
-		sizeof(DL_NOTE_OWNER),                                                  \
-		sizeof(DL_NOTE_JSON(feature, description, priority, soname)),           \
-		DL_NOTE_TYPE,                                                           \
-		DL_NOTE_OWNER,                                                          \
-		DL_NOTE_JSON(feature, description, priority, soname),                   \
+#define DL_NOTE(var, feature, description, priority, soname)                             \
+	__attribute__((used, section(".note.dlopen"), aligned(4))) static const struct { \
+		uint32_t namesz, descsz, type;                                           \
+		char owner[sizeof(DL_NOTE_OWNER)];                                       \
+		/* padded to 4 bytes, the note's alignment */                            \
+		char desc[(sizeof(DL_NOTE_JSON(feature, description, priority,           \
+					       soname)) +                                \
+			   3) &                                                          \
+			  ~(size_t)3];                                                   \
+	} var = {                                                                        \
+		sizeof(DL_NOTE_OWNER),                                                   \
+		sizeof(DL_NOTE_JSON(feature, description, priority, soname)),            \
+		DL_NOTE_TYPE,                                                            \
+		DL_NOTE_OWNER,                                                           \
+		DL_NOTE_JSON(feature, description, priority, soname),                    \
 	}
 #endif

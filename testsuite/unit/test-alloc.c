@@ -615,7 +615,8 @@ static int module_scenario(struct result *res)
 static void quiet_va(void *data, int prio, const char *file, int line, const char *fn,
 		     const char *format, va_list args)
 {
-	(void)data, (void)prio, (void)file, (void)line, (void)fn, (void)format, (void)args;
+	(void)data, (void)prio, (void)file, (void)line, (void)fn, (void)format,
+		(void)args;
 }
 
 static void libkmod_action(struct kmod_module *m, bool install, const char *options)
@@ -625,14 +626,16 @@ static void libkmod_action(struct kmod_module *m, bool install, const char *opti
 
 static int libkmod_module(struct kmod_ctx *ctx, struct kmod_module *m, struct result *res)
 {
-	struct kmod_list *deps = kmod_module_get_dependencies(m), *pre = NULL, *post = NULL;
+	struct kmod_list *deps = kmod_module_get_dependencies(m), *pre = NULL,
+			 *post = NULL;
 	struct kmod_list *info = NULL, *out = NULL, *e;
 	const char *opts = kmod_module_get_options(m);
 	int r;
 
 	res_add(res, "%s path=%s opts=%s deps=", kmod_module_get_name(m),
 		kmod_module_get_path(m) ? "yes" : "no", opts ? opts : "-");
-	kmod_list_foreach(e, deps) {
+	kmod_list_foreach(e, deps)
+	{
 		struct kmod_module *d = kmod_module_get_module(e);
 
 		res_add(res, "%s,", kmod_module_get_name(d));
@@ -646,7 +649,8 @@ static int libkmod_module(struct kmod_ctx *ctx, struct kmod_module *m, struct re
 	kmod_module_unref_list(pre);
 	kmod_module_unref_list(post);
 	if (r == 0) {
-		/* the builtin module's from modules.builtin.modinfo; the others have no file */
+		/* the builtin module's from modules.builtin.modinfo; the others have no
+		 * file */
 		r = kmod_module_get_info(m, &info);
 		kmod_list_foreach(e, info)
 			res_add(res, "%s=%s;", kmod_module_info_get_key(e),
@@ -658,8 +662,9 @@ static int libkmod_module(struct kmod_ctx *ctx, struct kmod_module *m, struct re
 		}
 	}
 	if (r >= 0)
-		r = kmod_module_probe_insert_module(m, KMOD_PROBE_DRY_RUN | KMOD_PROBE_IGNORE_LOADED,
-						    "e=1", NULL, NULL, libkmod_action);
+		r = kmod_module_probe_insert_module(
+			m, KMOD_PROBE_DRY_RUN | KMOD_PROBE_IGNORE_LOADED, "e=1", NULL,
+			NULL, libkmod_action);
 	res_add(res, "|");
 	return r < 0 ? r : 0;
 }
@@ -711,7 +716,8 @@ static int libkmod_scenario(struct result *res)
 		struct kmod_list *l = NULL, *e;
 
 		r = kmod_module_new_from_lookup(ctx, aliases[i], &l);
-		kmod_list_foreach(e, l) {
+		kmod_list_foreach(e, l)
+		{
 			struct kmod_module *m = kmod_module_get_module(e);
 
 			if (r == 0)
@@ -722,7 +728,8 @@ static int libkmod_scenario(struct result *res)
 	}
 	it = r == 0 ? kmod_config_get_options(ctx) : NULL;
 	while (kmod_config_iter_next(it))
-		res_add(res, "%s %s;", kmod_config_iter_get_key(it), kmod_config_iter_get_value(it));
+		res_add(res, "%s %s;", kmod_config_iter_get_key(it),
+			kmod_config_iter_get_value(it));
 	if (r == 0 && it == NULL)
 		r = -ENOMEM;
 	kmod_config_iter_free_iter(it);
@@ -1056,11 +1063,12 @@ static void test_libkmod_baseline(void **state)
 	(void)state;
 	assert_non_null(res);
 	assert_int_equal(libkmod_scenario(res), 0);
-	assert_string_equal(res->text, "mod_a path=yes opts=x=1 z=3 y=2 deps=mod_b,no file;|"
-				       "mod_b path=yes opts=- deps=no file;|"
-				       "mod_b path=yes opts=- deps=no file;|"
-				       "builtin_c path=no opts=- deps=alias=c-alias;license=GPL;|"
-				       "mod_a x=1;mod_a z=3;mod_a y=2;");
+	assert_string_equal(res->text,
+			    "mod_a path=yes opts=x=1 z=3 y=2 deps=mod_b,no file;|"
+			    "mod_b path=yes opts=- deps=no file;|"
+			    "mod_b path=yes opts=- deps=no file;|"
+			    "builtin_c path=no opts=- deps=alias=c-alias;license=GPL;|"
+			    "mod_a x=1;mod_a z=3;mod_a y=2;");
 	free(res);
 }
 
