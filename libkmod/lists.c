@@ -92,7 +92,8 @@ int list_filter(const struct kmod_list *input,
 	size_t n = 0;
 
 	*out = NULL;
-	kmod_list_foreach(e, input) n++;
+	kmod_list_foreach(e, input)
+		n++;
 	if (n == 0)
 		return 0;
 	b = block_new(LIST_MODULES, n, n * sizeof(struct kmodx_module *));
@@ -100,8 +101,7 @@ int list_filter(const struct kmod_list *input,
 		return -ENOMEM;
 	b->mods = (struct kmodx_module **)&b->entries[n];
 	b->n = 0; /* the entries past the modules kept are never reached */
-	kmod_list_foreach(e, input)
-	{
+	kmod_list_foreach(e, input) {
 		struct kmodx_module *m = list_module(e);
 
 		if (m && keep(m, data))

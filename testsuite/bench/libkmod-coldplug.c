@@ -37,14 +37,12 @@ int main(int argc, char **argv)
 		line[strcspn(line, "\n")] = '\0';
 		r = kmod_module_new_from_lookup(ctx, line, &list);
 		printf("%s: %d", line, r);
-		kmod_list_foreach(e, list)
-		{
+		kmod_list_foreach(e, list) {
 			struct kmod_module *mod = kmod_module_get_module(e);
 			struct kmod_list *deps = kmod_module_get_dependencies(mod), *d;
 
 			printf(" %s [", kmod_module_get_name(mod));
-			kmod_list_foreach(d, deps)
-			{
+			kmod_list_foreach(d, deps) {
 				struct kmod_module *dep = kmod_module_get_module(d);
 
 				printf(" %s", kmod_module_get_name(dep));

@@ -71,8 +71,10 @@ static void use_lists(struct kmod_module *mod)
 	struct kmod_list *l = NULL, *e, *pre = NULL, *post = NULL;
 
 	if (kmod_module_get_info(mod, &l) >= 0) {
-		kmod_list_foreach(e, l) if (!kmod_module_info_get_key(e) ||
-					    !kmod_module_info_get_value(e)) abort();
+		kmod_list_foreach(e, l)
+			if (!kmod_module_info_get_key(e) ||
+			    !kmod_module_info_get_value(e))
+				abort();
 		kmod_module_info_free_list(l);
 	}
 	l = NULL;
@@ -83,7 +85,8 @@ static void use_lists(struct kmod_module *mod)
 		kmod_module_symbols_free_list(l);
 	l = NULL;
 	if (kmod_module_get_dependency_symbols(mod, &l) >= 0) {
-		kmod_list_foreach_reverse(e, l) kmod_module_dependency_symbol_get_bind(e);
+		kmod_list_foreach_reverse(e, l)
+			kmod_module_dependency_symbol_get_bind(e);
 		kmod_module_dependency_symbols_free_list(l);
 	}
 	if (kmod_module_get_softdeps(mod, &pre, &post) == 0) {
@@ -124,8 +127,7 @@ static void lookup(struct kmod_ctx *ctx, const char *alias)
 	struct kmod_module *mod = NULL;
 
 	if (kmod_module_new_from_lookup(ctx, alias, &l) == 0) {
-		kmod_list_foreach(e, l)
-		{
+		kmod_list_foreach(e, l) {
 			struct kmod_module *m = kmod_module_get_module(e);
 
 			use_module(ctx, m);

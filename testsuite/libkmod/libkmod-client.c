@@ -64,8 +64,7 @@ static void print_modules(const char *what, struct kmod_list *list)
 	struct kmod_list *e;
 
 	printf("  %s:", what);
-	kmod_list_foreach(e, list)
-	{
+	kmod_list_foreach(e, list) {
 		struct kmod_module *m = kmod_module_get_module(e);
 
 		printf(" %s", kmod_module_get_name(m));
@@ -80,8 +79,7 @@ static void print_modules_reverse(const char *what, struct kmod_list *list)
 	struct kmod_list *e;
 
 	printf("  %s:", what);
-	kmod_list_foreach_reverse(e, list)
-	{
+	kmod_list_foreach_reverse(e, list) {
 		struct kmod_module *m = kmod_module_get_module(e);
 
 		printf(" %s", kmod_module_get_name(m));
@@ -96,8 +94,9 @@ static void print_info(struct kmod_module *mod)
 	int n = kmod_module_get_info(mod, &list);
 
 	printf("  info: %d\n", n);
-	kmod_list_foreach(e, list) printf("    %s=%s\n", kmod_module_info_get_key(e),
-					  str(kmod_module_info_get_value(e)));
+	kmod_list_foreach(e, list)
+		printf("    %s=%s\n", kmod_module_info_get_key(e),
+		       str(kmod_module_info_get_value(e)));
 	kmod_module_info_free_list(list);
 }
 
@@ -131,10 +130,11 @@ static void print_dependency_symbols(struct kmod_module *mod)
 	int n = kmod_module_get_dependency_symbols(mod, &list);
 
 	printf("  dependency symbols: %d\n", n);
-	kmod_list_foreach(e, list) printf("    %c %s 0x%08" PRIx64 "\n",
-					  kmod_module_dependency_symbol_get_bind(e),
-					  kmod_module_dependency_symbol_get_symbol(e),
-					  kmod_module_dependency_symbol_get_crc(e));
+	kmod_list_foreach(e, list)
+		printf("    %c %s 0x%08" PRIx64 "\n",
+		       kmod_module_dependency_symbol_get_bind(e),
+		       kmod_module_dependency_symbol_get_symbol(e),
+		       kmod_module_dependency_symbol_get_crc(e));
 	kmod_module_dependency_symbols_free_list(list);
 }
 
@@ -270,8 +270,7 @@ static void one_alias(struct kmod_ctx *ctx, const char *alias)
 
 	printf("lookup %s: %d\n", alias, r);
 	print_modules("found", list);
-	kmod_list_foreach(e, list)
-	{
+	kmod_list_foreach(e, list) {
 		struct kmod_module *m = kmod_module_get_module(e);
 
 		printf(" %s\n", kmod_module_get_name(m));
@@ -367,8 +366,7 @@ static int cmd_state(struct kmod_ctx *ctx)
 	int r = kmod_module_new_from_loaded(ctx, &loaded);
 
 	printf("loaded: %d\n", r);
-	kmod_list_foreach(e, loaded)
-	{
+	kmod_list_foreach(e, loaded) {
 		struct kmod_module *m = kmod_module_get_module(e);
 		struct kmod_list *holders = kmod_module_get_holders(m);
 		struct kmod_list *sections = kmod_module_get_sections(m), *s;
@@ -424,8 +422,7 @@ static void one_probe(struct kmod_ctx *ctx, const char *alias)
 	int r = kmod_module_new_from_lookup(ctx, alias, &list);
 
 	printf("probe %s: lookup %d\n", alias, r);
-	kmod_list_foreach(e, list)
-	{
+	kmod_list_foreach(e, list) {
 		struct kmod_module *m = kmod_module_get_module(e);
 
 		for (size_t i = 0; i < sizeof(flag_sets) / sizeof(flag_sets[0]); i++) {

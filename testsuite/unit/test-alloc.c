@@ -634,8 +634,7 @@ static int libkmod_module(struct kmod_ctx *ctx, struct kmod_module *m, struct re
 
 	res_add(res, "%s path=%s opts=%s deps=", kmod_module_get_name(m),
 		kmod_module_get_path(m) ? "yes" : "no", opts ? opts : "-");
-	kmod_list_foreach(e, deps)
-	{
+	kmod_list_foreach(e, deps) {
 		struct kmod_module *d = kmod_module_get_module(e);
 
 		res_add(res, "%s,", kmod_module_get_name(d));
@@ -716,8 +715,7 @@ static int libkmod_scenario(struct result *res)
 		struct kmod_list *l = NULL, *e;
 
 		r = kmod_module_new_from_lookup(ctx, aliases[i], &l);
-		kmod_list_foreach(e, l)
-		{
+		kmod_list_foreach(e, l) {
 			struct kmod_module *m = kmod_module_get_module(e);
 
 			if (r == 0)
