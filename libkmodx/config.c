@@ -459,8 +459,57 @@ static int conf_file_cmp(const void *a, const void *b)
 	return strcmp(fa->name, fb->name);
 }
 
+static uint64_t stat_mtime(const struct stat *st)
+{
+	return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+}
 
-static int conf_files_collect(struct kmodx_ctx *ctx, struct ptrarray *files)
+/* Remember a directory or file read, for config_stamps_valid(). */
+static int add_stamp(struct config *c, const char *path, const struct stat *st)
+{
+	struct cfg_stamp *s = arena_alloc(&c->arena, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->path = cfg_strdup(c, path);
+	s->mtime = stat_mtime(st);
+	return s->path ? ptrarray_push(&c->stamps, s) : -ENOMEM;
+}
+
+bool config_stamps_valid(const struct config *c)
+{
+	for (size_t i = 0; i < c->stamps.n; i++) {
+		const struct cfg_stamp *s = c->stamps.v[i];
+		struct stat st;
+
+		if (stat(s->path, &st) < 0 || stat_mtime(&st) != s->mtime)
+			return false;
+	}
+	return true;
+}
+
+/* A configuration directory or file (a missing one is skipped and not stamped). */
+static int conf_files_add_path(struct kmodx_ctx *ctx, struct config *c,
+			       struct ptrarray *files, const char *path, bool dir_only)
+{
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) < 0) {
+		if (!dir_only) /* the default directories need not exist */
+			DBG(ctx, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	r = add_stamp(c, path, &st);
+	if (r == 0 && S_ISDIR(st.st_mode))
+		r = conf_files_add_dir(ctx, files, path);
+	else if (r == 0 && !dir_only)
+		r = conf_files_add(files, NULL, path);
+	return r;
+}
+
+static int conf_files_collect(struct kmodx_ctx *ctx, struct config *c,
+			      struct ptrarray *files)
 {
 	char buf[PATH_MAX];
 	int r;
@@ -469,20 +518,13 @@ static int conf_files_collect(struct kmodx_ctx *ctx, struct ptrarray *files)
 		for (size_t i = 0; i < ARRAY_SIZE(default_dirs); i++) {
 			r = ctx_path(ctx, default_dirs[i], buf);
 			if (r == 0)
-				r = conf_files_add_dir(ctx, files, buf);
+				r = conf_files_add_path(ctx, c, files, buf, true);
 			if (r < 0)
 				return r;
 		}
 	} else {
 		for (char **p = ctx->config_paths; *p; p++) {
-			struct stat st;
-
-			if (stat(*p, &st) < 0) {
-				DBG(ctx, "%s: %s", *p, strerror(errno));
-				continue;
-			}
-			r = S_ISDIR(st.st_mode) ? conf_files_add_dir(ctx, files, *p)
-						: conf_files_add(files, NULL, *p);
+			r = conf_files_add_path(ctx, c, files, *p, false);
 			if (r < 0)
 				return r;
 		}
@@ -520,7 +562,7 @@ int config_load(struct kmodx_ctx *ctx, struct config **out)
 
 	if (c == NULL)
 		return -ENOMEM;
-	r = conf_files_collect(ctx, &files);
+	r = conf_files_collect(ctx, c, &files);
 	for (size_t i = 0; r == 0 && i < files.n; i++) {
 		const struct conf_file *f = files.v[i];
 
@@ -544,6 +586,7 @@ void config_free(struct config *c)
 {
 	if (c == NULL)
 		return;
+	ptrarray_release(&c->stamps);
 	ptrarray_release(&c->aliases);
 	ptrarray_release(&c->options);
 	ptrarray_release(&c->installs);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/arena.h"
 #include "util/array.h"
@@ -42,8 +43,15 @@ struct cfg_weakdep {
 	size_t n_deps;
 };
 
+/* A configuration directory or file as it was when read. */
+struct cfg_stamp {
+	const char *path;
+	uint64_t mtime; /* nanoseconds */
+};
+
 struct config {
 	struct arena arena;
+	struct ptrarray stamps;	    /* struct cfg_stamp */
 	struct ptrarray aliases;    /* struct cfg_alias */
 	struct ptrarray options;    /* struct cfg_option */
 	struct ptrarray installs;   /* struct cfg_command */
@@ -63,6 +71,10 @@ int config_parse_text(struct kmodx_ctx *ctx, struct config *config, const char *
 		      char *text, size_t len);
 /* Parse a kernel command line. */
 int config_parse_cmdline(struct kmodx_ctx *ctx, struct config *config, const char *cmdline);
+
+/* False if a configuration directory or file given or found when reading changed or
+ * went away since. */
+bool config_stamps_valid(const struct config *config);
 
 bool config_is_blacklisted(const struct config *config, const char *modname);
 /* The first install/remove command whose pattern matches name, or NULL. */

@@ -19,6 +19,9 @@ CRYPTO_FUNCS(CRYPTO_DEFINE)
 #define CRYPTO_SYM(f) DL_SYM(f),
 static const struct dl_sym crypto_syms[] = {CRYPTO_FUNCS(CRYPTO_SYM)};
 static struct dl_lib crypto_lib = DL_LIB(CRYPTO_SONAME, crypto_syms);
+/* signing, verifying, and the details of signatures other than sign-file's shape */
+DL_NOTE(crypto_note, "openssl", "Module signing and the details of every PKCS#7 signature",
+	"suggested", CRYPTO_SONAME);
 
 bool crypto_load(const char **why)
 {

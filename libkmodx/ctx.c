@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -55,7 +56,28 @@ static void log_stderr(void *data, int prio, const char *msg)
 
 bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio)
 {
-	return ctx->log_fn != NULL && prio <= ctx->log_prio;
+	return (ctx->log_fn != NULL || ctx->log_va_fn != NULL) && prio <= ctx->log_prio;
+}
+
+static void call_log_va(const struct kmodx_ctx *ctx, int prio, const char *file, int line,
+			const char *fn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ctx->log_va_fn(ctx->log_data, prio, file, line, fn, fmt, ap);
+	va_end(ap);
+}
+
+/* The message goes out already formatted: a kmod-shaped function gets "%s\n" and it, so
+ * that what it prints ends with a newline as kmod's messages do. */
+static void log_deliver(const struct kmodx_ctx *ctx, int prio, const char *file, int line,
+			const char *fn, const char *msg)
+{
+	if (ctx->log_va_fn)
+		call_log_va(ctx, prio, file, line, fn, "%s\n", msg);
+	else if (ctx->log_fn)
+		ctx->log_fn(ctx->log_data, prio, msg);
 }
 
 /* Messages of a thread working for a context are held here while deferred. */
@@ -69,7 +91,8 @@ void ctx_log_defer(struct log_defer *d)
 void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		ctx->log_fn(ctx->log_data, d->v[i].prio, d->v[i].msg);
+		log_deliver(ctx, d->v[i].prio, d->v[i].file, d->v[i].line, d->v[i].fn,
+			    d->v[i].msg);
 		free(d->v[i].msg);
 	}
 	free(d->v);
@@ -77,7 +100,8 @@ void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d)
 	d->n = d->cap = 0;
 }
 
-void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...)
+void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *file, int line,
+	     const char *fn, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -98,12 +122,15 @@ void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...)
 			d->cap = cap;
 		}
 		d->v[d->n].prio = prio;
+		d->v[d->n].file = file;
+		d->v[d->n].line = line;
+		d->v[d->n].fn = fn;
 		d->v[d->n].msg = strdup(buf);
 		if (d->v[d->n].msg)
 			d->n++;
 		return;
 	}
-	ctx->log_fn(ctx->log_data, prio, buf);
+	log_deliver(ctx, prio, file, line, fn, buf);
 }
 
 static int log_priority_from_env(void)
@@ -127,7 +154,26 @@ static int log_priority_from_env(void)
 _public_ void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void *data)
 {
 	ctx->log_fn = fn;
+	ctx->log_va_fn = NULL;
 	ctx->log_data = data;
+}
+
+_public_ void kmodx_ctx_set_log_va_fn(struct kmodx_ctx *ctx, kmodx_log_va_fn fn,
+				      void *data)
+{
+	ctx->log_va_fn = fn;
+	ctx->log_fn = NULL;
+	ctx->log_data = data;
+}
+
+_public_ void kmodx_ctx_set_userdata(struct kmodx_ctx *ctx, void *userdata)
+{
+	ctx->userdata = userdata;
+}
+
+_public_ void *kmodx_ctx_get_userdata(const struct kmodx_ctx *ctx)
+{
+	return ctx->userdata;
 }
 
 _public_ void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority)
@@ -180,8 +226,10 @@ static void free_strv(char **v)
 
 _public_ struct kmodx_ctx *kmodx_ctx_unref(struct kmodx_ctx *ctx)
 {
-	if (ctx == NULL || --ctx->refcount > 0)
+	if (ctx == NULL)
 		return NULL;
+	if (--ctx->refcount > 0)
+		return ctx;
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->indexes); i++)
 		index_close(ctx->indexes[i]);
 	config_free(ctx->config);
@@ -416,6 +464,17 @@ struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err)
 	return ctx->config;
 }
 
+/* A file's modification time in nanoseconds, 0 if it cannot be read: what
+ * kmodx_ctx_validate_resources() compares. */
+static uint64_t file_stamp(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+}
+
 /*
  * A .bin index can be damaged: cut by a full disk, left empty by a crash, overwritten.
  * Where depmod's text file of the same index is there, lookups go on with it, after one
@@ -426,8 +485,11 @@ struct config *ctx_get_config(struct kmodx_ctx *ctx, int *err)
  * the text index.
  */
 static int index_fall_back(struct kmodx_ctx *ctx, enum kmodx_index which, const char *path,
-			   const char *what)
+			   int why)
 {
+	const char *what = why == -ENODATA ? "empty index"
+			   : why == -EBADMSG ? "corrupt index"
+					     : strerror(-why);
 	int r = index_from_text(ctx, which, &ctx->indexes[which]);
 
 	if (r == 0) {
@@ -439,7 +501,7 @@ static int index_fall_back(struct kmodx_ctx *ctx, enum kmodx_index which, const 
 		return r;
 	ERR(ctx, "%s: %s, ignored", path, what);
 	ctx->index_state[which] = INDEX_ABSENT;
-	return 0;
+	return why == -ENODATA ? -EBADMSG : why;
 }
 
 static int index_bin_path(struct kmodx_ctx *ctx, enum kmodx_index which, char *path)
@@ -449,17 +511,33 @@ static int index_bin_path(struct kmodx_ctx *ctx, enum kmodx_index which, char *p
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-/* Open the index: 0 (absent or broken ones are logged and left NULL) or -ENOMEM. */
+/* The text file instead of a missing .bin one (or of an empty builtin one). */
+static int index_open_text(struct kmodx_ctx *ctx, enum kmodx_index which)
+{
+	int r = index_from_text(ctx, which, &ctx->indexes[which]);
+
+	if (r == 0)
+		ctx->index_state[which] = INDEX_TEXT;
+	return r;
+}
+
+/*
+ * Open the index, or its text file. 0 when there is one to search; otherwise why not:
+ * -ENOENT (missing), -EBADMSG (damaged, no text file; logged), another errno, or
+ * -ENOMEM (then nothing is remembered). The .bin file's time is noted first, for
+ * kmodx_ctx_validate_resources(): a rewrite in between shows as a change later.
+ */
 static int ctx_open_index(struct kmodx_ctx *ctx, enum kmodx_index which)
 {
 	char path[PATH_MAX];
 	int r = ctx_prepare(ctx);
 
 	ctx->index_state[which] = INDEX_ABSENT;
+	if (r == 0)
+		r = index_bin_path(ctx, which, path);
 	if (r < 0)
-		return r == -ENOMEM ? r : 0;
-	if (index_bin_path(ctx, which, path) < 0)
-		return 0;
+		return r;
+	ctx->index_stamp[which] = file_stamp(path);
 	r = index_open(path, &ctx->indexes[which]);
 	if (r == 0) {
 		ctx->index_state[which] = INDEX_OPEN;
@@ -469,24 +547,15 @@ static int ctx_open_index(struct kmodx_ctx *ctx, enum kmodx_index which)
 		return r;
 	if (r == -ENOENT) {
 		DBG(ctx, "%s not found, reading the text index instead", path);
-		r = index_from_text(ctx, which, &ctx->indexes[which]);
-		if (r == 0)
-			ctx->index_state[which] = INDEX_TEXT;
-		return r == -ENOMEM ? r : 0;
+		return index_open_text(ctx, which);
 	}
 	/* kmod's depmod leaves an empty modules.builtin*.bin when the kernel's list was
 	 * missing: nothing is built in then; the others are never empty */
 	if (r == -ENODATA && (which == KMODX_INDEX_BUILTIN || which == KMODX_INDEX_BUILTIN_ALIAS)) {
 		DBG(ctx, "%s is empty", path);
-		r = index_from_text(ctx, which, &ctx->indexes[which]);
-		if (r == 0)
-			ctx->index_state[which] = INDEX_TEXT;
-		return r == -ENOMEM ? r : 0;
+		return index_open_text(ctx, which);
 	}
-	return index_fall_back(ctx, which, path,
-			       r == -ENODATA	? "empty index"
-			       : r == -EBADMSG ? "corrupt index"
-					       : strerror(-r));
+	return index_fall_back(ctx, which, path, r);
 }
 
 int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **idx)
@@ -496,7 +565,7 @@ int ctx_get_index(struct kmodx_ctx *ctx, enum kmodx_index which, struct index **
 	if (ctx->index_state[which] == INDEX_UNTRIED) {
 		/* a lack of memory must not pass for a missing index, now or later */
 		r = ctx_open_index(ctx, which);
-		if (r < 0) {
+		if (r == -ENOMEM) {
 			ctx->index_state[which] = INDEX_UNTRIED;
 			return r;
 		}
@@ -518,10 +587,12 @@ static int index_damaged(struct kmodx_ctx *ctx, enum kmodx_index which)
 		ctx->index_state[which] = INDEX_ABSENT; /* a text index is never damaged */
 		return 0;
 	}
-	r = index_fall_back(ctx, which, path, "corrupt index");
-	if (r < 0)
+	r = index_fall_back(ctx, which, path, -EBADMSG);
+	if (r == -ENOMEM) {
 		ctx->index_state[which] = INDEX_UNTRIED;
-	return r;
+		return r;
+	}
+	return 0;
 }
 
 /*
@@ -657,6 +728,60 @@ _public_ int kmodx_index_get(struct kmodx_ctx *ctx, enum kmodx_index which,
 	return 0;
 }
 
+/* ---- resources: loading ahead, and noticing when depmod rewrote them ---- */
+
+_public_ int kmodx_ctx_load_config(struct kmodx_ctx *ctx)
+{
+	int r = 0;
+
+	return ctx_get_config(ctx, &r) ? 0 : r;
+}
+
+_public_ int kmodx_ctx_load_resources(struct kmodx_ctx *ctx)
+{
+	int r = kmodx_ctx_load_config(ctx), first = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(index_names); i++) {
+		if (ctx->index_state[i] != INDEX_UNTRIED)
+			continue;
+		r = ctx_open_index(ctx, (enum kmodx_index)i);
+		if (r == -ENOMEM) {
+			ctx->index_state[i] = INDEX_UNTRIED;
+			break;
+		}
+		/* the builtin indexes are younger than the others and may be missing */
+		if (first == 0 && i != KMODX_INDEX_BUILTIN && i != KMODX_INDEX_BUILTIN_ALIAS)
+			first = r;
+		r = 0;
+	}
+	return r < 0 ? r : first;
+}
+
+_public_ void kmodx_ctx_unload_resources(struct kmodx_ctx *ctx)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ctx->indexes); i++) {
+		index_close(ctx->indexes[i]);
+		ctx->indexes[i] = NULL;
+		ctx->index_state[i] = INDEX_UNTRIED;
+	}
+}
+
+_public_ int kmodx_ctx_validate_resources(struct kmodx_ctx *ctx)
+{
+	char path[PATH_MAX];
+
+	if (ctx->config && !config_stamps_valid(ctx->config))
+		return KMODX_RESOURCES_MUST_RECREATE;
+	for (size_t i = 0; i < ARRAY_SIZE(index_names); i++) {
+		if (ctx->index_state[i] == INDEX_UNTRIED ||
+		    index_bin_path(ctx, (enum kmodx_index)i, path) < 0)
+			continue;
+		if (file_stamp(path) != ctx->index_stamp[i])
+			return KMODX_RESOURCES_MUST_RELOAD;
+	}
+	return KMODX_RESOURCES_OK;
+}
+
 int ctx_get_kernel_compression(struct kmodx_ctx *ctx)
 {
 	char path[PATH_MAX], buf[32];
@@ -689,4 +814,14 @@ void ctx_pool_del(struct kmodx_ctx *ctx, struct kmodx_module *mod)
 struct kmodx_module *ctx_pool_find(struct kmodx_ctx *ctx, const char *key)
 {
 	return hash_find(&ctx->modules, key);
+}
+
+void ctx_pool_reset_scratch(struct kmodx_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->modules.n_slots; i++) {
+		struct kmodx_module *mod = ctx->modules.slots[i].value;
+
+		if (ctx->modules.slots[i].key && mod)
+			mod->visited = mod->ignore_cmd = mod->required = false;
+	}
 }

@@ -59,6 +59,8 @@ static const struct dl_sym zlib_syms[] = {
 	DL_SYM(inflateReset),
 };
 static struct dl_lib zlib_lib = DL_LIB(ZLIB_SONAME, zlib_syms);
+DL_NOTE(zlib_note, "zlib", "Support for gzip-compressed modules", "recommended",
+	ZLIB_SONAME);
 
 static int gunzip(const uint8_t *in, size_t inlen, struct outbuf *o, const char **why)
 {
@@ -120,6 +122,7 @@ static const struct dl_sym xz_syms[] = {
 	DL_SYM(lzma_end),
 };
 static struct dl_lib xz_lib = DL_LIB(XZ_SONAME, xz_syms);
+DL_NOTE(xz_note, "xz", "Support for xz-compressed modules", "recommended", XZ_SONAME);
 
 static const char *lzma_why(lzma_ret lr)
 {
@@ -199,6 +202,8 @@ static const struct dl_sym zstd_syms[] = {
 	DL_SYM(ZSTD_decompressStream),
 };
 static struct dl_lib zstd_lib = DL_LIB(ZSTD_SONAME, zstd_syms);
+DL_NOTE(zstd_note, "zstd", "Support for zstd-compressed modules", "recommended",
+	ZSTD_SONAME);
 
 /* Frames without a content size (zstd --no-content-size, streamed output), or several
  * frames: decode as a stream into a growing buffer. */

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct dl_sym {
 	const char *name;
@@ -55,3 +56,38 @@ struct dl_lib {
 /* Load the library and resolve every symbol, once per process (thread-safe). On
  * failure *why describes the problem. */
 bool dl_load(struct dl_lib *lib, const char **why);
+
+/*
+ * ELF dlopen metadata (systemd's "ELF dlopen metadata" specification): the libraries a
+ * binary may dlopen() are listed in notes of section .note.dlopen, owner "FDO", type
+ * 0x407c0c0a, each holding a NUL-terminated JSON array of
+ * {"feature", "description", "priority", "soname": [...]} objects. Package managers and
+ * initramfs builders read them as they read DT_NEEDED: without them an initramfs could
+ * lack libzstd, and .ko.zst modules would not load in early boot. One DL_NOTE() goes
+ * with each DL_LIB(); a build with the libraries linked in has nothing to declare.
+ */
+#define DL_NOTE_OWNER "FDO"
+#define DL_NOTE_TYPE  0x407c0c0au
+#define DL_NOTE_JSON(feature, description, priority, soname)                             \
+	"[{\"feature\":\"" feature "\",\"description\":\"" description                   \
+	"\",\"priority\":\"" priority "\",\"soname\":[\"" soname "\"]}]"
+#ifdef KMODX_LINKED_LIBS
+#define DL_NOTE(var, feature, description, priority, soname)
+#else
+#define DL_NOTE(var, feature, description, priority, soname)                             \
+	__attribute__((used, section(".note.dlopen"), aligned(4))) static const struct { \
+		uint32_t namesz, descsz, type;                                           \
+		char owner[sizeof(DL_NOTE_OWNER)];                                       \
+		/* padded to 4 bytes, the note's alignment */                            \
+		char desc[(sizeof(DL_NOTE_JSON(feature, description, priority,           \
+					       soname)) +                                \
+			   3) &                                                          \
+			  ~(size_t)3];                                                   \
+	} var = {                                                                        \
+		sizeof(DL_NOTE_OWNER),                                                   \
+		sizeof(DL_NOTE_JSON(feature, description, priority, soname)),            \
+		DL_NOTE_TYPE,                                                            \
+		DL_NOTE_OWNER,                                                           \
+		DL_NOTE_JSON(feature, description, priority, soname),                    \
+	}
+#endif

@@ -272,49 +272,264 @@ static int key_error(int r)
 }
 
 /*
- * Pattern mode: every key in this subtree is a glob pattern (it had a wildcard at or
- * above this point). pattern holds the pattern from the wildcard on; subject is what
- * remains of the query at that point. Matching values are taken after the children,
- * as libkmod does, which only matters for the order of equal priorities.
+ * Wildcard search. Below a '*', '?' or '[' every key of the subtree is a glob pattern to
+ * match against what remains of the query (the subject). Rather than building each
+ * pattern and matching it at its value node, the walk carries the set of subject
+ * positions the pattern so far can have consumed up to (bit i: the next subject byte to
+ * match is subject[i]); each byte of the trie updates the set exactly as fnmatch()
+ * would ('*' every position from the first on, '?' one more byte, a literal where the
+ * subject has it, a bracket expression where it matches once its ']' is read), so a
+ * subtree whose set is empty is left, and a value node matches when the set holds the
+ * subject's end. What the sets cannot follow (a backslash, a bracket glob_match()
+ * hands to fnmatch(), a subject longer than SET_BITS) falls back to glob_match() on the
+ * whole pattern at each value node below, which is what kmod does everywhere.
  */
-static int wild_subtree(struct walk *w, uint32_t ref, size_t skip, struct strbuf *pattern,
-			const char *subject, struct index_values *out)
+#define SET_WORDS 16
+#define SET_BITS  (SET_WORDS * 64 - 1)
+
+struct posset {
+	uint64_t w[SET_WORDS];
+};
+
+enum wild_mode { WILD_SET, WILD_BRACKET, WILD_FALLBACK };
+
+struct wild_state {
+	struct posset set;
+	enum wild_mode mode;
+	size_t bracket; /* WILD_BRACKET: where its '[' is in the pattern */
+};
+
+struct wild {
+	struct walk walk;
+	const char *subject;
+	size_t len, words;
+	uint8_t slot[256];  /* 1 + the byte's row in masks, 0 if not in the subject */
+	uint8_t bytes[256]; /* the subject's distinct bytes, by row */
+	size_t n_bytes;
+	uint64_t *masks; /* per distinct byte: the positions where the subject has it */
+	struct strbuf pattern;
+	struct index_values *out;
+};
+
+static uint64_t *mask_of(const struct wild *wd, unsigned char c)
 {
-	size_t saved = pattern->len;
-	struct node n;
+	return wd->slot[c] ? wd->masks + (size_t)(wd->slot[c] - 1) * wd->words : NULL;
+}
+
+/* The position sets need a mask of each byte of the subject; NULL-free on -ENOMEM. */
+static int wild_init(struct wild *wd, const char *subject)
+{
+	wd->subject = subject;
+	wd->len = strlen(subject);
+	wd->words = wd->len / 64 + 1;
+	memset(wd->slot, 0, sizeof(wd->slot));
+	wd->n_bytes = 0;
+	wd->masks = NULL;
+	if (wd->len > SET_BITS - 1)
+		return 0; /* too long to follow: every subtree falls back */
+	for (size_t i = 0; i < wd->len; i++) {
+		unsigned char c = (unsigned char)subject[i];
+
+		if (wd->slot[c] == 0) {
+			wd->bytes[wd->n_bytes] = c;
+			wd->slot[c] = (uint8_t)++wd->n_bytes;
+		}
+	}
+	wd->masks = calloc(wd->n_bytes + 1, wd->words * sizeof(uint64_t));
+	if (wd->masks == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < wd->len; i++)
+		mask_of(wd, (unsigned char)subject[i])[i / 64] |= UINT64_C(1) << (i % 64);
+	return 0;
+}
+
+static bool set_empty(const struct wild *wd, const struct posset *s)
+{
+	for (size_t i = 0; i < wd->words; i++) {
+		if (s->w[i])
+			return false;
+	}
+	return true;
+}
+
+/* Keep the positions in mask (NULL: none), each then one byte further. */
+static void set_step(const struct wild *wd, struct posset *s, const uint64_t *mask)
+{
+	uint64_t carry = 0;
+
+	for (size_t i = 0; i < wd->words; i++) {
+		uint64_t v = mask ? s->w[i] & mask[i] : 0;
+
+		s->w[i] = v << 1 | carry;
+		carry = v >> 63;
+	}
+}
+
+/* Every position from the first one in the set to the subject's end. */
+static void set_star(const struct wild *wd, struct posset *s)
+{
+	bool on = false;
+
+	for (size_t i = 0; i < wd->words; i++) {
+		uint64_t first = s->w[i] & -s->w[i];
+
+		s->w[i] = on ? ~UINT64_C(0) : first ? ~(first - 1) : 0;
+		on = on || first;
+	}
+	s->w[wd->len / 64] &= ~UINT64_C(0) >> (63 - wd->len % 64);
+}
+
+/* Positions before the end (any byte can be taken there). */
+static void set_any(const struct wild *wd, struct posset *s)
+{
+	struct posset all = {0};
+
+	for (size_t i = 0; i < wd->len; i++)
+		all.w[i / 64] |= UINT64_C(1) << (i % 64);
+	set_step(wd, s, all.w);
+}
+
+/* The bracket expression just closed by a ']': its bytes of the subject. */
+static void wild_bracket(struct wild *wd, struct wild_state *st)
+{
+	const char *p = strbuf_str(&wd->pattern) + st->bracket + 1, *end = NULL;
+	struct posset class = {0};
+
+	for (size_t b = 0; b < wd->n_bytes; b++) {
+		int m = glob_bracket(p, wd->bytes[b], &end);
+
+		if (m < 0 || end != strbuf_str(&wd->pattern) + wd->pattern.len) {
+			st->mode =
+				WILD_FALLBACK; /* glob_match() decides, via fnmatch() */
+			return;
+		}
+		for (size_t i = 0; m && i < wd->words; i++)
+			class.w[i] |= mask_of(wd, wd->bytes[b])[i];
+	}
+	set_step(wd, &st->set, class.w);
+	st->mode = WILD_SET;
+}
+
+/* The pattern grew by byte c (already appended): false if nothing below can match. */
+static bool wild_feed(struct wild *wd, struct wild_state *st, char c)
+{
+	size_t in_bracket;
+
+	switch (st->mode) {
+	case WILD_FALLBACK:
+		return true;
+	case WILD_BRACKET:
+		/* a ']' first in the expression (after '!' or '^') is a member */
+		in_bracket = wd->pattern.len - st->bracket - 2;
+		if (c == ']' && in_bracket > 0 &&
+		    !(in_bracket == 1 && strchr("!^", wd->pattern.buf[st->bracket + 1])))
+			wild_bracket(wd, st);
+		break;
+	case WILD_SET:
+		if (c == '*')
+			set_star(wd, &st->set);
+		else if (c == '?')
+			set_any(wd, &st->set);
+		else if (c == '[') {
+			st->mode = WILD_BRACKET;
+			st->bracket = wd->pattern.len - 1;
+		} else if (c == '\\')
+			st->mode = WILD_FALLBACK;
+		else
+			set_step(wd, &st->set, mask_of(wd, (unsigned char)c));
+		break;
+	}
+	return st->mode != WILD_SET || !set_empty(wd, &st->set);
+}
+
+static bool wild_matches(struct wild *wd, const struct wild_state *st)
+{
+	if (st->mode != WILD_SET)
+		return glob_match(strbuf_str(&wd->pattern), wd->subject);
+	return st->set.w[wd->len / 64] >> (wd->len % 64) & 1;
+}
+
+/* The bytes of a node's prefix, fed one by one; false if the subtree cannot match. */
+static int wild_prefix(struct wild *wd, const struct node *n, size_t skip,
+		       struct wild_state *st, bool *alive)
+{
 	int r;
 
-	if (w->budget-- == 0)
+	if (skip > n->prefix_len)
 		return -EBADMSG;
-	r = read_node(w->idx, ref, &n);
-	if (r < 0)
-		return r;
-	if (skip > n.prefix_len)
+	*alive = true;
+	for (size_t i = skip; i < n->prefix_len && *alive; i++) {
+		r = strbuf_putc(&wd->pattern, n->prefix[i]);
+		if (r < 0 || wd->pattern.len > INDEX_KEY_MAX)
+			return key_error(r);
+		*alive = wild_feed(wd, st, n->prefix[i]);
+	}
+	return 0;
+}
+
+/* Matching values are taken after the children, as libkmod does, which only matters
+ * for the order of equal priorities. */
+static int wild_subtree(struct wild *wd, uint32_t ref, size_t skip, struct wild_state st)
+{
+	size_t saved = wd->pattern.len;
+	struct node n;
+	bool alive;
+	int r;
+
+	if (wd->walk.budget-- == 0)
 		return -EBADMSG;
-	r = strbuf_append(pattern, n.prefix + skip, n.prefix_len - skip);
-	if (r < 0 || pattern->len > INDEX_KEY_MAX)
-		return key_error(r);
-	for (unsigned c = n.first; n.children && c <= n.last && r == 0; c++) {
+	r = read_node(wd->walk.idx, ref, &n);
+	if (r == 0)
+		r = wild_prefix(wd, &n, skip, &st, &alive);
+	for (unsigned c = n.first; r == 0 && alive && n.children && c <= n.last; c++) {
 		uint32_t child = child_ref(&n, (unsigned char)c);
+		struct wild_state sub = st;
 
 		if ((child & INDEX_NODE_MASK) == 0)
 			continue;
-		r = strbuf_putc(pattern, (char)c);
+		r = strbuf_putc(&wd->pattern, (char)c);
 		if (r < 0)
 			return key_error(r);
-		r = wild_subtree(w, child, 0, pattern, subject, out);
-		pattern->len--;
+		if (wild_feed(wd, &sub, (char)c))
+			r = wild_subtree(wd, child, 0, sub);
+		wd->pattern.len = saved + (n.prefix_len - skip);
 	}
-	if (r == 0 && n.value_count > 0 && glob_match(strbuf_str(pattern), subject))
-		r = take_values(w->idx, &n, out);
-	pattern->len = saved;
+	if (r == 0 && alive && n.value_count > 0 && wild_matches(wd, &st))
+		r = take_values(wd->walk.idx, &n, wd->out);
+	wd->pattern.len = saved;
 	return r;
+}
+
+/* Enter the subtree at ref whose keys have a wildcard from byte skip of its prefix on,
+ * subject being the rest of the query there. */
+static int wild_enter(struct wild *wd, uint32_t ref, size_t skip, const char *subject,
+		      const char *first)
+{
+	struct wild_state st = {.mode = WILD_SET};
+	int r;
+
+	free(wd->masks);
+	r = wild_init(wd, subject);
+	if (r < 0)
+		return r;
+	if (wd->masks == NULL)
+		st.mode = WILD_FALLBACK;
+	else
+		st.set.w[0] = 1;
+	strbuf_clear(&wd->pattern);
+	if (first == NULL)
+		return wild_subtree(wd, ref, skip, st);
+	r = strbuf_putc(&wd->pattern, *first);
+	if (r < 0)
+		return r;
+	return wild_feed(wd, &st, *first) ? wild_subtree(wd, ref, 0, st) : 0;
 }
 
 int index_search_wild(const struct index *idx, const char *key, struct index_values *out)
 {
-	struct strbuf pattern = {.max = INDEX_KEY_MAX + 2};
-	struct walk w = {idx, idx->size};
+	struct wild wd = {.walk = {idx, idx->size},
+			  .pattern = {.max = INDEX_KEY_MAX + 2},
+			  .out = out};
 	uint32_t ref = idx->root;
 	int r = 0;
 
@@ -330,8 +545,7 @@ int index_search_wild(const struct index *idx, const char *key, struct index_val
 			char c = n.prefix[j];
 
 			if (c == '*' || c == '?' || c == '[') {
-				strbuf_clear(&pattern);
-				r = wild_subtree(&w, ref, j, &pattern, key + j, out);
+				r = wild_enter(&wd, ref, j, key + j, NULL);
 				goto done;
 			}
 			if (c != key[j])
@@ -341,12 +555,8 @@ int index_search_wild(const struct index *idx, const char *key, struct index_val
 		for (const char *c = wild; *c && r == 0; c++) {
 			uint32_t child = child_ref(&n, (unsigned char)*c);
 
-			if ((child & INDEX_NODE_MASK) == 0)
-				continue;
-			strbuf_clear(&pattern);
-			r = strbuf_putc(&pattern, *c);
-			if (r == 0)
-				r = wild_subtree(&w, child, 0, &pattern, key, out);
+			if ((child & INDEX_NODE_MASK) != 0)
+				r = wild_enter(&wd, child, 0, key, c);
 		}
 		if (r < 0)
 			break;
@@ -360,7 +570,8 @@ int index_search_wild(const struct index *idx, const char *key, struct index_val
 		key++;
 	}
 done:
-	strbuf_release(&pattern);
+	free(wd.masks);
+	strbuf_release(&wd.pattern);
 	return r;
 }
 

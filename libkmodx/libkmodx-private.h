@@ -22,13 +22,17 @@ struct elf;
 
 /* ---- logging ---- */
 
-void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *fmt, ...) _printf_(3, 4);
+/* file, line and fn say where the message comes from: __FILE__, __LINE__, __func__. */
+void ctx_log(const struct kmodx_ctx *ctx, int prio, const char *file, int line,
+	     const char *fn, const char *fmt, ...) _printf_(6, 7);
 
 /* Work spread over threads keeps its messages in order: each thread defers its
  * messages into its own log_defer, replayed afterwards in a fixed order. */
 struct log_defer {
 	struct {
 		int prio;
+		int line;
+		const char *file, *fn; /* static strings */
 		char *msg;
 	} *v;
 	size_t n, cap;
@@ -37,10 +41,11 @@ void ctx_log_defer(struct log_defer *d); /* for the calling thread; NULL stops *
 void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d);
 bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio);
 
-#define log_at(ctx, prio, ...)                               \
-	do {                                                 \
-		if (ctx_log_enabled((ctx), (prio)))          \
-			ctx_log((ctx), (prio), __VA_ARGS__); \
+#define log_at(ctx, prio, ...)                                                           \
+	do {                                                                             \
+		if (ctx_log_enabled((ctx), (prio)))                                      \
+			ctx_log((ctx), (prio), __FILE__, __LINE__, __func__,             \
+				__VA_ARGS__);                                            \
 	} while (0)
 #define CRIT(ctx, ...)   log_at(ctx, LOG_CRIT, __VA_ARGS__)
 #define ERR(ctx, ...)    log_at(ctx, LOG_ERR, __VA_ARGS__)
@@ -62,12 +67,15 @@ struct kmodx_ctx {
 	char *cwd; /* cached getcwd() */
 	char **config_paths; /* NULL: defaults */
 	kmodx_log_fn log_fn;
+	kmodx_log_va_fn log_va_fn; /* only one of the two is set */
 	void *log_data;
 	int log_prio;
+	void *userdata;
 
 	struct config *config;
 	struct index *indexes[KMODX_INDEX_BUILTIN_ALIAS + 1];
 	uint8_t index_state[KMODX_INDEX_BUILTIN_ALIAS + 1]; /* untried, open, text, absent */
+	uint64_t index_stamp[KMODX_INDEX_BUILTIN_ALIAS + 1]; /* of the .bin file, 0: none */
 	struct hash modules; /* pool: name -> struct kmodx_module (not referenced) */
 	int kernel_compression; /* enum compression, or -1 before it is read */
 };
@@ -103,6 +111,8 @@ int ctx_get_kernel_compression(struct kmodx_ctx *ctx);
 void ctx_pool_add(struct kmodx_ctx *ctx, struct kmodx_module *mod);
 void ctx_pool_del(struct kmodx_ctx *ctx, struct kmodx_module *mod);
 struct kmodx_module *ctx_pool_find(struct kmodx_ctx *ctx, const char *key);
+/* Clear the probe algorithm's scratch flags of every pooled module. */
+void ctx_pool_reset_scratch(struct kmodx_ctx *ctx);
 
 /* ---- lists ---- */
 

@@ -7,7 +7,9 @@
  *   out-parameters, which are left untouched on failure. An empty result is success
  *   with an empty list, never an error.
  * - Objects are opaque and reference counted: *_ref() takes a reference, *_unref()
- *   drops one and accepts NULL. "new reference" below means the caller must unref it;
+ *   drops one and accepts NULL; it returns the object while references remain and NULL
+ *   once it is freed (kmod's convention). "new reference" below means the caller must
+ *   unref it;
  *   "borrowed" means it lives as long as the object it came from.
  * - Strings returned as `const char *` are borrowed from the object they came from.
  * - The library never prints and never exits: it reports through the context's log
@@ -19,6 +21,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +42,13 @@ struct kmodx_kvlist;
  * line without its trailing newline.
  */
 typedef void (*kmodx_log_fn)(void *data, int priority, const char *msg);
+/*
+ * Log function in kmod's shape: where in libkmodx the message comes from (source file,
+ * line and function; static strings) and a printf format with its arguments. The
+ * formatted message is one line ending with a newline, as kmod's are.
+ */
+typedef void (*kmodx_log_va_fn)(void *data, int priority, const char *file, int line,
+				const char *fn, const char *format, va_list args);
 
 /* A new context with root "/", default configuration and the running kernel's release.
  * The log priority starts at LOG_ERR, or what $KMOD_LOG says (err, info, debug or a
@@ -75,9 +85,40 @@ const char *kmodx_ctx_get_kernel_release(struct kmodx_ctx *ctx);
 /* Borrowed; NULL if unknown. The absolute module directory on the host. */
 const char *kmodx_ctx_get_module_dir(struct kmodx_ctx *ctx);
 
+/* Each replaces the function the other set; NULL turns logging off. */
 void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void *data);
+void kmodx_ctx_set_log_va_fn(struct kmodx_ctx *ctx, kmodx_log_va_fn fn, void *data);
 void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority);
 int kmodx_ctx_get_log_priority(const struct kmodx_ctx *ctx);
+
+/*
+ * Resources. Configuration and indexes are read when first needed and kept; these read
+ * them ahead (a daemon making many lookups) and tell when they changed on disk.
+ *
+ * kmodx_ctx_load_config: read the configuration now: 0 or a negative errno (-ENOMEM).
+ * kmodx_ctx_load_resources: the configuration and every index now. 0, or the error of
+ *   the first of modules.dep, modules.alias and modules.symbols that could not be opened
+ *   (-ENOENT when missing); the indexes that could be opened stay open either way.
+ * kmodx_ctx_unload_resources: close the indexes; they are opened again when needed.
+ * kmodx_ctx_validate_resources: KMODX_RESOURCES_MUST_RECREATE if a configuration
+ *   directory or file read changed or went away (the context must be made anew),
+ *   KMODX_RESOURCES_MUST_RELOAD if an index opened (or found missing) since the last
+ *   unload changed, appeared or went away (unload and load again), else
+ *   KMODX_RESOURCES_OK.
+ */
+enum kmodx_resources {
+	KMODX_RESOURCES_OK = 0,
+	KMODX_RESOURCES_MUST_RELOAD = 1,
+	KMODX_RESOURCES_MUST_RECREATE = 2,
+};
+int kmodx_ctx_load_config(struct kmodx_ctx *ctx);
+int kmodx_ctx_load_resources(struct kmodx_ctx *ctx);
+void kmodx_ctx_unload_resources(struct kmodx_ctx *ctx);
+int kmodx_ctx_validate_resources(struct kmodx_ctx *ctx);
+
+/* A pointer kept for the caller (kmod_set_userdata()); the library never uses it. */
+void kmodx_ctx_set_userdata(struct kmodx_ctx *ctx, void *userdata);
+void *kmodx_ctx_get_userdata(const struct kmodx_ctx *ctx);
 
 /* Resolve an absolute path under the context's root into buf (PATH_MAX bytes). */
 int kmodx_ctx_resolve_path(const struct kmodx_ctx *ctx, const char *path, char *buf,
@@ -139,6 +180,8 @@ const char *kmodx_module_get_name(const struct kmodx_module *mod);
 const char *kmodx_module_get_path(struct kmodx_module *mod);
 /* True if modules.builtin lists the module. */
 bool kmodx_module_is_builtin(struct kmodx_module *mod);
+/* True if a blacklist directive names the module (its name, not an alias). */
+bool kmodx_module_is_blacklisted(struct kmodx_module *mod);
 /* Borrowed; the options from configuration and the kernel command line, "" if none,
  * NULL on allocation failure. */
 const char *kmodx_module_get_options(struct kmodx_module *mod);
@@ -151,7 +194,8 @@ const char *kmodx_module_get_remove_command(struct kmodx_module *mod);
  * For builtin modules, modules.builtin.modinfo. *info is new. -ENODATA if the module's
  * file has no .modinfo section. */
 int kmodx_module_get_info(struct kmodx_module *mod, struct kmodx_kvlist **info);
-/* __versions: key = symbol, number = CRC. -ENODATA if the file has no __versions. */
+/* The symbol tables; -ENODATA if the module has no such table (kmod 34's answer). */
+/* __versions: key = symbol, number = CRC. */
 int kmodx_module_get_versions(struct kmodx_module *mod, struct kmodx_kvlist **list);
 /* Exported symbols: key = symbol, number = CRC (0 without modversions). */
 int kmodx_module_get_symbols(struct kmodx_module *mod, struct kmodx_kvlist **list);
@@ -280,19 +324,23 @@ int kmodx_module_remove(struct kmodx_module *mod, unsigned flags);
 
 /* ---- modprobe ---------------------------------------------------------------------- */
 
+/* The flags kmod has are kmod's KMOD_PROBE_* values, and so are the answers below. */
 enum kmodx_probe_flags {
 	KMODX_PROBE_FORCE_VERMAGIC = KMODX_INSERT_FORCE_VERMAGIC,
 	KMODX_PROBE_FORCE_MODVERSION = KMODX_INSERT_FORCE_MODVERSION,
-	KMODX_PROBE_IGNORE_COMMAND = 1 << 2,  /* no install/remove commands, no own softdeps */
-	KMODX_PROBE_IGNORE_LOADED = 1 << 3,   /* act as if nothing were loaded */
-	KMODX_PROBE_DRY_RUN = 1 << 4,	      /* do not load, remove or run anything */
-	KMODX_PROBE_FAIL_ON_LOADED = 1 << 5,  /* -EEXIST if already loaded (--first-time);
-					       * for removal: -ENOENT if not loaded */
-	KMODX_PROBE_APPLY_BLACKLIST_ALL = 1 << 6, /* skip blacklisted dependencies too */
-	KMODX_PROBE_APPLY_BLACKLIST = 1 << 7,	  /* the module itself may not be blacklisted */
-	KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY = 1 << 8, /* ...if it was found by an alias */
-	KMODX_PROBE_FORCE_REMOVE = 1 << 9,		  /* removal: O_TRUNC */
-	KMODX_PROBE_REMOVE_HOLDERS = 1 << 10,		  /* removal: holders first */
+	KMODX_PROBE_IGNORE_COMMAND =
+		1 << 2, /* no install/remove commands, no own softdeps */
+	KMODX_PROBE_IGNORE_LOADED = 1 << 3,  /* act as if nothing were loaded */
+	KMODX_PROBE_DRY_RUN = 1 << 4,	     /* do not load, remove or run anything */
+	KMODX_PROBE_FAIL_ON_LOADED = 1 << 5, /* -EEXIST if already loaded (--first-time);
+					      * for removal: -ENOENT if not loaded */
+	KMODX_PROBE_APPLY_BLACKLIST_ALL = 1 << 16, /* skip blacklisted dependencies too */
+	KMODX_PROBE_APPLY_BLACKLIST =
+		1 << 17, /* the module itself may not be blacklisted */
+	KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY =
+		1 << 18,		     /* ...if it was found by an alias */
+	KMODX_PROBE_FORCE_REMOVE = 1 << 6,   /* removal: O_TRUNC */
+	KMODX_PROBE_REMOVE_HOLDERS = 1 << 7, /* removal: holders first */
 };
 
 /* Where a probe failed. */
@@ -315,13 +363,23 @@ struct kmodx_probe_opts {
 	int message_priority;	   /* of "Module X is in use." and the like (syslog level) */
 	/* each action as modprobe -D prints it ("insmod PATH OPTS", "rmmod NAME", ...) */
 	void (*show)(void *data, const char *line);
-	/* instead of /bin/sh -c; returns 0 or a negative errno */
+	/*
+	 * instead of /bin/sh -c: 0 or a negative errno. For an install command its answer
+	 * is the module's result as is (a positive one does not stop the probe; the last
+	 * module's result is returned), as kmod's run_install callback.
+	 */
 	int (*run_command)(void *data, struct kmodx_module *mod, const char *type,
 			   const char *cmd);
 	void *data;
-	/* the same actions in parts: action is "insmod", "install", "builtin", "rmmod" or
-	 * "remove"; arg the module's path (insmod) or the command (install, remove), else
-	 * NULL; options the module's options (insmod, install; "" for none), else NULL */
+	/*
+	 * the same actions in parts, for every module about to be loaded or removed (not
+	 * for those already in the kernel); mod is borrowed. action is "insmod",
+	 * "install", "builtin", "rmmod" or "remove"; arg the module's path (insmod: NULL
+	 * for a module with neither a file nor a place among the builtins, which show
+	 * does not print) or the command (install, remove), else NULL; options the
+	 * options the module gets (insmod, install, builtin; "" for none), else NULL.
+	 * kmod's print_action is this callback with install = (action is "install").
+	 */
 	void (*show_action)(void *data, struct kmodx_module *mod, const char *action,
 			    const char *arg, const char *options);
 	/* optional: on failure, which module failed and where (left zeroed on success) */
@@ -332,10 +390,11 @@ struct kmodx_probe_opts {
  * Load a module the way modprobe does: its dependencies in load order, soft
  * dependencies around each, configuration options, install commands. Returns 0, a
  * negative errno, or a positive KMODX_PROBE_APPLY_BLACKLIST* flag when the module was
- * skipped as blacklisted. Modules visited by one call are not visited again through
- * the same context. Unless it is a dry run, the file of every module that must be
- * loaded is opened first: if one cannot be, nothing is loaded, the error is the open's
- * (-ENOENT for a missing file) and the failure's stage KMODX_PROBE_STAGE_FILE.
+ * skipped as blacklisted. Each call starts afresh: which modules it visited and
+ * which were required is forgotten when the next one begins. Unless it is a dry run,
+ * the file of every module that must be loaded is opened first: if one cannot be,
+ * nothing is loaded, the error is the open's (-ENOENT for a missing file) and the
+ * failure's stage KMODX_PROBE_STAGE_FILE.
  */
 int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
 /*

@@ -76,8 +76,10 @@ _public_ struct kmodx_module *kmodx_module_ref(struct kmodx_module *mod)
 
 _public_ struct kmodx_module *kmodx_module_unref(struct kmodx_module *mod)
 {
-	if (mod == NULL || --mod->refcount > 0)
+	if (mod == NULL)
 		return NULL;
+	if (--mod->refcount > 0)
+		return mod;
 	ctx_pool_del(mod->ctx, mod);
 	kmodx_list_free(mod->deps);
 	file_free(mod->file);
@@ -449,7 +451,7 @@ static int add_symbol(void *data, const struct elf_symbol *sym)
 
 typedef int (*elf_iter_fn)(const struct elf *, elf_symbol_fn, void *);
 
-static int symbols_list(struct kmodx_module *mod, elf_iter_fn iter, bool missing_ok,
+static int symbols_list(struct kmodx_module *mod, elf_iter_fn iter,
 			struct kmodx_kvlist **out)
 {
 	struct kmodx_kvlist *list;
@@ -464,9 +466,7 @@ static int symbols_list(struct kmodx_module *mod, elf_iter_fn iter, bool missing
 	r = kvlist_new(&list);
 	if (r < 0)
 		return r;
-	r = iter(elf, add_symbol, list);
-	if (r == -ENODATA && missing_ok)
-		r = 0;
+	r = iter(elf, add_symbol, list); /* -ENODATA without the table, as kmod 34 */
 	if (r < 0) {
 		kmodx_kvlist_free(list);
 		return r;
@@ -477,18 +477,18 @@ static int symbols_list(struct kmodx_module *mod, elf_iter_fn iter, bool missing
 
 _public_ int kmodx_module_get_versions(struct kmodx_module *mod, struct kmodx_kvlist **out)
 {
-	return symbols_list(mod, elf_foreach_modversion, false, out);
+	return symbols_list(mod, elf_foreach_modversion, out);
 }
 
 _public_ int kmodx_module_get_symbols(struct kmodx_module *mod, struct kmodx_kvlist **out)
 {
-	return symbols_list(mod, elf_foreach_export, false, out);
+	return symbols_list(mod, elf_foreach_export, out);
 }
 
 _public_ int kmodx_module_get_dependency_symbols(struct kmodx_module *mod,
 						 struct kmodx_kvlist **out)
 {
-	return symbols_list(mod, elf_foreach_undefined, false, out);
+	return symbols_list(mod, elf_foreach_undefined, out);
 }
 
 /* ---- configuration ---- */

@@ -29,8 +29,11 @@ static int show(const struct kmodx_probe_opts *o, struct kmodx_module *m,
 
 	if (o->show_action)
 		o->show_action(o->data, m, action, arg, options);
-	if (o->show == NULL)
+	/* a module with neither a file nor a place among the builtins: no line (kmod) */
+	if (o->show == NULL || (arg == NULL && strcmp(action, "insmod") == 0))
 		return 0;
+	if (strcmp(action, "builtin") == 0)
+		options = NULL; /* "builtin NAME" */
 	/* no printf: -D prints a line per module, and udev's modprobe runs often */
 	r = strbuf_puts(&sb, action);
 	if (r == 0)
@@ -55,10 +58,10 @@ static bool in_kernel(struct kmodx_module *m)
 	return state == KMODX_MODULE_LIVE || state == KMODX_MODULE_BUILTIN;
 }
 
-static bool blacklisted(struct kmodx_module *m)
+_public_ bool kmodx_module_is_blacklisted(struct kmodx_module *m)
 {
 	int r = 0;
-	struct config *c = ctx_get_config(m->ctx, &r);
+	struct config *c = m ? ctx_get_config(m->ctx, &r) : NULL;
 
 	return c && config_is_blacklisted(c, m->name);
 }
@@ -230,7 +233,7 @@ static void fail_at(const struct kmodx_probe_opts *o, struct kmodx_module *m,
  * install command instead, not built in. */
 static bool loads_file(struct kmodx_module *m, unsigned flags)
 {
-	if ((flags & KMODX_PROBE_APPLY_BLACKLIST_ALL) && blacklisted(m))
+	if ((flags & KMODX_PROBE_APPLY_BLACKLIST_ALL) && kmodx_module_is_blacklisted(m))
 		return false;
 	if (!(flags & KMODX_PROBE_IGNORE_LOADED) && in_kernel(m))
 		return false;
@@ -282,17 +285,20 @@ static int insert_one(struct kmodx_module *m, struct kmodx_module *mod,
 		line = substitute(cmd, options);
 		if (line == NULL)
 			return -ENOMEM;
-		/* any failure of an install command reads as EINVAL, as with kmod */
-		if (run_command(o, m, "install", line) == 0)
-			return 0;
-		fail_at(o, m, KMODX_PROBE_STAGE_COMMAND);
-		return -EINVAL;
+		r = run_command(o, m, "install", line);
+		/* a caller's runner answers for itself (kmod passes run_install's answer
+		 * on); any failure of the shell reads as EINVAL, as with kmod */
+		if (r < 0 && !o->run_command)
+			r = -EINVAL;
+		if (r < 0)
+			fail_at(o, m, KMODX_PROBE_STAGE_COMMAND);
+		return r;
 	}
 	path = kmodx_module_get_path(m);
-	if (path)
+	if (path || kmodx_module_get_initstate(m) != KMODX_MODULE_BUILTIN)
 		r = show(o, m, "insmod", path, options ? options : "");
-	else if (kmodx_module_get_initstate(m) == KMODX_MODULE_BUILTIN)
-		r = show(o, m, "builtin", NULL, NULL);
+	else
+		r = show(o, m, "builtin", NULL, options ? options : "");
 	if (r < 0)
 		return r;
 	if (!(o->flags & KMODX_PROBE_DRY_RUN))
@@ -314,20 +320,24 @@ _public_ int kmodx_module_probe_insert(struct kmodx_module *mod, const struct km
 		return -EINVAL;
 	if (!(f & KMODX_PROBE_IGNORE_LOADED) && in_kernel(mod))
 		return (f & KMODX_PROBE_FAIL_ON_LOADED) ? -EEXIST : 0;
-	if (mod->alias && (f & KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY) && blacklisted(mod))
+	if (mod->alias && (f & KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY) &&
+	    kmodx_module_is_blacklisted(mod))
 		return KMODX_PROBE_APPLY_BLACKLIST_ALIAS_ONLY;
-	if ((f & (KMODX_PROBE_APPLY_BLACKLIST_ALL | KMODX_PROBE_APPLY_BLACKLIST)) && blacklisted(mod))
+	if ((f & (KMODX_PROBE_APPLY_BLACKLIST_ALL | KMODX_PROBE_APPLY_BLACKLIST)) &&
+	    kmodx_module_is_blacklisted(mod))
 		return f & KMODX_PROBE_APPLY_BLACKLIST_ALL ? KMODX_PROBE_APPLY_BLACKLIST_ALL
 							  : KMODX_PROBE_APPLY_BLACKLIST;
+	ctx_pool_reset_scratch(mod->ctx);
 	r = list_new(&list);
 	if (r == 0)
 		r = probe_list_add(mod->ctx, mod, true, f & KMODX_PROBE_IGNORE_COMMAND, list);
 	if (r == 0 && !(f & KMODX_PROBE_DRY_RUN))
 		r = check_files(list, o);
-	for (size_t i = 0; r == 0 && i < kmodx_list_count(list); i++) {
+	/* a positive answer of a caller's install runner does not stop the loop (kmod) */
+	for (size_t i = 0; r >= 0 && i < kmodx_list_count(list); i++) {
 		struct kmodx_module *m = kmodx_list_get(list, i);
 
-		if (f & KMODX_PROBE_APPLY_BLACKLIST_ALL && blacklisted(m))
+		if (f & KMODX_PROBE_APPLY_BLACKLIST_ALL && kmodx_module_is_blacklisted(m))
 			continue;
 		if (!(f & KMODX_PROBE_IGNORE_LOADED) && in_kernel(m)) {
 			DBG(mod->ctx, "Ignoring module '%s': already loaded", m->name);

@@ -98,15 +98,18 @@ static void json_action(void *data, struct kmodx_module *mod, const char *action
 			const char *arg, const char *options)
 {
 	struct json_writer *w = ((struct modprobe *)data)->json;
+	bool insmod = strcmp(action, "insmod") == 0;
 
+	if (insmod && arg == NULL)
+		return; /* no file and not built in: -D prints no line either */
 	json_object_begin(w);
 	json_member_string(w, "action", action);
 	json_member_string(w, "module", kmodx_module_get_name(mod));
-	if (strcmp(action, "insmod") == 0)
+	if (insmod)
 		json_member_string(w, "path", arg);
 	else if (arg)
 		json_member_string(w, "command", arg);
-	if (options)
+	if (options && strcmp(action, "builtin") != 0)
 		json_member_string(w, "options", options);
 	json_object_end(w);
 }

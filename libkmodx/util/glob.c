@@ -136,6 +136,18 @@ bool glob_match(const char *pattern, const char *s)
 	}
 }
 
+int glob_bracket(const char *p, unsigned char c, const char **end)
+{
+	switch (match_bracket(p, c, end)) {
+	case BR_MATCH:
+		return 1;
+	case BR_NOMATCH:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 bool glob_is_pattern(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;

@@ -12,5 +12,11 @@
 #include <stdbool.h>
 
 bool glob_match(const char *pattern, const char *s);
+/*
+ * Byte c against the bracket expression whose '[' precedes p, as glob_match() decides
+ * it: 1 or 0, with *end past the closing ']'; -1 if glob_match() would pass the pattern
+ * to fnmatch() (see glob.c).
+ */
+int glob_bracket(const char *p, unsigned char c, const char **end);
 /* True if s contains *, ? or [: it may match more than itself. */
 bool glob_is_pattern(const char *s);

@@ -2,6 +2,7 @@
 """Shared helpers for differential tests: kmodx against Debian's kmod on the real tree."""
 import difflib
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,44 @@ def run(argv, cwd=None, env=None, timeout=600, memory=None):
     except subprocess.TimeoutExpired as e:
         return -9, e.stdout or b"", e.stderr or b""
     return p.returncode, p.stdout, p.stderr
+
+
+def concretize(pattern, fill, rnd):
+    """A string the modules.alias pattern matches: each * becomes fill, ? a random
+    character, a bracket expression its first character."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append(fill)
+        elif c == "?":
+            out.append(rnd.choice("0A"))
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j < 0:
+                out.append("[")
+            else:
+                body = pattern[i + 1:j].lstrip("!^")
+                out.append(body[0] if body and pattern[i + 1] not in "!^" else "Z")
+                i = j
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+
+def modaliases(moddir, count, seed=42):
+    """count concrete modalias strings made from the tree's modules.alias patterns (half
+    with empty wildcards, half with zeros), in a fixed pseudo-random order."""
+    rnd = random.Random(seed)
+    with open(os.path.join(moddir, "modules.alias")) as f:
+        patterns = [line.split()[1] for line in f if line.startswith("alias ")]
+    out = []
+    for p in rnd.sample(patterns, (count + 1) // 2):
+        out.append(concretize(p, "", rnd))
+        out.append(concretize(p, "0" * rnd.randint(1, 6), rnd))
+    return out[:count]
 
 
 class Checker:

@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 
-from common import Checker, references, run, tree_or_skip
+from common import Checker, concretize, references, run, tree_or_skip
 import realtree
 
 # Debian's kmod prints the source location of its library's messages; and messages from
@@ -63,28 +63,6 @@ softdep fat post: nls_ascii
 garbage line here
 options
 """
-
-
-def concretize(pattern, fill, rnd):
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            out.append(fill)
-        elif c == "?":
-            out.append(rnd.choice("0A"))
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j < 0:
-                out.append("[")
-            else:
-                body = pattern[i + 1:j].lstrip("!^")
-                out.append(body[0] if body and pattern[i + 1] not in "!^" else "Z")
-                i = j
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
 
 
 def main():

@@ -31,6 +31,9 @@
 #include "index-write.h"
 #include "index.h"
 #include "libkmodx.h"
+#ifdef UNIT_LIBKMOD
+#include "libkmod.h"
+#endif
 #include "util/path.h"
 #include "unit.h"
 
@@ -648,6 +651,139 @@ static int module_scenario(struct result *res)
 }
 #endif
 
+#ifdef UNIT_LIBKMOD
+/*
+ * libkmod.so.2's layer: what udev and modprobe do through kmod's interface. Functions
+ * that can only say NULL count as having failed for lack of memory when an injected
+ * failure happened during the run (kmod's interface has no other way to say it).
+ */
+static void quiet_va(void *data, int prio, const char *file, int line, const char *fn,
+		     const char *format, va_list args)
+{
+	(void)data, (void)prio, (void)file, (void)line, (void)fn, (void)format,
+		(void)args;
+}
+
+static void libkmod_action(struct kmod_module *m, bool install, const char *options)
+{
+	(void)m, (void)install, (void)options;
+}
+
+static int libkmod_module(struct kmod_ctx *ctx, struct kmod_module *m, struct result *res)
+{
+	struct kmod_list *deps = kmod_module_get_dependencies(m), *pre = NULL,
+			 *post = NULL;
+	struct kmod_list *info = NULL, *out = NULL, *e;
+	const char *opts = kmod_module_get_options(m);
+	int r;
+
+	res_add(res, "%s path=%s opts=%s deps=", kmod_module_get_name(m),
+		kmod_module_get_path(m) ? "yes" : "no", opts ? opts : "-");
+	kmod_list_foreach(e, deps) {
+		struct kmod_module *d = kmod_module_get_module(e);
+
+		res_add(res, "%s,", kmod_module_get_name(d));
+		kmod_module_unref(d);
+	}
+	r = kmod_module_apply_filter(ctx, KMOD_FILTER_BUILTIN, deps, &out);
+	kmod_module_unref_list(out);
+	kmod_module_unref_list(deps);
+	if (r == 0)
+		r = kmod_module_get_softdeps(m, &pre, &post);
+	kmod_module_unref_list(pre);
+	kmod_module_unref_list(post);
+	if (r == 0) {
+		/* the builtin module's from modules.builtin.modinfo; the others have no
+		 * file */
+		r = kmod_module_get_info(m, &info);
+		kmod_list_foreach(e, info)
+			res_add(res, "%s=%s;", kmod_module_info_get_key(e),
+				kmod_module_info_get_value(e));
+		kmod_module_info_free_list(info);
+		if (r == -ENOENT) {
+			res_add(res, "no file;");
+			r = 0;
+		}
+	}
+	if (r >= 0)
+		r = kmod_module_probe_insert_module(
+			m, KMOD_PROBE_DRY_RUN | KMOD_PROBE_IGNORE_LOADED, "e=1", NULL,
+			NULL, libkmod_action);
+	res_add(res, "|");
+	return r < 0 ? r : 0;
+}
+
+/* kmod_new() reads the host's /proc/cmdline: only its directory counts here. The rest
+ * runs on a context over the temporary root (a kmod_ctx is a kmodx_ctx). */
+static struct kmod_ctx *libkmod_ctx(int *r)
+{
+	char dir[PATH_MAX + 32], conf[PATH_MAX + 32];
+	const char *paths[] = {conf, NULL};
+	struct kmodx_ctx *x = NULL;
+	struct kmod_ctx *ctx;
+
+	snprintf(dir, sizeof(dir), "%s/lib/modules/6.1.0-unit", root_text);
+	snprintf(conf, sizeof(conf), "%s/etc/modprobe.d", root_text);
+	ctx = kmod_new(dir, paths);
+	*r = ctx ? 0 : -ENOMEM;
+	if (ctx && strcmp(kmod_get_dirname(ctx), dir) != 0)
+		*r = -EINVAL;
+	kmod_unref(ctx);
+	if (*r == 0)
+		*r = kmodx_ctx_new(&x);
+	if (*r < 0)
+		return NULL;
+	kmodx_ctx_set_log_fn(x, quiet, NULL);
+	if ((*r = kmodx_ctx_set_root(x, root_text)) < 0 ||
+	    (*r = kmodx_ctx_set_kernel_release(x, "6.1.0-unit")) < 0) {
+		kmodx_ctx_unref(x);
+		return NULL;
+	}
+	ctx = (struct kmod_ctx *)x;
+	kmod_set_log_fn(ctx, quiet_va, NULL);
+	return ctx;
+}
+
+static int libkmod_scenario(struct result *res)
+{
+	static const char *const aliases[] = {"my-alias", "pci:v00001234d00000001",
+					      "symbol:b_func", "c-alias", "nothing"};
+	struct kmod_config_iter *it;
+	struct kmod_ctx *ctx;
+	int r;
+
+	ctx = libkmod_ctx(&r);
+	if (ctx == NULL)
+		return r;
+	r = kmod_load_resources(ctx);
+	for (size_t i = 0; r == 0 && i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		struct kmod_list *l = NULL, *e;
+
+		r = kmod_module_new_from_lookup(ctx, aliases[i], &l);
+		kmod_list_foreach(e, l) {
+			struct kmod_module *m = kmod_module_get_module(e);
+
+			if (r == 0)
+				r = libkmod_module(ctx, m, res);
+			kmod_module_unref(m);
+		}
+		kmod_module_unref_list(l);
+	}
+	it = r == 0 ? kmod_config_get_options(ctx) : NULL;
+	while (kmod_config_iter_next(it))
+		res_add(res, "%s %s;", kmod_config_iter_get_key(it),
+			kmod_config_iter_get_value(it));
+	if (r == 0 && it == NULL)
+		r = -ENOMEM;
+	kmod_config_iter_free_iter(it);
+	kmod_unref(ctx);
+	/* NULL for "none" and NULL for "no memory" look alike: see above */
+	if (r == 0 && failed && strstr(res->text, "opts=-"))
+		r = -ENOMEM;
+	return r;
+}
+#endif
+
 /* ---- fixtures ---- */
 
 static void write_index(const char *root, const char *rel, const char *const *kv,
@@ -988,6 +1124,30 @@ static void test_alloc_modules(void **state)
 }
 #endif
 
+#ifdef UNIT_LIBKMOD
+static void test_libkmod_baseline(void **state)
+{
+	struct result *res = calloc(1, sizeof(*res));
+
+	(void)state;
+	assert_non_null(res);
+	assert_int_equal(libkmod_scenario(res), 0);
+	assert_string_equal(res->text,
+			    "mod_a path=yes opts=x=1 z=3 y=2 deps=mod_b,no file;|"
+			    "mod_b path=yes opts=- deps=no file;|"
+			    "mod_b path=yes opts=- deps=no file;|"
+			    "builtin_c path=no opts=- deps=alias=c-alias;license=GPL;|"
+			    "mod_a x=1;mod_a z=3;mod_a y=2;");
+	free(res);
+}
+
+static void test_alloc_libkmod(void **state)
+{
+	(void)state;
+	run_scenario("libkmod.so.2: context, lookups, lists, probe", libkmod_scenario);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -999,6 +1159,10 @@ int main(void)
 		cmocka_unit_test(test_alloc_state),
 		cmocka_unit_test(test_alloc_ctx_text),
 		cmocka_unit_test(test_alloc_ctx_bin),
+#ifdef UNIT_LIBKMOD
+		cmocka_unit_test(test_libkmod_baseline),
+		cmocka_unit_test(test_alloc_libkmod),
+#endif
 #ifdef UNIT_BUILD_DIR
 		cmocka_unit_test(test_alloc_modules),
 		cmocka_unit_test(test_depmod_baseline),

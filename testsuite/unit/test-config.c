@@ -569,9 +569,9 @@ static void test_ctx_settings(void **state)
 	assert_string_equal(kmodx_ctx_get_kernel_release(ctx), "6.1.0-9-amd64");
 	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, "7"), -EBUSY);
 	assert_ptr_equal(kmodx_ctx_ref(ctx), ctx);
+	assert_ptr_equal(kmodx_ctx_unref(ctx), ctx); /* one reference left */
 	assert_null(kmodx_ctx_unref(ctx));
-	kmodx_ctx_unref(ctx);
-	kmodx_ctx_unref(NULL);
+	assert_null(kmodx_ctx_unref(NULL));
 
 	/* base_dir and module_dir */
 	ctx = new_ctx(&log);

@@ -381,12 +381,22 @@ static const struct entry aliases[] = {
 	{"char-major-10-200", "tun", 4},
 };
 
+/* What kmod's wildcard search finds: a key's bytes before its first '*', '?' or '['
+ * are compared as they are (a backslash there is a byte), the rest is a pattern. */
+static bool kmod_wild_match(const char *key, const char *q)
+{
+	size_t j = strcspn(key, "*?[");
+
+	return strncmp(key, q, j) == 0 && strlen(q) >= j &&
+	       fnmatch(key + j, q + j, 0) == 0;
+}
+
 static void reference_wild(const struct entry *e, size_t n, const char *q,
 			   const char **want, size_t *nwant)
 {
 	*nwant = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (fnmatch(e[i].key, q, 0) == 0)
+		if (kmod_wild_match(e[i].key, q))
 			want[(*nwant)++] = e[i].value;
 	}
 }
@@ -483,6 +493,43 @@ static void test_wild_table(void **state)
 		assert_int_equal(index_search(idx, "snd_hda_x", &v), -ENOENT);
 		assert_int_equal(index_search(idx, "snd_hda_*", &v), 0);
 		assert_string_equal(v, "snd_hda_codec");
+		index_close(idx);
+	}
+}
+
+/* The same against long subjects: position sets of several words across a '*', and
+ * subjects too long for them (the whole-pattern fallback); escapes too. */
+static void test_wild_random_long(void **state)
+{
+	static const char alpha[] = "ab*?[]!^\\-";
+	static const size_t lengths[] = {0, 3, 63, 64, 65, 127, 128, 129, 700, 1100};
+	static char query[1200];
+	unsigned seed = 777;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct entry e[16];
+		char keys[16][12], vals[16][16];
+		int n = 1 + rand_r(&seed) % 16;
+
+		for (int i = 0; i < n; i++) {
+			int kl = rand_r(&seed) % 11;
+
+			for (int j = 0; j < kl; j++)
+				keys[i][j] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
+			keys[i][kl] = '\0';
+			snprintf(vals[i], sizeof(vals[i]), "v%d", i);
+			e[i].key = keys[i];
+			e[i].value = vals[i];
+			e[i].prio = (uint32_t)(rand_r(&seed) % 4);
+		}
+		struct index *idx = build_index(e, (size_t)n, INDEX_PREORDER);
+		for (size_t q = 0; q < sizeof(lengths) / sizeof(lengths[0]); q++) {
+			for (size_t j = 0; j < lengths[q]; j++)
+				query[j] = "ab]"[rand_r(&seed) % 3];
+			query[lengths[q]] = '\0';
+			check_wild(idx, e, (size_t)n, query);
+		}
 		index_close(idx);
 	}
 }
@@ -881,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_trie_add_errors),
 		cmocka_unit_test(test_wild_table),
 		cmocka_unit_test(test_wild_random),
+		cmocka_unit_test(test_wild_random_long),
 		cmocka_unit_test(test_many_keys),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_truncated),

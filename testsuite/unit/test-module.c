@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -140,8 +141,8 @@ static void test_pool_and_refs(void **state)
 	assert_ptr_equal(a, b); /* pooled by normalised name */
 	assert_string_equal(kmodx_module_get_name(a), "snd_hda_intel");
 	assert_ptr_equal(kmodx_module_ref(a), a);
-	assert_null(kmodx_module_unref(a));
-	assert_null(kmodx_module_unref(a));
+	assert_ptr_equal(kmodx_module_unref(a), a); /* two references left */
+	assert_ptr_equal(kmodx_module_unref(a), a);
 	assert_string_equal(kmodx_module_get_name(b), "snd_hda_intel"); /* still alive */
 	assert_null(kmodx_module_unref(b));
 	assert_null(kmodx_module_unref(NULL));
@@ -509,13 +510,90 @@ static void test_module_file(void **state)
 }
 #endif
 
+/* Set a file's modification time to t seconds after the epoch. */
+static void set_mtime(const char *dir, const char *rel, time_t t)
+{
+	char path[2 * PATH_MAX];
+	const struct timespec ts[2] = {{t, 0}, {t, 0}};
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+struct logged {
+	int count;
+	char text[512];
+};
+
+static void log_va(void *data, int prio, const char *file, int line, const char *fn,
+		   const char *format, va_list args) __attribute__((format(printf, 6, 0)));
+
+static void log_va(void *data, int prio, const char *file, int line, const char *fn,
+		   const char *format, va_list args)
+{
+	struct logged *l = data;
+
+	(void)prio;
+	assert_non_null(file);
+	assert_true(line > 0);
+	assert_non_null(fn);
+	l->count++;
+	vsnprintf(l->text, sizeof(l->text), format, args);
+}
+
+/* kmod_load/validate_resources' answers: a changed configuration directory means a new
+ * context, a changed, new or vanished index a reload. */
+static void test_resources(void **state)
+{
+	char dir[PATH_MAX + 16], conf[PATH_MAX + 16];
+	const char *paths[] = {conf, NULL};
+	struct kmodx_ctx *ctx;
+	struct logged logged = {0};
+	static int marker;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/res", root);
+	snprintf(conf, sizeof(conf), "%s/res-conf", root);
+	unit_write_text(dir, "modules.dep", "a.ko:\n");
+	unit_write_text(conf, "a.conf", "options a x=1\n");
+	set_mtime(root, "res-conf", 1000);
+	ctx = new_ctx();
+	assert_int_equal(kmodx_ctx_set_module_dir(ctx, dir), 0);
+	assert_int_equal(kmodx_ctx_set_config_paths(ctx, paths), 0);
+	kmodx_ctx_set_userdata(ctx, &marker);
+	assert_ptr_equal(kmodx_ctx_get_userdata(ctx), &marker);
+
+	/* modules.alias and modules.symbols are missing in every form */
+	assert_int_equal(kmodx_ctx_load_resources(ctx), -ENOENT);
+	assert_int_equal(kmodx_ctx_validate_resources(ctx), KMODX_RESOURCES_OK);
+	/* an index depmod wrote meanwhile */
+	unit_write_text(dir, "modules.alias.bin", "not an index");
+	assert_int_equal(kmodx_ctx_validate_resources(ctx), KMODX_RESOURCES_MUST_RELOAD);
+	kmodx_ctx_unload_resources(ctx);
+	assert_int_equal(kmodx_ctx_validate_resources(ctx), KMODX_RESOURCES_OK);
+	/* the corrupt index is reported through a kmod-shaped log function */
+	kmodx_ctx_set_log_va_fn(ctx, log_va, &logged);
+	assert_int_equal(kmodx_ctx_load_resources(ctx), -EBADMSG);
+	assert_int_equal(logged.count, 1);
+	assert_non_null(strstr(logged.text, "corrupt index"));
+	assert_int_equal(logged.text[strlen(logged.text) - 1], '\n');
+	assert_int_equal(kmodx_ctx_validate_resources(ctx), KMODX_RESOURCES_OK);
+	set_mtime(dir, "modules.alias.bin", 2000);
+	assert_int_equal(kmodx_ctx_validate_resources(ctx), KMODX_RESOURCES_MUST_RELOAD);
+	/* a changed configuration directory outranks a changed index */
+	set_mtime(root, "res-conf", 3000);
+	assert_int_equal(kmodx_ctx_validate_resources(ctx),
+			 KMODX_RESOURCES_MUST_RECREATE);
+	kmodx_ctx_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pool_and_refs), cmocka_unit_test(test_dependencies),
 		cmocka_unit_test(test_builtin),	      cmocka_unit_test(test_devnodes),
 		cmocka_unit_test(test_index_text),    cmocka_unit_test(test_index_dump),
-		cmocka_unit_test(test_runtime_state),
+		cmocka_unit_test(test_runtime_state), cmocka_unit_test(test_resources),
 #ifdef UNIT_BUILD_DIR
 		cmocka_unit_test(test_module_file),
 #endif

@@ -192,8 +192,9 @@ def add_file_at(cpio, host_path, image_path=None):
     data = open(real, "rb").read()
     mode = os.stat(real).st_mode & 0o777
     path = image_path or host_path
-    # the image has merged /usr like Debian: /lib -> usr/lib, /lib64 -> usr/lib64
-    for top in ("lib", "lib64"):
+    # the image has merged /usr like Debian: /lib -> usr/lib, /lib64 -> usr/lib64,
+    # /bin -> usr/bin
+    for top in ("lib", "lib64", "bin"):
         if path.startswith(f"/{top}/"):
             path = "/usr" + path
     cpio.file(path, data, mode)
@@ -327,17 +328,84 @@ def make_signed_data(cpio, kmodx, moddir, rels, workdir):
     cpio.file("/data/bfs-badp7.ko", bytes(damaged))
 
 
+# ---------------------------------------------------------------- libkmod.so.2 payload
+
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+SYSTEMD_PACKAGES = ["systemd", "udev", "libsystemd-shared"]
+SYSTEMD_BINARIES = ["lib/systemd/systemd-modules-load", "bin/udevadm"]
+
+
+def systemd_root(workdir):
+    """Debian's systemd, udev and libsystemd-shared unpacked (downloaded once into the
+    cache): the binaries that use libkmod.so.2 at boot."""
+    debs = os.path.join(realtree.cache_dir(), "vm", "debs")
+    os.makedirs(debs, exist_ok=True)
+    root = os.path.join(workdir, "systemd-root")
+    shutil.rmtree(root, ignore_errors=True)
+    for pkg in SYSTEMD_PACKAGES:
+        have = [f for f in os.listdir(debs) if f.startswith(pkg + "_") and f.endswith(".deb")]
+        if not have:
+            subprocess.run(["apt-get", "download", pkg], cwd=debs, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            have = [f for f in os.listdir(debs) if f.startswith(pkg + "_") and f.endswith(".deb")]
+        subprocess.run(["dpkg-deb", "-x", os.path.join(debs, sorted(have)[-1]), root],
+                       check=True)
+    return root
+
+
+def add_libkmod(cpio, root, libkmod, base_libs, workdir):
+    """Debian's binaries linked against libkmod2, their libraries, kmodx's libkmod.so.2
+    where the system's goes, kmod's out of the library path in /ref/lib for the
+    comparison, and a loader cache for it all."""
+    private = os.path.join(root, LIBDIR.lstrip("/"), "systemd")
+    env = dict(os.environ, LD_LIBRARY_PATH=private)
+    libs = {}  # image path -> host path
+    for b in SYSTEMD_BINARIES:
+        add_file_at(cpio, os.path.join(root, b), "/" + b)
+        out = subprocess.run(["ldd", os.path.join(root, b)], capture_output=True, text=True,
+                             env=env).stdout
+        for line in out.split("\n"):
+            parts = line.split()
+            if len(parts) >= 3 and parts[1] == "=>" and parts[2].startswith("/"):
+                host = parts[2]
+                image = host[len(root):] if host.startswith(root + "/") else host
+                libs[image] = host
+    for image, host in sorted(libs.items()):
+        if os.path.basename(image).startswith("libkmod.so"):
+            add_file_at(cpio, host, "/ref/lib/libkmod.so.2")
+        else:
+            add_file_at(cpio, host, image)
+    add_file_at(cpio, libkmod, LIBDIR + "/libkmod.so.2")
+    add_file_at(cpio, libkmod, "/kmodx/lib/libkmod.so.2")
+    # the loader's cache over the base image's libraries and these
+    libroot = os.path.join(workdir, "ldroot-libkmod")
+    shutil.rmtree(libroot, ignore_errors=True)
+    everything = [(lib, lib) for lib in base_libs] + [
+        (i, h) for i, h in libs.items() if not os.path.basename(i).startswith("libkmod.so")]
+    everything.append((LIBDIR + "/libkmod.so.2", libkmod))
+    for image, host in everything:
+        real = os.path.realpath(host)
+        dst = os.path.join(libroot, os.path.dirname(os.path.realpath(image)).lstrip("/"),
+                           os.path.basename(image))
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy(real, dst)
+    os.makedirs(os.path.join(libroot, "etc"), exist_ok=True)
+    subprocess.run([LDCONFIG, "-r", libroot], check=True, capture_output=True)
+    cpio.file("/etc/ld.so.cache", open(os.path.join(libroot, "etc/ld.so.cache"), "rb").read())
+
+
 # ---------------------------------------------------------------- image
 
 def read_boots(path):
-    """[(group, [scenario patterns], [extra kernel parameters])]"""
+    """[(group, [scenario patterns], [extra kernel parameters], [additions])]"""
     groups = []
     for line in open(path):
         line = line.split("#", 1)[0].split()
         if line:
-            pats = [w for w in line[1:] if not w.startswith("cmdline:")]
+            pats = [w for w in line[1:] if ":" not in w]
             extra = [w[len("cmdline:"):] for w in line[1:] if w.startswith("cmdline:")]
-            groups.append((line[0], pats, extra))
+            adds = [w[len("with:"):] for w in line[1:] if w.startswith("with:")]
+            groups.append((line[0], pats, extra, adds))
     return groups
 
 
@@ -369,6 +437,7 @@ def build_base(kmodx, tree, kver, workdir):
     for t in TOOLS:
         cpio.symlink(f"/kmodx/bin/{t}", "kmodx")
         cpio.symlink(f"/ref/bin/{t}", "kmod")
+    cpio.symlink("/kmodx/bin/kmod", "kmodx")  # kmod static-nodes, as systemd runs it
     dash = "/bin/dash"
     add_file_at(cpio, dash, "/usr/bin/dash")
     cpio.symlink("/usr/bin/sh", "dash")
@@ -488,6 +557,21 @@ def parse_console(text):
     return results, done
 
 
+def libkmod_ready(args, workdir):
+    """Whether the boots with libkmod.so.2 can run: kmodx's library given, Debian's
+    systemd and udev packages to be had. Remembers where they were unpacked."""
+    if not args.libkmod or not os.path.exists(args.libkmod):
+        log("SKIP boots with:libkmod: no libkmod.so.2 given (--libkmod)")
+        return False
+    if not hasattr(libkmod_ready, "root"):
+        try:
+            libkmod_ready.root = systemd_root(workdir)
+        except (OSError, subprocess.CalledProcessError) as e:
+            log(f"SKIP boots with:libkmod: Debian's systemd packages unavailable: {e}")
+            libkmod_ready.root = None
+    return libkmod_ready.root is not None
+
+
 def qemu_works():
     try:
         r = subprocess.run(["qemu-system-x86_64", "-accel", "help"], capture_output=True,
@@ -500,6 +584,7 @@ def qemu_works():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kmodx", required=True)
+    ap.add_argument("--libkmod", help="kmodx's libkmod.so.2, for the boots 'with:libkmod'")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--group", action="append", help="boot only this group (repeatable)")
     args = ap.parse_args()
@@ -546,14 +631,19 @@ def main():
             return 2
         groups = [g for g in groups if g[0] in args.group]
     jobs = []
-    for name, pats, extra in groups:
+    for name, pats, extra, adds in groups:
+        if "libkmod" in adds and not libkmod_ready(args, workdir):
+            continue
         names = scenarios_for(pats, all_names)
         base.file(f"/tests/groups/{name}", "".join(n + "\n" for n in names).encode())
-        jobs.append((name, names, extra))
-    for name, names, extra in jobs:
-        # the group's name is the only difference between the images
+        jobs.append((name, names, extra, adds))
+    for name, names, extra, adds in jobs:
+        # the group's name (and its additions) are the only difference between the images
         tail = Cpio()  # a second archive appended: the kernel unpacks both
         tail.file("/tests/group", (name + "\n").encode())
+        if "libkmod" in adds:
+            add_libkmod(tail, libkmod_ready.root, os.path.abspath(args.libkmod),
+                        shared_libs([kmodx, "/usr/bin/kmod", "/bin/dash"]), workdir)
         path = os.path.join(workdir, f"initramfs-{name}.cpio")
         with open(path, "wb") as f:
             f.write(base.bytes() + tail.bytes())
@@ -563,7 +653,7 @@ def main():
     failed = False
 
     def run(job):
-        name, names, extra = job
+        name, names, extra, _ = job
         logpath = os.path.join(workdir, f"console-{name}.log")
         rc, timed_out, secs = boot(vmlinux, os.path.join(workdir, f"initramfs-{name}.cpio"),
                                    extra, logpath)
