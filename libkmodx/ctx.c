@@ -27,7 +27,7 @@ enum { INDEX_UNTRIED = 0, INDEX_OPEN, INDEX_TEXT, INDEX_ABSENT };
 
 /* ---- logging ---- */
 
-static const char *prio_name(int prio)
+_public_ const char *kmodx_log_priority_name(int prio)
 {
 	switch (prio) {
 	case LOG_EMERG:
@@ -50,7 +50,7 @@ static const char *prio_name(int prio)
 static void log_stderr(void *data, int prio, const char *msg)
 {
 	(void)data;
-	fprintf(stderr, "libkmodx: %s: %s\n", prio_name(prio), msg);
+	fprintf(stderr, "libkmodx: %s: %s\n", kmodx_log_priority_name(prio), msg);
 }
 
 bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio)

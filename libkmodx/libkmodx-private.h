@@ -119,6 +119,7 @@ struct kv_entry {
 	const char *key;
 	const char *value;
 	uint64_t number;
+	const char *origin; /* "" unless set */
 };
 
 struct kmodx_kvlist {
@@ -131,6 +132,8 @@ int kvlist_new(struct kmodx_kvlist **list);
 /* Copies key and value (value may be NULL: ""). */
 int kvlist_add(struct kmodx_kvlist *list, const char *key, size_t keylen, const char *value,
 	       size_t valuelen, uint64_t number);
+/* Set the origin of the entry added last (copied). 0 or -ENOMEM. */
+int kvlist_set_origin(struct kmodx_kvlist *list, const char *origin);
 
 /* ---- modules ---- */
 

@@ -76,6 +76,9 @@ const char *kmodx_ctx_get_kernel_release(struct kmodx_ctx *ctx);
 const char *kmodx_ctx_get_module_dir(struct kmodx_ctx *ctx);
 
 void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void *data);
+/* Static string: the word kmod's tools print for a syslog priority ("FATAL" for
+ * LOG_CRIT and above, "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"). */
+const char *kmodx_log_priority_name(int priority);
 void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority);
 int kmodx_ctx_get_log_priority(const struct kmodx_ctx *ctx);
 
@@ -93,14 +96,17 @@ struct kmodx_module *kmodx_list_get(const struct kmodx_list *list, size_t i);
 void kmodx_list_free(struct kmodx_list *list);
 
 /*
- * A list of entries, each with a key, a value and a number. Which fields are meaningful
- * is stated by the function that returns the list; unused strings are "" and unused
- * numbers 0.
+ * A list of entries, each with a key, a value, a number and an origin. Which fields are
+ * meaningful is stated by the function that returns the list; unused strings are "" and
+ * unused numbers 0. The strings are borrowed from the list; NULL if i is out of range.
  */
 size_t kmodx_kvlist_count(const struct kmodx_kvlist *list);
 const char *kmodx_kvlist_key(const struct kmodx_kvlist *list, size_t i);
 const char *kmodx_kvlist_value(const struct kmodx_kvlist *list, size_t i);
 uint64_t kmodx_kvlist_number(const struct kmodx_kvlist *list, size_t i);
+/* Where the entry came from, for the lists that say so: "FILE:LINE" for a line of a
+ * configuration file, "kernel command line", or the name of an index. */
+const char *kmodx_kvlist_origin(const struct kmodx_kvlist *list, size_t i);
 void kmodx_kvlist_free(struct kmodx_kvlist *list);
 
 /* ---- modules ---------------------------------------------------------------------- */
@@ -122,6 +128,17 @@ int kmodx_module_new_from_path(struct kmodx_ctx *ctx, const char *path,
  */
 int kmodx_module_new_from_lookup(struct kmodx_ctx *ctx, const char *alias,
 				 struct kmodx_list **list);
+/*
+ * Why kmodx_module_new_from_lookup() gives what it gives: one entry per module found,
+ * in the same order. key = the module, value = what matched (a modprobe.d alias
+ * pattern, the install or remove command's name, else the normalised query), number =
+ * 1 for an install/remove command, else 0, origin = the modprobe.d line ("FILE:LINE")
+ * or the index that answered ("modules.dep", "modules.symbols", "modules.alias",
+ * "modules.builtin", "modules.builtin.alias"). An empty list if nothing matches.
+ * *list is new.
+ */
+int kmodx_lookup_sources(struct kmodx_ctx *ctx, const char *alias,
+			 struct kmodx_kvlist **list);
 /* Resolve a module name only (modules.dep, modules.builtin, builtin aliases): -ENOENT
  * if nothing matches. *mod is a new reference. */
 int kmodx_module_new_from_name_lookup(struct kmodx_ctx *ctx, const char *name,
@@ -301,6 +318,8 @@ enum kmodx_probe_stage {
 	KMODX_PROBE_STAGE_FILE,	   /* a module's file could not be opened: nothing was loaded */
 	KMODX_PROBE_STAGE_KERNEL,  /* the kernel refused a module */
 	KMODX_PROBE_STAGE_COMMAND, /* an install or remove command failed */
+	KMODX_PROBE_STAGE_MASK,	   /* a module is masked (modprobe.d's "mask"): nothing was
+				    * loaded; kmodx_module_get_config() says where */
 };
 
 struct kmodx_probe_failure {
@@ -336,6 +355,10 @@ struct kmodx_probe_opts {
  * the same context. Unless it is a dry run, the file of every module that must be
  * loaded is opened first: if one cannot be, nothing is loaded, the error is the open's
  * (-ENOENT for a missing file) and the failure's stage KMODX_PROBE_STAGE_FILE.
+ * A masked module is never loaded: if the module or one of its modules.dep
+ * dependencies is masked, nothing is loaded (not even in a dry run), the result is
+ * -EPERM and the stage KMODX_PROBE_STAGE_MASK; a masked soft dependency is left out,
+ * with the modules it would have brought in.
  */
 int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
 /*
@@ -355,14 +378,29 @@ enum kmodx_config_kind {
 	KMODX_CONFIG_OPTIONS,
 	KMODX_CONFIG_SOFTDEP,
 	KMODX_CONFIG_WEAKDEP,
+	KMODX_CONFIG_MASK, /* kmodx's "mask MODULE": nothing loads it (modprobe.d(5)) */
 };
 
+/* Static string: the directive of a kind ("blacklist", "options", ...); NULL if
+ * unknown. */
+const char *kmodx_config_kind_name(enum kmodx_config_kind kind);
+
 /* The configuration entries of one kind in configuration order: key = module name or
- * pattern, value = the rest ("" for blacklist), number = for softdep, the length of
- * value's "pre: ..." part (value is that part then the "post: ..." one, as modprobe -c
- * prints them), else 0. *list is new. */
+ * pattern, value = the rest ("" for blacklist and mask), number = for softdep, the
+ * length of value's "pre: ..." part (value is that part then the "post: ..." one, as
+ * modprobe -c prints them), else 0; origin = "FILE:LINE" or "kernel command line"
+ * (modules.softdep and modules.weakdep are files too). *list is new. */
 int kmodx_config_get(struct kmodx_ctx *ctx, enum kmodx_config_kind kind,
 		     struct kmodx_kvlist **list);
+/*
+ * The configuration entries that apply to a module, kind by kind in enum order and in
+ * configuration order within a kind: key = the directive ("blacklist", "install",
+ * "options", ...), value and origin as kmodx_config_get() gives them, number = the
+ * enum kmodx_config_kind. Blacklist, mask and options entries name the module (options
+ * also the alias it was found by); of install, remove, softdep and weakdep, the one
+ * whose pattern matches first, the one that is used. *list is new.
+ */
+int kmodx_module_get_config(struct kmodx_module *mod, struct kmodx_kvlist **list);
 
 /* ---- device nodes ----------------------------------------------------------------- */
 

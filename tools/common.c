@@ -71,26 +71,6 @@ void print_version(void)
 #endif
 }
 
-static const char *prio_name(int prio)
-{
-	switch (prio) {
-	case LOG_EMERG:
-	case LOG_ALERT:
-	case LOG_CRIT:
-		return "FATAL";
-	case LOG_ERR:
-		return "ERROR";
-	case LOG_WARNING:
-		return "WARNING";
-	case LOG_NOTICE:
-		return "NOTICE";
-	case LOG_INFO:
-		return "INFO";
-	default:
-		return "DEBUG";
-	}
-}
-
 void log_open(bool use_syslog)
 {
 	log_syslog = use_syslog;
@@ -119,11 +99,11 @@ static void log_line(int prio, const char *msg)
 	if (prio > log_prio)
 		return;
 	if (log_sink)
-		fprintf(log_sink, "%s: %s: %s\n", program_name, prio_name(prio), msg);
+		fprintf(log_sink, "%s: %s: %s\n", program_name, kmodx_log_priority_name(prio), msg);
 	else if (log_syslog)
-		syslog(prio, "%s: %s", prio_name(prio), msg);
+		syslog(prio, "%s: %s", kmodx_log_priority_name(prio), msg);
 	else
-		fprintf(stderr, "%s: %s: %s\n", program_name, prio_name(prio), msg);
+		fprintf(stderr, "%s: %s: %s\n", program_name, kmodx_log_priority_name(prio), msg);
 }
 
 void tool_log(int prio, const char *fmt, ...)

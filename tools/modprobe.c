@@ -199,7 +199,7 @@ static int show_config(struct kmodx_ctx *ctx)
 		{"blacklist", KMODX_CONFIG_BLACKLIST}, {"install", KMODX_CONFIG_INSTALL},
 		{"remove", KMODX_CONFIG_REMOVE},       {"alias", KMODX_CONFIG_ALIAS},
 		{"options", KMODX_CONFIG_OPTIONS},     {"softdep", KMODX_CONFIG_SOFTDEP},
-		{"weakdep", KMODX_CONFIG_WEAKDEP},
+		{"weakdep", KMODX_CONFIG_WEAKDEP},     {"mask", KMODX_CONFIG_MASK},
 	};
 
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
@@ -209,7 +209,8 @@ static int show_config(struct kmodx_ctx *ctx)
 			continue;
 		for (size_t i = 0; i < kmodx_kvlist_count(list); i++) {
 			printf("%s %s", kinds[k].name, kmodx_kvlist_key(list, i));
-			if (kinds[k].kind != KMODX_CONFIG_BLACKLIST)
+			if (kinds[k].kind != KMODX_CONFIG_BLACKLIST &&
+			    kinds[k].kind != KMODX_CONFIG_MASK)
 				printf(" %s", kmodx_kvlist_value(list, i));
 			putchar('\n');
 		}
@@ -253,7 +254,7 @@ static void json_config_entry(struct json_writer *w, enum kmodx_config_kind kind
 {
 	const char *key = kmodx_kvlist_key(list, i), *value = kmodx_kvlist_value(list, i);
 
-	if (kind == KMODX_CONFIG_BLACKLIST) {
+	if (kind == KMODX_CONFIG_BLACKLIST || kind == KMODX_CONFIG_MASK) {
 		json_string(w, key);
 		return;
 	}
@@ -314,7 +315,7 @@ static int show_config_json(struct kmodx_ctx *ctx)
 		{"blacklist", KMODX_CONFIG_BLACKLIST}, {"install", KMODX_CONFIG_INSTALL},
 		{"remove", KMODX_CONFIG_REMOVE},       {"alias", KMODX_CONFIG_ALIAS},
 		{"options", KMODX_CONFIG_OPTIONS},     {"softdep", KMODX_CONFIG_SOFTDEP},
-		{"weakdep", KMODX_CONFIG_WEAKDEP},
+		{"weakdep", KMODX_CONFIG_WEAKDEP},     {"mask", KMODX_CONFIG_MASK},
 	};
 	struct json_writer w;
 

@@ -291,8 +291,8 @@ static void test_cmdline(void **state)
 		    "noval.flag m4.r=\n");
 	assert_int_equal(c->blacklists.n, 2);
 	/* normalised, unlike kmod (a deliberate difference: modprobe.d(5)) */
-	assert_string_equal(c->blacklists.v[0], "snd_pcsp");
-	assert_string_equal(c->blacklists.v[1], "nouveau");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[0])->name, "snd_pcsp");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[1])->name, "nouveau");
 	assert_true(config_is_blacklisted(c, "nouveau"));
 	assert_true(config_is_blacklisted(c, "snd_pcsp"));
 
@@ -358,9 +358,9 @@ static void test_cmdline(void **state)
 	/* a quoted blacklist value, as the kernel reads quoted values */
 	c = cmdline(ctx, "\"modprobe.blacklist=a-1,b\" modprobe.blacklist=\"c\"");
 	assert_int_equal(c->blacklists.n, 3);
-	assert_string_equal(c->blacklists.v[0], "a_1");
-	assert_string_equal(c->blacklists.v[1], "b");
-	assert_string_equal(c->blacklists.v[2], "c");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[0])->name, "a_1");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[1])->name, "b");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[2])->name, "c");
 	config_free(c);
 
 	/* an empty module or parameter name is no option (kmod keeps them: modprobe.8) */
@@ -662,7 +662,7 @@ static void test_random_config(void **state)
 			assert_null(strchr(o->options, '\n'));
 		}
 		for (size_t i = 0; i < c->blacklists.n; i++)
-			assert_true(name_ok(c->blacklists.v[i]));
+			assert_true(name_ok(((const struct cfg_name *)c->blacklists.v[i])->name));
 		for (size_t i = 0; i < c->softdeps.n; i++) {
 			const struct cfg_softdep *d = c->softdeps.v[i];
 
@@ -731,7 +731,7 @@ static void test_random_cmdline(void **state)
 			assert_true(o->options[0] != '\0');
 		}
 		for (size_t i = 0; i < c->blacklists.n; i++)
-			assert_null(strchr(c->blacklists.v[i], ','));
+			assert_null(strchr(((const struct cfg_name *)c->blacklists.v[i])->name, ','));
 		config_free(c);
 	}
 	kmodx_ctx_unref(ctx);
