@@ -72,7 +72,8 @@ int conf_files_add_dir(struct kmodx_ctx *ctx, struct ptrarray *files, const char
 	struct dirent *de;
 	int r = 0;
 
-	/* an unreadable directory or entry costs its own configuration, not every lookup */
+	/* an unreadable directory or entry costs its own configuration, not every lookup
+	 */
 	if (d == NULL) {
 		if (errno != ENOENT && errno != ENOTDIR)
 			ERR(ctx, "could not open directory %s: %s", dir, strerror(errno));
@@ -86,14 +87,16 @@ int conf_files_add_dir(struct kmodx_ctx *ctx, struct ptrarray *files, const char
 		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0) {
 			/* a dangling link is what an uninstalled package leaves behind */
 			if (errno == ENOENT)
-				DBG(ctx, "%s/%s: dangling symbolic link", dir, de->d_name);
+				DBG(ctx, "%s/%s: dangling symbolic link", dir,
+				    de->d_name);
 			else
 				ERR(ctx, "%s/%s: %s", dir, de->d_name, strerror(errno));
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			ERR(ctx, "Directories inside directories are not supported: %s/%s", dir,
-			    de->d_name);
+			ERR(ctx,
+			    "Directories inside directories are not supported: %s/%s",
+			    dir, de->d_name);
 			continue;
 		}
 		r = conf_files_add(files, dir, de->d_name);
@@ -158,7 +161,8 @@ static char *join_line(struct conf_reader *r)
 	while (r->p < r->end) {
 		const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
 		size_t n = nl ? (size_t)(nl - r->p) : (size_t)(r->end - r->p);
-		bool more = (r->flags & CONF_CONTINUATION) && n > 0 && r->p[n - 1] == '\\';
+		bool more =
+			(r->flags & CONF_CONTINUATION) && n > 0 && r->p[n - 1] == '\\';
 		int e = append(r, r->p, more ? n - 1 : n);
 
 		r->linenum++;

@@ -39,7 +39,7 @@ void conf_files_release(struct ptrarray *files);
 
 enum conf_reader_flags {
 	CONF_CONTINUATION = 1 << 0, /* a trailing backslash joins the next line */
-	CONF_STRIP = 1 << 1,	    /* leading and trailing blanks go before the comment test */
+	CONF_STRIP = 1 << 1, /* leading and trailing blanks go before the comment test */
 };
 
 struct conf_reader {
