@@ -25,11 +25,9 @@ void opt_build(const struct tool_opt *opts, size_t n, struct opt_parser *p)
 
 	memset(p, 0, sizeof(*p));
 	s = p->shortopts;
-	for (size_t i = 0; i < n && nl + 1 < sizeof(p->longopts) / sizeof(p->longopts[0]);
-	     i++) {
+	for (size_t i = 0; i < n && nl + 1 < sizeof(p->longopts) / sizeof(p->longopts[0]); i++) {
 		if (opts[i].lname)
-			p->longopts[nl++] = (struct option){opts[i].lname, opts[i].arg,
-							    NULL, opts[i].id};
+			p->longopts[nl++] = (struct option){opts[i].lname, opts[i].arg, NULL, opts[i].id};
 		if (opts[i].id < OPT_ROOT) {
 			*s++ = (char)opts[i].id;
 			if (opts[i].arg != no_argument)
@@ -56,13 +54,11 @@ void opt_help(const char *usage, const struct tool_opt *opts, size_t n)
 		if (opts[i].help == NULL || opts[i].lname == NULL)
 			continue; /* deprecated spellings stay out of the help */
 		if (opts[i].id < OPT_ROOT)
-			len = snprintf(left, sizeof(left), "-%c, --%s", opts[i].id,
-				       opts[i].lname);
+			len = snprintf(left, sizeof(left), "-%c, --%s", opts[i].id, opts[i].lname);
 		else
 			len = snprintf(left, sizeof(left), "    --%s", opts[i].lname);
 		if (opts[i].metavar && len > 0 && (size_t)len < sizeof(left))
-			snprintf(left + len, sizeof(left) - (size_t)len, "=%s",
-				 opts[i].metavar);
+			snprintf(left + len, sizeof(left) - (size_t)len, "=%s", opts[i].metavar);
 		printf("\t%-26s %s\n", left, opts[i].help);
 	}
 }
@@ -104,13 +100,11 @@ static void log_line(int prio, const char *msg)
 	if (prio > log_prio)
 		return;
 	if (log_sink)
-		fprintf(log_sink, "%s: %s: %s\n", program_name,
-			kmodx_log_priority_name(prio), msg);
+		fprintf(log_sink, "%s: %s: %s\n", program_name, kmodx_log_priority_name(prio), msg);
 	else if (log_syslog)
 		syslog(prio, "%s: %s", kmodx_log_priority_name(prio), msg);
 	else
-		fprintf(stderr, "%s: %s: %s\n", program_name,
-			kmodx_log_priority_name(prio), msg);
+		fprintf(stderr, "%s: %s: %s\n", program_name, kmodx_log_priority_name(prio), msg);
 }
 
 void tool_log(int prio, const char *fmt, ...)
@@ -216,8 +210,7 @@ char *options_from_argv(int n, char *const *words)
 	*p = '\0';
 	for (int i = 0; i < n; i++) {
 		const char *w = words[i], *value = strchr(w, '=');
-		bool quote = value && value[1] != '"' && value[1] != '\'' &&
-			     strchr(value, ' ');
+		bool quote = value && value[1] != '"' && value[1] != '\'' && strchr(value, ' ');
 
 		if (i > 0)
 			*p++ = ' ';

@@ -85,7 +85,7 @@ struct modprobe {
 	struct kmodx_probe_opts probe;
 	int message_prio; /* "not found" and the like: FATAL, or WARNING with -a */
 	bool lookup_only, show_actions;
-	bool other_kernel;	  /* -S or -d: the indexes are not the running kernel's */
+	bool other_kernel; /* -S or -d: the indexes are not the running kernel's */
 	struct json_writer *json; /* --json: -D's actions and -R's modules go there */
 };
 
@@ -356,11 +356,10 @@ static int show_symbols(struct modprobe *mp, const char *file, bool exports)
 		LOG(mp, "Module %s not found.", file);
 		return r;
 	}
-	r = exports ? kmodx_module_get_symbols(mod, &list)
-		    : kmodx_module_get_versions(mod, &list);
+	r = exports ? kmodx_module_get_symbols(mod, &list) : kmodx_module_get_versions(mod, &list);
 	if (r < 0) {
-		LOG(mp, "could not get %s of %s: %s", exports ? "symbols" : "modversions",
-		    file, strerror(-r));
+		LOG(mp, "could not get %s of %s: %s", exports ? "symbols" : "modversions", file,
+		    strerror(-r));
 	} else if (mp->json) {
 		json_member_string(mp->json, "file", file);
 		json_key(mp->json, exports ? "exports" : "versions");
@@ -426,8 +425,8 @@ static int insert_one(struct modprobe *mp, struct kmodx_module *mod)
 		explain_mask_error(name, failure.module);
 	else if (failure.stage == KMODX_PROBE_STAGE_FILE)
 		/* the file's error, not what the kernel would mean by it */
-		ERR("could not insert '%s': %s: %s", name,
-		    kmodx_module_get_path(failure.module), strerror(-r));
+		ERR("could not insert '%s': %s: %s", name, kmodx_module_get_path(failure.module),
+		    strerror(-r));
 	else if (r == -EEXIST)
 		ERR("could not insert '%s': Module already in kernel", name);
 	else if (r == -ENOENT)
@@ -456,8 +455,7 @@ static int insert(struct modprobe *mp, const char *arg, const char *extra)
 	if (arg[0] == '/' || strncmp(arg, "./", 2) == 0) {
 		r = kmodx_module_new_from_path(mp->ctx, arg, &mod);
 		if (r < 0) {
-			LOG(mp, "Failed to get module from path %s: %s", arg,
-			    strerror(-r));
+			LOG(mp, "Failed to get module from path %s: %s", arg, strerror(-r));
 			return -ENOENT;
 		}
 		r = insert_one(mp, mod);
@@ -482,7 +480,7 @@ static int insert(struct modprobe *mp, const char *arg, const char *extra)
 	if (r < 0 || kmodx_list_count(list) == 0) {
 		LOG(mp, "Module %s not found in directory %s", arg,
 		    kmodx_ctx_get_module_dir(mp->ctx) ? kmodx_ctx_get_module_dir(mp->ctx)
-						      : "(missing)");
+						       : "(missing)");
 		kmodx_list_free(list);
 		return -ENOENT;
 	}
@@ -587,8 +585,7 @@ static int run_plain(struct modprobe *mp, const struct settings *st, char **args
 	}
 	if (st->remove || st->all) {
 		for (int i = 0; i < nargs; i++) {
-			int e = st->remove ? remove_one(mp, args[i])
-					   : insert(mp, args[i], NULL);
+			int e = st->remove ? remove_one(mp, args[i]) : insert(mp, args[i], NULL);
 
 			if (e < 0)
 				r = e;
@@ -691,8 +688,7 @@ static int do_modprobe(int argc, char *orig_argv[])
 			mp.probe.flags |= KMODX_PROBE_APPLY_BLACKLIST;
 			break;
 		case 'f':
-			mp.probe.flags |= KMODX_PROBE_FORCE_MODVERSION |
-					  KMODX_PROBE_FORCE_VERMAGIC |
+			mp.probe.flags |= KMODX_PROBE_FORCE_MODVERSION | KMODX_PROBE_FORCE_VERMAGIC |
 					  KMODX_PROBE_FORCE_REMOVE;
 			break;
 		case OPT_FORCE_MODVERSION:

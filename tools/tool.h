@@ -40,24 +40,14 @@ struct tool_opt {
 };
 
 /* The options every tool has. */
-#define TOOL_OPT_ROOT                                                                    \
-	{                                                                                \
-		OPT_ROOT, "root", required_argument, "DIR",                              \
-			"resolve every system path under DIR (offline images, tests)"    \
-	}
-#define TOOL_OPT_JSON                                                                    \
-	{                                                                                \
-		OPT_JSON, "json", no_argument, NULL,                                     \
-			"write one JSON document instead (schema in the man page)"       \
-	}
-#define TOOL_OPT_VERSION                                                                 \
-	{                                                                                \
-		'V', "version", no_argument, NULL, "show version"                        \
-	}
-#define TOOL_OPT_HELP                                                                    \
-	{                                                                                \
-		'h', "help", no_argument, NULL, "show this help"                         \
-	}
+#define TOOL_OPT_ROOT                                                                  \
+	{OPT_ROOT, "root", required_argument, "DIR",                                   \
+	 "resolve every system path under DIR (offline images, tests)"}
+#define TOOL_OPT_JSON                                                                  \
+	{OPT_JSON, "json", no_argument, NULL,                                          \
+	 "write one JSON document instead (schema in the man page)"}
+#define TOOL_OPT_VERSION {'V', "version", no_argument, NULL, "show version"}
+#define TOOL_OPT_HELP    {'h', "help", no_argument, NULL, "show this help"}
 
 struct opt_parser {
 	struct option longopts[64];
