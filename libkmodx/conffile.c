@@ -58,6 +58,24 @@ int conf_files_add(struct ptrarray *files, const char *dir, const char *name)
 	return 0;
 }
 
+int conf_files_add_as(struct ptrarray *files, const char *path, const char *name)
+{
+	struct conf_file *f;
+	int r;
+
+	for (size_t i = 0; i < files->n; i++) {
+		if (streq(((const struct conf_file *)files->v[i])->name, name))
+			return 0;
+	}
+	r = conf_files_add(files, NULL, path);
+	if (r < 0 || files->n == 0)
+		return r;
+	f = files->v[files->n - 1];
+	if (streq(f->path, path))
+		f->name = name;
+	return 0;
+}
+
 static bool name_ok(const char *name, const char *suffix)
 {
 	size_t len = strlen(name), slen = strlen(suffix);

@@ -31,6 +31,8 @@ int conf_files_add_dir(struct kmodx_ctx *ctx, struct ptrarray *files, const char
 		       const char *suffix);
 /* Add one file by path (dir NULL) or by dir and name, unless the name is taken. */
 int conf_files_add(struct ptrarray *files, const char *dir, const char *name);
+/* Add the file at path under another name (static), unless that name is taken. */
+int conf_files_add_as(struct ptrarray *files, const char *path, const char *name);
 /* Sort by name, the order in which every format reads its files. */
 void conf_files_sort(struct ptrarray *files);
 void conf_files_release(struct ptrarray *files);

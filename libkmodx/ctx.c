@@ -162,6 +162,44 @@ _public_ int kmodx_ctx_new(struct kmodx_ctx **out)
 	return 0;
 }
 
+static int copy_string(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && *dst == NULL ? -ENOMEM : 0;
+}
+
+int ctx_clone(struct kmodx_ctx *ctx, struct kmodx_ctx **out)
+{
+	struct kmodx_ctx *c;
+	int r = ctx_prepare(ctx);
+
+	if (r == 0)
+		r = kmodx_ctx_new(&c);
+	if (r < 0)
+		return r;
+	free(c->root);
+	c->root = NULL;
+	r = copy_string(&c->root, ctx->root);
+	if (r == 0)
+		r = copy_string(&c->kver, ctx->kver);
+	if (r == 0)
+		r = copy_string(&c->base_dir, ctx->base_dir);
+	if (r == 0)
+		r = copy_string(&c->module_dir, ctx->module_dir);
+	if (r == 0)
+		r = kmodx_ctx_set_config_paths(c, (const char *const *)ctx->config_paths);
+	if (r < 0 || c->root == NULL) {
+		kmodx_ctx_unref(c);
+		return r < 0 ? r : -ENOMEM;
+	}
+	c->use_cmdline = ctx->use_cmdline;
+	c->log_fn = ctx->log_fn;
+	c->log_data = ctx->log_data;
+	c->log_prio = ctx->log_prio;
+	*out = c;
+	return 0;
+}
+
 _public_ struct kmodx_ctx *kmodx_ctx_ref(struct kmodx_ctx *ctx)
 {
 	if (ctx)

@@ -74,6 +74,9 @@ struct kmodx_ctx {
 
 /* The current directory, cached; NULL on failure (errno set). */
 const char *ctx_get_cwd(struct kmodx_ctx *ctx);
+/* A new context with ctx's settings (after ctx_prepare) and log function, for another
+ * thread: nothing looked up is shared. */
+int ctx_clone(struct kmodx_ctx *ctx, struct kmodx_ctx **clone);
 /* Freeze the settings and compute the derived paths. */
 int ctx_prepare(struct kmodx_ctx *ctx);
 /* root + abs into buf (PATH_MAX): 0 or -ENAMETOOLONG. */

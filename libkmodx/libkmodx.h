@@ -368,6 +368,59 @@ int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe
  */
 int kmodx_module_probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
 
+/* ---- modules-load.d ---------------------------------------------------------------- */
+
+enum kmodx_modules_load_flags {
+	KMODX_MODULES_LOAD_DRY_RUN = 1 << 0, /* load nothing; one worker */
+};
+
+enum kmodx_modules_load_status {
+	KMODX_MODULES_LOAD_INSERTED = 0, /* loaded (or, in a dry run, would be) */
+	KMODX_MODULES_LOAD_NOT_FOUND,	 /* the name resolves to nothing (error -ENOENT) */
+	KMODX_MODULES_LOAD_BUILTIN,	 /* built into the kernel: nothing to do */
+	KMODX_MODULES_LOAD_ALREADY,	 /* loaded already, or meanwhile */
+	KMODX_MODULES_LOAD_BLACKLISTED,	 /* the name itself is blacklisted: skipped */
+	KMODX_MODULES_LOAD_FAILED,	 /* error and failure say why */
+};
+
+struct kmodx_modules_load_result {
+	const char *name;	     /* as listed */
+	const char *origin;	     /* "FILE:LINE" or "kernel command line" */
+	struct kmodx_module *module; /* borrowed, valid during the call; NULL if not found */
+	enum kmodx_modules_load_status status;
+	int error;				 /* 0 or a negative errno */
+	struct kmodx_probe_failure failure; /* borrowed: which module failed, and where */
+};
+
+struct kmodx_modules_load_opts {
+	unsigned jobs;		  /* loads at once; 0: the number of online CPUs */
+	unsigned flags;		  /* enum kmodx_modules_load_flags */
+	const char *const *files; /* NULL-terminated: read only these files; NULL: the
+				   * defaults (see below) */
+	/* one call per module a name resolves to (or per name that resolves to nothing),
+	 * one call at a time, from any of the loading threads */
+	void (*report)(void *data, const struct kmodx_modules_load_result *result);
+	/* each action, as kmodx_probe_opts.show gets it; may be called from any loading
+	 * thread, but never twice at once for one module */
+	void (*show)(void *data, const char *line);
+	void *data;
+};
+
+/*
+ * Load what modules-load.d(5) lists, as systemd-modules-load does: modules_load= (and,
+ * when <root>/etc/initrd-release exists, rd.modules_load=) from the kernel command
+ * line, then the *.conf files of /etc, /run, /usr/local/lib, /usr/lib and
+ * /lib/modules-load.d sorted together by name (an earlier directory hides the same
+ * name later), with Debian's /etc/modules read as /etc/modules-load.d/modules.conf.
+ * Each module is loaded as modprobe loads it (KMODX_PROBE_APPLY_BLACKLIST: the name
+ * itself may not be blacklisted; masks refuse) on up to opts->jobs threads, each with
+ * its own copy of ctx's settings; two loads that may touch the same module never run
+ * at once. Bad lines are logged (with file and line) and skipped. Returns 0, -EIO if
+ * a file could not be read (logged; the rest was loaded), or another negative errno;
+ * what happened to each module goes to opts->report.
+ */
+int kmodx_modules_load(struct kmodx_ctx *ctx, const struct kmodx_modules_load_opts *opts);
+
 /* ---- configuration ---------------------------------------------------------------- */
 
 enum kmodx_config_kind {

@@ -26,7 +26,8 @@ struct tool {
 };
 
 extern const struct tool tool_lsmod, tool_insmod, tool_rmmod, tool_modinfo, tool_modprobe,
-	tool_depmod, tool_static_nodes, tool_taint, tool_params, tool_sign, tool_verify;
+	tool_depmod, tool_static_nodes, tool_taint, tool_params, tool_sign, tool_verify,
+	tool_modules_load;
 
 /* Long-only options get ids from here on. */
 enum { OPT_ROOT = 0x100, OPT_JSON, OPT_LONG_FIRST };
