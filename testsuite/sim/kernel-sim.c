@@ -552,13 +552,15 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 		strbuf_puts(&exports, "");
 		elf_foreach_export(elf, add_export, &exports);
 		r = record_module(ctx, name, size, strbuf_str(&rs.uses), strbuf_str(&exports));
+		/* the references come first: undoing a failed init drops them again */
+		if (r == 0)
+			hold_uses(ctx, name, strbuf_str(&rs.uses));
 		if (r == 0)
 			r = apply_params(ctx, name, elf, args);
 		if (r < 0) {
 			/* undo, as the kernel frees a module whose init failed */
 			kernel_delete_module(ctx, name, O_NONBLOCK | O_TRUNC);
 		} else {
-			hold_uses(ctx, name, strbuf_str(&rs.uses));
 			bool modversions = flags & MODULE_INIT_IGNORE_MODVERSIONS;
 			bool vermagic = flags & MODULE_INIT_IGNORE_VERMAGIC;
 
