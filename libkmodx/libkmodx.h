@@ -217,6 +217,16 @@ int kmodx_module_get_param_decls(struct kmodx_module *mod,
 				 struct kmodx_kvlist **descriptions,
 				 struct kmodx_kvlist **types);
 
+/*
+ * The parameters the configuration and the kernel command line give the module when
+ * modprobe loads it, in the order they are passed (for a parameter given twice, the
+ * kernel keeps the last): key = the parameter's name, value = its value as written
+ * ("" for a flag without '='), origin = "FILE:LINE" or "kernel command line". Options
+ * given on modprobe's own command line are not configuration and are not listed.
+ * *list is new.
+ */
+int kmodx_module_get_param_origins(struct kmodx_module *mod, struct kmodx_kvlist **list);
+
 /* In kmodx_module_get_param_values()'s numbers, beside the permission bits. */
 #define KMODX_PARAM_UNREADABLE (1u << 16)
 
