@@ -118,9 +118,11 @@ static int parse_line(struct ml_state *st, const char *file, unsigned linenum, c
 	}
 	if (!name_valid(name)) {
 		conf_printable(shown, sizeof(shown), name);
+		/* not a name, so no UTF-8 either */
 		for (char *c = shown; *c; c++)
-			*c = (unsigned char)*c >= 0x80 ? '?' : *c; /* not a name: no UTF-8 */
-		WARN(st->ctx, "%s:%u: ignoring invalid module name '%s'", file, linenum, shown);
+			*c = (unsigned char)*c >= 0x80 ? '?' : *c;
+		WARN(st->ctx, "%s:%u: ignoring invalid module name '%s'", file, linenum,
+		     shown);
 		return 0;
 	}
 	snprintf(origin, sizeof(origin), "%s:%u", file, linenum);
@@ -426,7 +428,8 @@ static struct ml_job *next_job(struct ml_state *st, bool *left)
 
 /* The module of the job in this thread's context, found as the name finds it (through
  * its alias, for the options by alias). */
-static int job_module(struct kmodx_ctx *ctx, const struct ml_job *j, struct kmodx_module **out)
+static int job_module(struct kmodx_ctx *ctx, const struct ml_job *j,
+		      struct kmodx_module **out)
 {
 	struct kmodx_list *list = NULL;
 	int r = kmodx_module_new_from_lookup(ctx, j->name, &list);
@@ -464,7 +467,8 @@ static void run_job(struct ml_state *st, struct kmodx_ctx *ctx, struct ml_job *j
 		return;
 	}
 	state = kmodx_module_get_initstate(res->module);
-	if (state == KMODX_MODULE_BUILTIN || (state < 0 && kmodx_module_is_builtin(res->module))) {
+	if (state == KMODX_MODULE_BUILTIN ||
+	    (state < 0 && kmodx_module_is_builtin(res->module))) {
 		res->status = KMODX_MODULES_LOAD_BUILTIN;
 		return;
 	}
@@ -478,7 +482,8 @@ static void run_job(struct ml_state *st, struct kmodx_ctx *ctx, struct ml_job *j
 		      : r == 0 ? KMODX_MODULES_LOAD_INSERTED
 			       : KMODX_MODULES_LOAD_FAILED;
 	if (r == -EEXIST) {
-		res->status = KMODX_MODULES_LOAD_ALREADY; /* loaded meanwhile: what was wanted */
+		/* loaded meanwhile: what was wanted */
+		res->status = KMODX_MODULES_LOAD_ALREADY;
 		res->error = 0;
 	}
 }
@@ -577,7 +582,8 @@ static int run_workers(struct ml_state *st, unsigned n)
 	return r;
 }
 
-_public_ int kmodx_modules_load(struct kmodx_ctx *ctx, const struct kmodx_modules_load_opts *o)
+_public_ int kmodx_modules_load(struct kmodx_ctx *ctx,
+				const struct kmodx_modules_load_opts *o)
 {
 	struct ml_state st = {.ctx = ctx, .opts = o, .jobs = PTRARRAY_INIT};
 	int r = 0, unread = 0;

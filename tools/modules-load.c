@@ -13,7 +13,8 @@
 #include "tool.h"
 
 static const struct tool_opt opts[] = {
-	{'j', "jobs", required_argument, "N", "load up to N modules at once (default: CPUs)"},
+	{'j', "jobs", required_argument, "N",
+	 "load up to N modules at once (default: CPUs)"},
 	{'n', "dry-run", no_argument, NULL, "load nothing; with -v, print the actions"},
 	{'v', "verbose", no_argument, NULL, "print each module's outcome (twice: debug)"},
 	TOOL_OPT_ROOT,
@@ -21,10 +22,10 @@ static const struct tool_opt opts[] = {
 	TOOL_OPT_HELP,
 };
 
-static const char usage[] =
-	"\tkmodx modules-load [options] [FILE...]\n\n"
-	"Loads the modules listed by modules-load.d, /etc/modules and modules_load= on the\n"
-	"kernel command line, or only those of the files given.";
+static const char usage[] = "\tkmodx modules-load [options] [FILE...]\n\n"
+			    "Loads the modules listed by modules-load.d, /etc/modules and\n"
+			    "modules_load= on the kernel command line, or only those of the\n"
+			    "files given.";
 
 struct ml {
 	bool failed;
@@ -73,7 +74,8 @@ static void report(void *data, const struct kmodx_modules_load_result *res)
 		INFO("Module '%s' is deny-listed", name);
 		break;
 	case KMODX_MODULES_LOAD_INSERTED:
-		INFO(ml->dry_run ? "Would insert module '%s'" : "Inserted module '%s'", name);
+		INFO(ml->dry_run ? "Would insert module '%s'" : "Inserted module '%s'",
+		     name);
 		break;
 	case KMODX_MODULES_LOAD_FAILED:
 		if (res->module == NULL) {
@@ -151,5 +153,6 @@ static int do_modules_load(int argc, char *argv[])
 	return r < 0 || ml.failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-const struct tool tool_modules_load = {"modules-load", do_modules_load,
-				       "load the modules modules-load.d lists, in parallel"};
+const struct tool tool_modules_load = {
+	"modules-load", do_modules_load,
+	"load the modules modules-load.d lists, in parallel"};
