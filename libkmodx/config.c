@@ -2,25 +2,25 @@
 /*
  * modprobe.d(5):
  *
- *   Files: regular files named *.conf in the configuration directories, all sorted
- *   together by file name; a name in an earlier (higher-precedence) directory hides the
- *   same name in later ones. modules.softdep and modules.weakdep from the module
- *   directory join the same sorted list under their own names.
- *
- *   Lines: a trailing backslash joins a line with the next (the newline goes, the next
- *   line's leading blanks stay). Lines that are empty or start with '#' are skipped.
- *   Words are separated by blanks (space or tab).
+ *   Files and lines as conffile.c reads them (*.conf files, '#' comments, backslash
+ *   continuations). modules.softdep and modules.weakdep from the module directory join
+ *   the same sorted list of files under their own names. Words are separated by blanks
+ *   (space or tab).
  *
  *     alias PATTERN MODULE          options NAME REST-OF-LINE
  *     install NAME COMMAND...       remove NAME COMMAND...
  *     blacklist MODULE              softdep NAME [pre: A...] [post: B...]
- *     weakdep NAME A...             include / config: deprecated
+ *     weakdep NAME A...             mask MODULE (kmodx only)
+ *     include / config: deprecated
  *
  *   Names get '-' turned into '_' outside of [...] brackets. "REST-OF-LINE" starts after
  *   the one blank that ends NAME.
  *
  * The kernel command line adds "options MOD PARAM=VALUE" for every MOD.PARAM=VALUE word
  * and "blacklist M" for each M in modprobe.blacklist=M1,M2.
+ *
+ * Every entry remembers its origin (file and line, or the kernel command line), for
+ * modprobe --explain, kmodx params and the errors that name a configuration line.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 
 #include "cmdline.h"
+#include "conffile.h"
 #include "config.h"
 #include "libkmodx-private.h"
 #include "util/fileio.h"
@@ -57,42 +58,32 @@ static char *cfg_strdup(struct config *c, const char *s)
 
 static int add_pair(struct config *c, struct ptrarray *list, const char *a, const char *b)
 {
-	/* cfg_alias, cfg_option and cfg_command share this two-string layout */
+	/* cfg_alias, cfg_option and cfg_command share this layout */
 	struct cfg_command *e = arena_alloc(&c->arena, sizeof(*e));
 
 	if (e == NULL)
 		return -ENOMEM;
 	e->name = cfg_strdup(c, a);
 	e->command = cfg_strdup(c, b);
+	e->origin = c->at;
 	if (e->name == NULL || e->command == NULL)
 		return -ENOMEM;
 	return ptrarray_push(list, e);
 }
 
-static bool is_blank(char ch)
+/* blacklist and mask */
+static int add_name(struct config *c, struct ptrarray *list, const char *name)
 {
-	return ch == ' ' || ch == '\t';
+	struct cfg_name *e = arena_alloc(&c->arena, sizeof(*e));
+
+	if (e == NULL)
+		return -ENOMEM;
+	e->name = cfg_strdup(c, name);
+	e->origin = c->at;
+	return e->name ? ptrarray_push(list, e) : -ENOMEM;
 }
 
-/* strtok_r-like: the next blank-separated word, NUL-terminated in place. */
-static char *next_word(char **p)
-{
-	char *s = *p, *w;
-
-	while (is_blank(*s))
-		s++;
-	if (*s == '\0') {
-		*p = s;
-		return NULL;
-	}
-	w = s;
-	while (*s && !is_blank(*s))
-		s++;
-	if (*s)
-		*s++ = '\0';
-	*p = s;
-	return w;
-}
+#define next_word conf_next_word
 
 /* The rest of the line after the word just taken, or NULL if it is empty. */
 static char *rest_of_line(char **p)
@@ -129,6 +120,7 @@ static int add_softdep(struct config *c, const char *name, char *line)
 	d->post = arena_memdup(&c->arena, post.v, post.n * sizeof(char *));
 	d->n_pre = pre.n;
 	d->n_post = post.n;
+	d->origin = c->at;
 	ptrarray_release(&pre);
 	ptrarray_release(&post);
 	if (r == 0 && (d->name == NULL || d->pre == NULL || d->post == NULL))
@@ -153,6 +145,7 @@ static int add_weakdep(struct config *c, const char *name, char *line)
 	d->name = cfg_strdup(c, name);
 	d->deps = arena_memdup(&c->arena, deps.v, deps.n * sizeof(char *));
 	d->n_deps = deps.n;
+	d->origin = c->at;
 	ptrarray_release(&deps);
 	if (r == 0 && (d->name == NULL || d->deps == NULL))
 		r = -ENOMEM;
@@ -168,21 +161,6 @@ static void tabs_to_spaces(char *s)
 }
 
 /* One logical line. Returns 1 if it is malformed, 0, or a negative errno. */
-
-/*
- * A copy of s fit for a terminal: a binary or hostile file must not send control
- * sequences through an error message. Bytes below 0x20 and 0x7f become '?'; long
- * words are cut.
- */
-static void printable(char *buf, size_t size, const char *s)
-{
-	size_t i = 0;
-
-	for (; s[i] && i + 1 < size; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-}
-
 static int parse_line(struct kmodx_ctx *ctx, struct config *c, const char *file, char *line,
 		      const char *cmd)
 {
@@ -195,12 +173,11 @@ static int parse_line(struct kmodx_ctx *ctx, struct config *c, const char *file,
 			return 1;
 		return add_pair(c, &c->aliases, a, b);
 	}
-	if (streq(cmd, "blacklist")) {
+	if (streq(cmd, "blacklist") || streq(cmd, "mask")) {
 		a = next_word(&line);
 		if (!a || underscores(a) < 0)
 			return 1;
-		a = cfg_strdup(c, a);
-		return a ? ptrarray_push(&c->blacklists, a) : -ENOMEM;
+		return add_name(c, cmd[0] == 'b' ? &c->blacklists : &c->masks, a);
 	}
 	if (streq(cmd, "options") || streq(cmd, "install") || streq(cmd, "remove") ||
 	    streq(cmd, "softdep") || streq(cmd, "weakdep")) {
@@ -232,57 +209,32 @@ static int parse_line(struct kmodx_ctx *ctx, struct config *c, const char *file,
 int config_parse_text(struct kmodx_ctx *ctx, struct config *c, const char *name, char *text,
 		      size_t len)
 {
-	struct strbuf line = {.max = CONFIG_FILE_MAX};
-	unsigned linenum = 0;
-	char *p = text, *end = text + len;
-	int r = 0;
+	struct conf_reader rd;
+	char *line, *cmd;
+	unsigned linenum;
+	int r;
 
-	while (p < end && r >= 0) {
-		char *nl, *cmd, *rest;
-
-		/* join continuation lines */
-		strbuf_clear(&line);
-		for (;;) {
-			size_t n;
-
-			nl = memchr(p, '\n', (size_t)(end - p));
-			n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			linenum++;
-			if (n > 0 && p[n - 1] == '\\') {
-				r = strbuf_append(&line, p, n - 1);
-				p = nl ? nl + 1 : end;
-				if (r < 0 || p >= end)
-					break;
-				continue;
-			}
-			r = strbuf_append(&line, p, n);
-			p = nl ? nl + 1 : end;
-			break;
-		}
-		if (r < 0)
-			break;
-		rest = (char *)strbuf_str(&line);
-		if (rest == NULL) {
-			r = -ENOMEM;
-			break;
-		}
-		/* an embedded NUL ends the line, as it does for kmod's getline() use */
-		if (rest[0] == '\0' || rest[0] == '#')
-			continue;
-		cmd = next_word(&rest);
+	c->at.file = cfg_strdup(c, name);
+	if (c->at.file == NULL)
+		return -ENOMEM;
+	conf_reader_init(&rd, text, len, CONFIG_FILE_MAX, "#", CONF_CONTINUATION);
+	while ((r = conf_reader_next(&rd, &line, &linenum)) > 0) {
+		cmd = next_word(&line);
 		if (cmd == NULL)
 			continue;
-		r = parse_line(ctx, c, name, rest, cmd);
+		c->at.line = linenum;
+		r = parse_line(ctx, c, name, line, cmd);
+		if (r < 0)
+			break;
 		if (r == 1) {
 			char shown[256];
 
-			printable(shown, sizeof(shown), cmd);
+			conf_printable(shown, sizeof(shown), cmd);
 			ERR(ctx, "%s line %u: ignoring bad line starting with '%s'", name, linenum,
 			    shown);
-			r = 0;
 		}
 	}
-	strbuf_release(&line);
+	conf_reader_release(&rd);
 	return r < 0 ? r : 0;
 }
 
@@ -322,13 +274,11 @@ static int cmdline_blacklist(struct config *c, char *list)
 	 * other module name: the kernel treats - and _ alike.
 	 */
 	while ((item = strsep(&list, ",")) != NULL) {
-		char *dup;
 		int r;
 
 		if (*item == '\0' || underscores(item) < 0)
 			continue;
-		dup = cfg_strdup(c, item);
-		r = dup ? ptrarray_push(&c->blacklists, dup) : -ENOMEM;
+		r = add_name(c, &c->blacklists, item);
 		if (r < 0)
 			return r;
 	}
@@ -363,101 +313,12 @@ int config_parse_cmdline(struct kmodx_ctx *ctx, struct config *c, const char *cm
 	struct cmdline_state st = {ctx, c};
 	char buf[CMDLINE_MAX + 1];
 
+	c->at = (struct cfg_origin){NULL, 0};
 	snprintf(buf, sizeof(buf), "%s", cmdline);
 	return cmdline_foreach_word(buf, cmdline_word, &st);
 }
 
 /* ---- finding the files ---- */
-
-struct conf_file {
-	const char *name; /* basename: the sort key */
-	char *path;
-};
-
-static void conf_file_free(void *p)
-{
-	struct conf_file *f = p;
-
-	free(f->path);
-	free(f);
-}
-
-static int conf_files_add(struct ptrarray *files, const char *dir, const char *name)
-{
-	struct conf_file *f;
-
-	for (size_t i = 0; i < files->n; i++) {
-		const struct conf_file *g = files->v[i];
-
-		if (streq(g->name, name))
-			return 0; /* an earlier directory already has this name */
-	}
-	f = malloc(sizeof(*f));
-	if (f == NULL)
-		return -ENOMEM;
-	f->path = dir ? path_join(dir, name) : strdup(name);
-	if (f->path == NULL) {
-		free(f);
-		return -ENOMEM;
-	}
-	f->name = path_basename(f->path);
-	if (ptrarray_push(files, f) < 0) {
-		conf_file_free(f);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static bool conf_name_ok(const char *name)
-{
-	size_t len = strlen(name);
-
-	return name[0] != '.' && len >= 6 && streq(name + len - 5, ".conf");
-}
-
-static int conf_files_add_dir(struct kmodx_ctx *ctx, struct ptrarray *files, const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int r = 0;
-
-	/* an unreadable directory or entry costs its own configuration, not every lookup */
-	if (d == NULL) {
-		if (errno != ENOENT && errno != ENOTDIR)
-			ERR(ctx, "could not open directory %s: %s", dir, strerror(errno));
-		return 0;
-	}
-	while (r == 0 && (de = readdir(d)) != NULL) {
-		struct stat st;
-
-		if (!conf_name_ok(de->d_name))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0) {
-			/* a dangling link is what an uninstalled package leaves behind */
-			if (errno == ENOENT)
-				DBG(ctx, "%s/%s: dangling symbolic link", dir, de->d_name);
-			else
-				ERR(ctx, "%s/%s: %s", dir, de->d_name, strerror(errno));
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			ERR(ctx, "Directories inside directories are not supported: %s/%s", dir,
-			    de->d_name);
-			continue;
-		}
-		r = conf_files_add(files, dir, de->d_name);
-	}
-	closedir(d);
-	return r;
-}
-
-static int conf_file_cmp(const void *a, const void *b)
-{
-	const struct conf_file *fa = *(const struct conf_file *const *)a;
-	const struct conf_file *fb = *(const struct conf_file *const *)b;
-
-	return strcmp(fa->name, fb->name);
-}
 
 static uint64_t stat_mtime(const struct stat *st)
 {
@@ -502,7 +363,7 @@ static int conf_files_add_path(struct kmodx_ctx *ctx, struct config *c,
 	}
 	r = add_stamp(c, path, &st);
 	if (r == 0 && S_ISDIR(st.st_mode))
-		r = conf_files_add_dir(ctx, files, path);
+		r = conf_files_add_dir(ctx, files, path, ".conf");
 	else if (r == 0 && !dir_only)
 		r = conf_files_add(files, NULL, path);
 	return r;
@@ -536,7 +397,7 @@ static int conf_files_collect(struct kmodx_ctx *ctx, struct config *c,
 		if (r < 0)
 			return r;
 	}
-	sort(files->v, files->n, sizeof(void *), conf_file_cmp);
+	conf_files_sort(files);
 	return 0;
 }
 
@@ -571,7 +432,7 @@ int config_load(struct kmodx_ctx *ctx, struct config **out)
 		DBG(ctx, "parsing file %s", f->path);
 		r = parse_file(ctx, c, f->path);
 	}
-	ptrarray_release_with(&files, conf_file_free);
+	conf_files_release(&files);
 	if (r == 0 && ctx->use_cmdline)
 		r = config_read_cmdline(ctx, c);
 	if (r < 0) {
@@ -594,19 +455,40 @@ void config_free(struct config *c)
 	ptrarray_release(&c->blacklists);
 	ptrarray_release(&c->softdeps);
 	ptrarray_release(&c->weakdeps);
+	ptrarray_release(&c->masks);
 	arena_release(&c->arena);
 	free(c);
 }
 
 /* ---- queries ---- */
 
+static const struct cfg_name *find_name(const struct ptrarray *list, const char *modname)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct cfg_name *e = list->v[i];
+
+		if (streq(e->name, modname))
+			return e;
+	}
+	return NULL;
+}
+
 bool config_is_blacklisted(const struct config *c, const char *modname)
 {
-	for (size_t i = 0; i < c->blacklists.n; i++) {
-		if (streq(c->blacklists.v[i], modname))
-			return true;
-	}
-	return false;
+	return find_name(&c->blacklists, modname) != NULL;
+}
+
+const struct cfg_name *config_find_mask(const struct config *c, const char *modname)
+{
+	return find_name(&c->masks, modname);
+}
+
+void config_origin_format(const struct cfg_origin *o, char *buf, size_t size)
+{
+	if (o->file)
+		snprintf(buf, size, "%s:%u", o->file, o->line);
+	else
+		snprintf(buf, size, "kernel command line");
 }
 
 static const char *find_command(const struct ptrarray *list, const char *name)

@@ -14,19 +14,35 @@
 
 struct kmodx_ctx;
 
+/* Where an entry came from: a file and line, or the kernel command line (file NULL). */
+struct cfg_origin {
+	const char *file;
+	unsigned line;
+};
+
+/* cfg_alias, cfg_option and cfg_command share one layout */
 struct cfg_alias {
 	const char *pattern;
 	const char *modname;
+	struct cfg_origin origin;
 };
 
 struct cfg_option {
 	const char *name;
 	const char *options;
+	struct cfg_origin origin;
 };
 
 struct cfg_command {
 	const char *name;
 	const char *command;
+	struct cfg_origin origin;
+};
+
+/* blacklist and mask */
+struct cfg_name {
+	const char *name;
+	struct cfg_origin origin;
 };
 
 struct cfg_softdep {
@@ -35,12 +51,14 @@ struct cfg_softdep {
 	size_t n_pre;
 	const char **post;
 	size_t n_post;
+	struct cfg_origin origin;
 };
 
 struct cfg_weakdep {
 	const char *name;
 	const char **deps;
 	size_t n_deps;
+	struct cfg_origin origin;
 };
 
 /* A configuration directory or file as it was when read. */
@@ -56,9 +74,11 @@ struct config {
 	struct ptrarray options;    /* struct cfg_option */
 	struct ptrarray installs;   /* struct cfg_command */
 	struct ptrarray removes;    /* struct cfg_command */
-	struct ptrarray blacklists; /* const char * */
+	struct ptrarray blacklists; /* struct cfg_name */
 	struct ptrarray softdeps;   /* struct cfg_softdep */
 	struct ptrarray weakdeps;   /* struct cfg_weakdep */
+	struct ptrarray masks;	    /* struct cfg_name */
+	struct cfg_origin at;	    /* of the line being parsed */
 };
 
 /* Read the context's configuration: files and directories (or the defaults), the module
@@ -77,6 +97,10 @@ int config_parse_cmdline(struct kmodx_ctx *ctx, struct config *config, const cha
 bool config_stamps_valid(const struct config *config);
 
 bool config_is_blacklisted(const struct config *config, const char *modname);
+/* The first mask line for modname, or NULL if it is not masked. */
+const struct cfg_name *config_find_mask(const struct config *config, const char *modname);
+/* "FILE:LINE", or "kernel command line", into buf. */
+void config_origin_format(const struct cfg_origin *origin, char *buf, size_t size);
 /* The first install/remove command whose pattern matches name, or NULL. */
 const char *config_find_install(const struct config *config, const char *name);
 const char *config_find_remove(const struct config *config, const char *name);

@@ -28,7 +28,7 @@ enum { INDEX_UNTRIED = 0, INDEX_OPEN, INDEX_TEXT, INDEX_ABSENT };
 
 /* ---- logging ---- */
 
-static const char *prio_name(int prio)
+_public_ const char *kmodx_log_priority_name(int prio)
 {
 	switch (prio) {
 	case LOG_EMERG:
@@ -51,7 +51,7 @@ static const char *prio_name(int prio)
 static void log_stderr(void *data, int prio, const char *msg)
 {
 	(void)data;
-	fprintf(stderr, "libkmodx: %s: %s\n", prio_name(prio), msg);
+	fprintf(stderr, "libkmodx: %s: %s\n", kmodx_log_priority_name(prio), msg);
 }
 
 bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio)
@@ -205,6 +205,44 @@ _public_ int kmodx_ctx_new(struct kmodx_ctx **out)
 	ctx->log_prio = log_priority_from_env();
 	ctx->kernel_compression = -1;
 	*out = ctx;
+	return 0;
+}
+
+static int copy_string(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && *dst == NULL ? -ENOMEM : 0;
+}
+
+int ctx_clone(struct kmodx_ctx *ctx, struct kmodx_ctx **out)
+{
+	struct kmodx_ctx *c;
+	int r = ctx_prepare(ctx);
+
+	if (r == 0)
+		r = kmodx_ctx_new(&c);
+	if (r < 0)
+		return r;
+	free(c->root);
+	c->root = NULL;
+	r = copy_string(&c->root, ctx->root);
+	if (r == 0)
+		r = copy_string(&c->kver, ctx->kver);
+	if (r == 0)
+		r = copy_string(&c->base_dir, ctx->base_dir);
+	if (r == 0)
+		r = copy_string(&c->module_dir, ctx->module_dir);
+	if (r == 0)
+		r = kmodx_ctx_set_config_paths(c, (const char *const *)ctx->config_paths);
+	if (r < 0 || c->root == NULL) {
+		kmodx_ctx_unref(c);
+		return r < 0 ? r : -ENOMEM;
+	}
+	c->use_cmdline = ctx->use_cmdline;
+	c->log_fn = ctx->log_fn;
+	c->log_data = ctx->log_data;
+	c->log_prio = ctx->log_prio;
+	*out = c;
 	return 0;
 }
 

@@ -2,7 +2,8 @@
 /*
  * depmod.d(5). Files: *.conf in /etc/depmod.d, /run/depmod.d, /usr/local/lib/depmod.d,
  * /usr/lib/depmod.d and /lib/depmod.d, sorted together by name, an earlier directory
- * hiding the same name later. Lines as in modprobe.d (comments, continuations):
+ * hiding the same name later. Files and lines as conffile.c reads them (comments,
+ * continuations):
  *
  *   search SUBDIR...           priority of subdirectories, the first listed wins;
  *                              "built-in" is everything else, "external" the
@@ -13,7 +14,6 @@
  *
  * KVER is "*" or an extended regular expression matched against the kernel release.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
@@ -21,10 +21,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conffile.h"
 #include "depmod-private.h"
 #include "util/fileio.h"
 #include "util/path.h"
-#include "util/strbuf.h"
 
 #define DEPMOD_CONFIG_MAX ((size_t)1 << 20)
 
@@ -133,24 +133,7 @@ static int add_override(struct dm_config *cfg, const char *mod, const char *subd
 	return prepend(cfg, &cfg->overrides, o);
 }
 
-static char *next_word(char **p)
-{
-	char *s = *p, *w;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == '\0') {
-		*p = s;
-		return NULL;
-	}
-	w = s;
-	while (*s && *s != ' ' && *s != '\t')
-		s++;
-	if (*s)
-		*s++ = '\0';
-	*p = s;
-	return w;
-}
+#define next_word conf_next_word
 
 /* One logical line: 1 if malformed, 0, or a negative errno. */
 static int parse_line(struct kmodx_ctx *ctx, struct dm_config *cfg, const char *kver,
@@ -210,114 +193,28 @@ static int parse_line(struct kmodx_ctx *ctx, struct dm_config *cfg, const char *
 int dm_config_parse_text(struct kmodx_ctx *ctx, struct dm_config *cfg, const char *kver,
 			 const char *name, char *text, size_t len)
 {
-	struct strbuf line = {.max = DEPMOD_CONFIG_MAX};
-	char *p = text, *end = text + len;
-	unsigned linenum = 0;
-	int r = 0;
+	struct conf_reader rd;
+	char *line, *cmd;
+	unsigned linenum;
+	int r;
 
-	while (p < end && r >= 0) {
-		char *cmd, *rest;
-
-		strbuf_clear(&line);
-		for (;;) {
-			char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-			linenum++;
-			if (n > 0 && p[n - 1] == '\\') {
-				r = strbuf_append(&line, p, n - 1);
-				p = nl ? nl + 1 : end;
-				if (r < 0 || p >= end)
-					break;
-				continue;
-			}
-			r = strbuf_append(&line, p, n);
-			p = nl ? nl + 1 : end;
-			break;
-		}
-		rest = r < 0 ? NULL : (char *)strbuf_str(&line);
-		if (rest == NULL) {
-			r = r < 0 ? r : -ENOMEM;
-			break;
-		}
-		if (rest[0] == '\0' || rest[0] == '#')
-			continue;
-		cmd = next_word(&rest);
+	conf_reader_init(&rd, text, len, DEPMOD_CONFIG_MAX, "#", CONF_CONTINUATION);
+	while ((r = conf_reader_next(&rd, &line, &linenum)) > 0) {
+		cmd = next_word(&line);
 		if (cmd == NULL)
 			continue;
-		r = parse_line(ctx, cfg, kver, name, linenum, cmd, rest);
+		r = parse_line(ctx, cfg, kver, name, linenum, cmd, line);
+		if (r < 0)
+			break;
 		if (r == 1) {
-			ERR(ctx, "%s:%u: ignoring bad line starting with '%s'", name, linenum, cmd);
-			r = 0;
+			char shown[256];
+
+			conf_printable(shown, sizeof(shown), cmd);
+			ERR(ctx, "%s:%u: ignoring bad line starting with '%s'", name, linenum, shown);
 		}
 	}
-	strbuf_release(&line);
+	conf_reader_release(&rd);
 	return r < 0 ? r : 0;
-}
-
-struct cfg_file {
-	char *path;
-	const char *name;
-};
-
-static int file_cmp(const void *a, const void *b)
-{
-	return strcmp((*(struct cfg_file *const *)a)->name, (*(struct cfg_file *const *)b)->name);
-}
-
-static int add_file(struct ptrarray *files, const char *dir, const char *name)
-{
-	struct cfg_file *f;
-
-	for (size_t i = 0; i < files->n; i++) {
-		if (streq(((struct cfg_file *)files->v[i])->name, name))
-			return 0;
-	}
-	f = malloc(sizeof(*f));
-	if (f == NULL)
-		return -ENOMEM;
-	f->path = dir ? path_join(dir, name) : strdup(name);
-	if (f->path == NULL) {
-		free(f);
-		return -ENOMEM;
-	}
-	f->name = path_basename(f->path);
-	return ptrarray_push(files, f);
-}
-
-static int add_dir(struct kmodx_ctx *ctx, struct ptrarray *files, const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int r = 0;
-
-	if (d == NULL)
-		return 0;
-	while (r == 0 && (de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		struct stat st;
-
-		if (de->d_name[0] == '.' || len < 6 || !streq(de->d_name + len - 5, ".conf"))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			ERR(ctx, "Directories inside directories are not supported: %s/%s", dir,
-			    de->d_name);
-			continue;
-		}
-		r = add_file(files, dir, de->d_name);
-	}
-	closedir(d);
-	return r;
-}
-
-static void free_file(void *p)
-{
-	struct cfg_file *f = p;
-
-	free(f->path);
-	free(f);
 }
 
 int dm_config_load(struct kmodx_ctx *ctx, const char *kver, const char *const *paths,
@@ -332,7 +229,7 @@ int dm_config_load(struct kmodx_ctx *ctx, const char *kver, const char *const *p
 		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(default_dirs); i++) {
 			r = ctx_path(ctx, default_dirs[i], buf);
 			if (r == 0)
-				r = add_dir(ctx, &files, buf);
+				r = conf_files_add_dir(ctx, &files, buf, ".conf");
 		}
 	} else {
 		for (size_t i = 0; r == 0 && paths[i]; i++) {
@@ -340,13 +237,13 @@ int dm_config_load(struct kmodx_ctx *ctx, const char *kver, const char *const *p
 
 			if (stat(paths[i], &st) < 0)
 				continue;
-			r = S_ISDIR(st.st_mode) ? add_dir(ctx, &files, paths[i])
-						: add_file(&files, NULL, paths[i]);
+			r = S_ISDIR(st.st_mode) ? conf_files_add_dir(ctx, &files, paths[i], ".conf")
+						: conf_files_add(&files, NULL, paths[i]);
 		}
 	}
-	sort(files.v, files.n, sizeof(void *), file_cmp);
+	conf_files_sort(&files);
 	for (size_t i = 0; r == 0 && i < files.n; i++) {
-		const struct cfg_file *f = files.v[i];
+		const struct conf_file *f = files.v[i];
 		_cleanup_(freep) char *text = NULL;
 		size_t len;
 		int e = read_file_at(AT_FDCWD, f->path, DEPMOD_CONFIG_MAX, &text, &len);
@@ -361,7 +258,7 @@ int dm_config_load(struct kmodx_ctx *ctx, const char *kver, const char *const *p
 		}
 		r = dm_config_parse_text(ctx, cfg, kver, f->path, text, len);
 	}
-	ptrarray_release_with(&files, free_file);
+	conf_files_release(&files);
 	/* without any search line, "search updates" is implied */
 	if (r == 0 && cfg->searches.n == 0)
 		r = add_search(cfg, "updates");

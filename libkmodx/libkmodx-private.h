@@ -82,6 +82,9 @@ struct kmodx_ctx {
 
 /* The current directory, cached; NULL on failure (errno set). */
 const char *ctx_get_cwd(struct kmodx_ctx *ctx);
+/* A new context with ctx's settings (after ctx_prepare) and log function, for another
+ * thread: nothing looked up is shared. */
+int ctx_clone(struct kmodx_ctx *ctx, struct kmodx_ctx **clone);
 /* Freeze the settings and compute the derived paths. */
 int ctx_prepare(struct kmodx_ctx *ctx);
 /* root + abs into buf (PATH_MAX): 0 or -ENAMETOOLONG. */
@@ -129,6 +132,7 @@ struct kv_entry {
 	const char *key;
 	const char *value;
 	uint64_t number;
+	const char *origin; /* "" unless set */
 };
 
 struct kmodx_kvlist {
@@ -141,6 +145,8 @@ int kvlist_new(struct kmodx_kvlist **list);
 /* Copies key and value (value may be NULL: ""). */
 int kvlist_add(struct kmodx_kvlist *list, const char *key, size_t keylen, const char *value,
 	       size_t valuelen, uint64_t number);
+/* Set the origin of the entry added last (copied). 0 or -ENOMEM. */
+int kvlist_set_origin(struct kmodx_kvlist *list, const char *origin);
 
 /* ---- modules ---- */
 

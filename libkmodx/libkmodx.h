@@ -88,6 +88,9 @@ const char *kmodx_ctx_get_module_dir(struct kmodx_ctx *ctx);
 /* Each replaces the function the other set; NULL turns logging off. */
 void kmodx_ctx_set_log_fn(struct kmodx_ctx *ctx, kmodx_log_fn fn, void *data);
 void kmodx_ctx_set_log_va_fn(struct kmodx_ctx *ctx, kmodx_log_va_fn fn, void *data);
+/* Static string: the word kmod's tools print for a syslog priority ("FATAL" for
+ * LOG_CRIT and above, "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"). */
+const char *kmodx_log_priority_name(int priority);
 void kmodx_ctx_set_log_priority(struct kmodx_ctx *ctx, int priority);
 int kmodx_ctx_get_log_priority(const struct kmodx_ctx *ctx);
 
@@ -134,14 +137,17 @@ struct kmodx_module *kmodx_list_get(const struct kmodx_list *list, size_t i);
 void kmodx_list_free(struct kmodx_list *list);
 
 /*
- * A list of entries, each with a key, a value and a number. Which fields are meaningful
- * is stated by the function that returns the list; unused strings are "" and unused
- * numbers 0.
+ * A list of entries, each with a key, a value, a number and an origin. Which fields are
+ * meaningful is stated by the function that returns the list; unused strings are "" and
+ * unused numbers 0. The strings are borrowed from the list; NULL if i is out of range.
  */
 size_t kmodx_kvlist_count(const struct kmodx_kvlist *list);
 const char *kmodx_kvlist_key(const struct kmodx_kvlist *list, size_t i);
 const char *kmodx_kvlist_value(const struct kmodx_kvlist *list, size_t i);
 uint64_t kmodx_kvlist_number(const struct kmodx_kvlist *list, size_t i);
+/* Where the entry came from, for the lists that say so: "FILE:LINE" for a line of a
+ * configuration file, "kernel command line", or the name of an index. */
+const char *kmodx_kvlist_origin(const struct kmodx_kvlist *list, size_t i);
 void kmodx_kvlist_free(struct kmodx_kvlist *list);
 
 /* ---- modules ---------------------------------------------------------------------- */
@@ -163,6 +169,17 @@ int kmodx_module_new_from_path(struct kmodx_ctx *ctx, const char *path,
  */
 int kmodx_module_new_from_lookup(struct kmodx_ctx *ctx, const char *alias,
 				 struct kmodx_list **list);
+/*
+ * Why kmodx_module_new_from_lookup() gives what it gives: one entry per module found,
+ * in the same order. key = the module, value = what matched (a modprobe.d alias
+ * pattern, the install or remove command's name, else the normalised query), number =
+ * 1 for an install/remove command, else 0, origin = the modprobe.d line ("FILE:LINE")
+ * or the index that answered ("modules.dep", "modules.symbols", "modules.alias",
+ * "modules.builtin", "modules.builtin.alias"). An empty list if nothing matches.
+ * *list is new.
+ */
+int kmodx_lookup_sources(struct kmodx_ctx *ctx, const char *alias,
+			 struct kmodx_kvlist **list);
 /* Resolve a module name only (modules.dep, modules.builtin, builtin aliases): -ENOENT
  * if nothing matches. *mod is a new reference. */
 int kmodx_module_new_from_name_lookup(struct kmodx_ctx *ctx, const char *name,
@@ -243,6 +260,16 @@ int kmodx_module_get_sections(struct kmodx_module *mod, struct kmodx_kvlist **li
 int kmodx_module_get_param_decls(struct kmodx_module *mod,
 				 struct kmodx_kvlist **descriptions,
 				 struct kmodx_kvlist **types);
+
+/*
+ * The parameters the configuration and the kernel command line give the module when
+ * modprobe loads it, in the order they are passed (for a parameter given twice, the
+ * kernel keeps the last): key = the parameter's name, value = its value as written
+ * ("" for a flag without '='), origin = "FILE:LINE" or "kernel command line". Options
+ * given on modprobe's own command line are not configuration and are not listed.
+ * *list is new.
+ */
+int kmodx_module_get_param_origins(struct kmodx_module *mod, struct kmodx_kvlist **list);
 
 /* In kmodx_module_get_param_values()'s numbers, beside the permission bits. */
 #define KMODX_PARAM_UNREADABLE (1u << 16)
@@ -349,6 +376,8 @@ enum kmodx_probe_stage {
 	KMODX_PROBE_STAGE_FILE,	   /* a module's file could not be opened: nothing was loaded */
 	KMODX_PROBE_STAGE_KERNEL,  /* the kernel refused a module */
 	KMODX_PROBE_STAGE_COMMAND, /* an install or remove command failed */
+	KMODX_PROBE_STAGE_MASK,	   /* a module is masked (modprobe.d's "mask"): nothing was
+				    * loaded; kmodx_module_get_config() says where */
 };
 
 struct kmodx_probe_failure {
@@ -395,6 +424,10 @@ struct kmodx_probe_opts {
  * the file of every module that must be loaded is opened first: if one cannot be,
  * nothing is loaded, the error is the open's (-ENOENT for a missing file) and the
  * failure's stage KMODX_PROBE_STAGE_FILE.
+ * A masked module is never loaded: if the module or one of its modules.dep
+ * dependencies is masked, nothing is loaded (not even in a dry run), the result is
+ * -EPERM and the stage KMODX_PROBE_STAGE_MASK; a masked soft dependency is left out,
+ * with the modules it would have brought in.
  */
 int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
 /*
@@ -403,6 +436,59 @@ int kmodx_module_probe_insert(struct kmodx_module *mod, const struct kmodx_probe
  * nobody uses any more and pre-softdeps. 0 or a negative errno.
  */
 int kmodx_module_probe_remove(struct kmodx_module *mod, const struct kmodx_probe_opts *opts);
+
+/* ---- modules-load.d ---------------------------------------------------------------- */
+
+enum kmodx_modules_load_flags {
+	KMODX_MODULES_LOAD_DRY_RUN = 1 << 0, /* load nothing; one worker */
+};
+
+enum kmodx_modules_load_status {
+	KMODX_MODULES_LOAD_INSERTED = 0, /* loaded (or, in a dry run, would be) */
+	KMODX_MODULES_LOAD_NOT_FOUND,	 /* the name resolves to nothing (error -ENOENT) */
+	KMODX_MODULES_LOAD_BUILTIN,	 /* built into the kernel: nothing to do */
+	KMODX_MODULES_LOAD_ALREADY,	 /* loaded already, or meanwhile */
+	KMODX_MODULES_LOAD_BLACKLISTED,	 /* the name itself is blacklisted: skipped */
+	KMODX_MODULES_LOAD_FAILED,	 /* error and failure say why */
+};
+
+struct kmodx_modules_load_result {
+	const char *name;	     /* as listed */
+	const char *origin;	     /* "FILE:LINE" or "kernel command line" */
+	struct kmodx_module *module; /* borrowed, valid during the call; NULL if not found */
+	enum kmodx_modules_load_status status;
+	int error;				 /* 0 or a negative errno */
+	struct kmodx_probe_failure failure; /* borrowed: which module failed, and where */
+};
+
+struct kmodx_modules_load_opts {
+	unsigned jobs;		  /* loads at once; 0: the number of online CPUs */
+	unsigned flags;		  /* enum kmodx_modules_load_flags */
+	const char *const *files; /* NULL-terminated: read only these files; NULL: the
+				   * defaults (see below) */
+	/* one call per module a name resolves to (or per name that resolves to nothing),
+	 * one call at a time, from any of the loading threads */
+	void (*report)(void *data, const struct kmodx_modules_load_result *result);
+	/* each action, as kmodx_probe_opts.show gets it; may be called from any loading
+	 * thread, but never twice at once for one module */
+	void (*show)(void *data, const char *line);
+	void *data;
+};
+
+/*
+ * Load what modules-load.d(5) lists, as systemd-modules-load does: modules_load= (and,
+ * when <root>/etc/initrd-release exists, rd.modules_load=) from the kernel command
+ * line, then the *.conf files of /etc, /run, /usr/local/lib, /usr/lib and
+ * /lib/modules-load.d sorted together by name (an earlier directory hides the same
+ * name later), with Debian's /etc/modules read as /etc/modules-load.d/modules.conf.
+ * Each module is loaded as modprobe loads it (KMODX_PROBE_APPLY_BLACKLIST: the name
+ * itself may not be blacklisted; masks refuse) on up to opts->jobs threads, each with
+ * its own copy of ctx's settings; two loads that may touch the same module never run
+ * at once. Bad lines are logged (with file and line) and skipped. Returns 0, -EIO if
+ * a file could not be read (logged; the rest was loaded), or another negative errno;
+ * what happened to each module goes to opts->report.
+ */
+int kmodx_modules_load(struct kmodx_ctx *ctx, const struct kmodx_modules_load_opts *opts);
 
 /* ---- configuration ---------------------------------------------------------------- */
 
@@ -414,14 +500,29 @@ enum kmodx_config_kind {
 	KMODX_CONFIG_OPTIONS,
 	KMODX_CONFIG_SOFTDEP,
 	KMODX_CONFIG_WEAKDEP,
+	KMODX_CONFIG_MASK, /* kmodx's "mask MODULE": nothing loads it (modprobe.d(5)) */
 };
 
+/* Static string: the directive of a kind ("blacklist", "options", ...); NULL if
+ * unknown. */
+const char *kmodx_config_kind_name(enum kmodx_config_kind kind);
+
 /* The configuration entries of one kind in configuration order: key = module name or
- * pattern, value = the rest ("" for blacklist), number = for softdep, the length of
- * value's "pre: ..." part (value is that part then the "post: ..." one, as modprobe -c
- * prints them), else 0. *list is new. */
+ * pattern, value = the rest ("" for blacklist and mask), number = for softdep, the
+ * length of value's "pre: ..." part (value is that part then the "post: ..." one, as
+ * modprobe -c prints them), else 0; origin = "FILE:LINE" or "kernel command line"
+ * (modules.softdep and modules.weakdep are files too). *list is new. */
 int kmodx_config_get(struct kmodx_ctx *ctx, enum kmodx_config_kind kind,
 		     struct kmodx_kvlist **list);
+/*
+ * The configuration entries that apply to a module, kind by kind in enum order and in
+ * configuration order within a kind: key = the directive ("blacklist", "install",
+ * "options", ...), value and origin as kmodx_config_get() gives them, number = the
+ * enum kmodx_config_kind. Blacklist, mask and options entries name the module (options
+ * also the alias it was found by); of install, remove, softdep and weakdep, the one
+ * whose pattern matches first, the one that is used. *list is new.
+ */
+int kmodx_module_get_config(struct kmodx_module *mod, struct kmodx_kvlist **list);
 
 /* ---- device nodes ----------------------------------------------------------------- */
 

@@ -71,7 +71,18 @@ int kvlist_add(struct kmodx_kvlist *list, const char *key, size_t keylen, const 
 	if (e->key == NULL || e->value == NULL)
 		return -ENOMEM;
 	e->number = number;
+	e->origin = "";
 	list->n++;
+	return 0;
+}
+
+int kvlist_set_origin(struct kmodx_kvlist *list, const char *origin)
+{
+	char *s = arena_strdup(&list->strings, origin);
+
+	if (s == NULL)
+		return -ENOMEM;
+	list->v[list->n - 1].origin = s;
 	return 0;
 }
 
@@ -88,6 +99,11 @@ _public_ const char *kmodx_kvlist_key(const struct kmodx_kvlist *list, size_t i)
 _public_ const char *kmodx_kvlist_value(const struct kmodx_kvlist *list, size_t i)
 {
 	return list && i < list->n ? list->v[i].value : NULL;
+}
+
+_public_ const char *kmodx_kvlist_origin(const struct kmodx_kvlist *list, size_t i)
+{
+	return list && i < list->n ? list->v[i].origin : NULL;
 }
 
 _public_ uint64_t kmodx_kvlist_number(const struct kmodx_kvlist *list, size_t i)

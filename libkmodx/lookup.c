@@ -156,7 +156,7 @@ static int step_builtin_alias(struct kmodx_ctx *ctx, const char *name, struct km
 }
 
 static int run_chain(struct kmodx_ctx *ctx, const char *given, const lookup_step *steps,
-		     size_t n_steps, struct kmodx_list **out)
+		     size_t n_steps, struct kmodx_list **out, size_t *answered)
 {
 	char name[PATH_MAX];
 	struct kmodx_list *list;
@@ -174,8 +174,11 @@ static int run_chain(struct kmodx_ctx *ctx, const char *given, const lookup_step
 		r = list_new(&list);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n_steps && r == 0 && kmodx_list_count(list) == 0; i++)
+	for (size_t i = 0; i < n_steps && r == 0 && kmodx_list_count(list) == 0; i++) {
 		r = steps[i](ctx, name, list);
+		if (answered)
+			*answered = i;
+	}
 	if (r < 0) {
 		kmodx_list_free(list);
 		return r;
@@ -184,15 +187,92 @@ static int run_chain(struct kmodx_ctx *ctx, const char *given, const lookup_step
 	return 0;
 }
 
+static const lookup_step full_chain[] = {
+	from_config, from_moddep, step_symbols, from_commands, step_alias, from_builtin,
+	step_builtin_alias,
+};
+
 _public_ int kmodx_module_new_from_lookup(struct kmodx_ctx *ctx, const char *alias,
 					  struct kmodx_list **list)
 {
-	static const lookup_step chain[] = {
-		from_config,  from_moddep, step_symbols,      from_commands,
-		step_alias,   from_builtin, step_builtin_alias,
-	};
+	return run_chain(ctx, alias, full_chain, ARRAY_SIZE(full_chain), list, NULL);
+}
 
-	return run_chain(ctx, alias, chain, ARRAY_SIZE(chain), list);
+/* The modprobe.d lines behind a module found by configuration: aliases or commands. */
+static int config_sources(struct kmodx_ctx *ctx, const char *name, bool aliases,
+			  struct kmodx_kvlist *out)
+{
+	int r = 0;
+	struct config *c = ctx_get_config(ctx, &r);
+	char origin[PATH_MAX + 32];
+
+	/* a command gives one module, from the first install or else remove line */
+	for (int k = 0; c && k < (aliases ? 1 : 2) && (aliases || out->n == 0); k++) {
+		const struct ptrarray *a = aliases ? &c->aliases : k ? &c->removes : &c->installs;
+
+		for (size_t i = 0; r == 0 && i < a->n && (aliases || out->n == 0); i++) {
+			const struct cfg_command *e = a->v[i]; /* the layout of cfg_alias too */
+			const char *module = aliases ? e->command : e->name;
+
+			if (aliases ? !glob_match(e->name, name) : !streq(e->name, name))
+				continue;
+			config_origin_format(&e->origin, origin, sizeof(origin));
+			r = kvlist_add(out, module, strlen(module), e->name, strlen(e->name),
+				       aliases ? 0 : 1);
+			if (r == 0)
+				r = kvlist_set_origin(out, origin);
+		}
+	}
+	return r;
+}
+
+static int index_sources(const char *file, const char *name, const struct kmodx_list *list,
+			 struct kmodx_kvlist *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(list); i++) {
+		const char *m = kmodx_list_get(list, i)->name;
+
+		r = kvlist_add(out, m, strlen(m), name, strlen(name), 0);
+		if (r == 0)
+			r = kvlist_set_origin(out, file);
+	}
+	return r;
+}
+
+_public_ int kmodx_lookup_sources(struct kmodx_ctx *ctx, const char *alias,
+				  struct kmodx_kvlist **out)
+{
+	static const char *const files[] = {
+		NULL,		 "modules.dep",	    "modules.symbols",	     NULL,
+		"modules.alias", "modules.builtin", "modules.builtin.alias",
+	};
+	struct kmodx_list *list = NULL;
+	struct kmodx_kvlist *kv = NULL;
+	char name[PATH_MAX];
+	size_t step = 0;
+	int r;
+
+	if (out == NULL)
+		return -EINVAL;
+	r = run_chain(ctx, alias, full_chain, ARRAY_SIZE(full_chain), &list, &step);
+	if (r == 0)
+		r = kvlist_new(&kv);
+	if (r == 0 && kmodx_list_count(list) > 0) {
+		normalize(alias, name);
+		if (files[step])
+			r = index_sources(files[step], name, list, kv);
+		else
+			r = config_sources(ctx, name, step == 0, kv);
+	}
+	kmodx_list_free(list);
+	if (r < 0) {
+		kmodx_kvlist_free(kv);
+		return r;
+	}
+	*out = kv;
+	return 0;
 }
 
 _public_ int kmodx_module_new_from_name_lookup(struct kmodx_ctx *ctx, const char *name,
@@ -200,7 +280,7 @@ _public_ int kmodx_module_new_from_name_lookup(struct kmodx_ctx *ctx, const char
 {
 	static const lookup_step chain[] = {from_moddep, from_builtin, step_builtin_alias};
 	struct kmodx_list *list;
-	int r = run_chain(ctx, name, chain, ARRAY_SIZE(chain), &list);
+	int r = run_chain(ctx, name, chain, ARRAY_SIZE(chain), &list, NULL);
 
 	if (r < 0)
 		return r;
@@ -310,45 +390,83 @@ static int weakdep_text(const struct cfg_weakdep *d, struct strbuf *sb)
 	return r;
 }
 
+static const char *const config_kind_names[] = {
+	[KMODX_CONFIG_BLACKLIST] = "blacklist", [KMODX_CONFIG_INSTALL] = "install",
+	[KMODX_CONFIG_REMOVE] = "remove",	[KMODX_CONFIG_ALIAS] = "alias",
+	[KMODX_CONFIG_OPTIONS] = "options",	[KMODX_CONFIG_SOFTDEP] = "softdep",
+	[KMODX_CONFIG_WEAKDEP] = "weakdep",	[KMODX_CONFIG_MASK] = "mask",
+};
+
+_public_ const char *kmodx_config_kind_name(enum kmodx_config_kind kind)
+{
+	return (unsigned)kind < ARRAY_SIZE(config_kind_names) ? config_kind_names[kind] : NULL;
+}
+
+static const struct ptrarray *kind_array(const struct config *c, enum kmodx_config_kind kind)
+{
+	switch (kind) {
+	case KMODX_CONFIG_BLACKLIST:
+		return &c->blacklists;
+	case KMODX_CONFIG_INSTALL:
+		return &c->installs;
+	case KMODX_CONFIG_REMOVE:
+		return &c->removes;
+	case KMODX_CONFIG_ALIAS:
+		return &c->aliases;
+	case KMODX_CONFIG_OPTIONS:
+		return &c->options;
+	case KMODX_CONFIG_SOFTDEP:
+		return &c->softdeps;
+	case KMODX_CONFIG_WEAKDEP:
+		return &c->weakdeps;
+	case KMODX_CONFIG_MASK:
+	default: /* callers check the kind */
+		return &c->masks;
+	}
+}
+
+/* Every entry kind begins with its name and keeps its origin: where is it? */
+static const struct cfg_origin *entry_origin(enum kmodx_config_kind kind, const void *e)
+{
+	switch (kind) {
+	case KMODX_CONFIG_BLACKLIST:
+	case KMODX_CONFIG_MASK:
+		return &((const struct cfg_name *)e)->origin;
+	case KMODX_CONFIG_SOFTDEP:
+		return &((const struct cfg_softdep *)e)->origin;
+	case KMODX_CONFIG_WEAKDEP:
+		return &((const struct cfg_weakdep *)e)->origin;
+	default:
+		return &((const struct cfg_command *)e)->origin;
+	}
+}
+
 static int config_entry(const struct config *c, enum kmodx_config_kind kind, size_t i,
 			struct kmodx_kvlist *list)
 {
+	const void *e = kind_array(c, kind)->v[i];
 	struct strbuf sb = STRBUF_INIT;
-	const char *key, *value;
+	const char *key = *(const char *const *)e, *value = "";
 	uint64_t number = 0;
+	char origin[PATH_MAX + 32];
 	int r = 0;
 
-	switch (kind) {
-	case KMODX_CONFIG_BLACKLIST:
-		key = c->blacklists.v[i];
-		value = "";
-		break;
-	case KMODX_CONFIG_SOFTDEP:
-		key = ((const struct cfg_softdep *)c->softdeps.v[i])->name;
-		r = softdep_text(c->softdeps.v[i], &sb, &number);
+	if (kind == KMODX_CONFIG_SOFTDEP) {
+		r = softdep_text(e, &sb, &number);
 		value = strbuf_str(&sb);
-		break;
-	case KMODX_CONFIG_WEAKDEP:
-		key = ((const struct cfg_weakdep *)c->weakdeps.v[i])->name;
-		r = weakdep_text(c->weakdeps.v[i], &sb);
+	} else if (kind == KMODX_CONFIG_WEAKDEP) {
+		r = weakdep_text(e, &sb);
 		value = strbuf_str(&sb);
-		break;
-	default: {
-		const struct ptrarray *a = kind == KMODX_CONFIG_INSTALL ? &c->installs
-					   : kind == KMODX_CONFIG_REMOVE ? &c->removes
-					   : kind == KMODX_CONFIG_ALIAS	 ? &c->aliases
-									 : &c->options;
-		const struct cfg_command *e = a->v[i];
-
-		key = e->name;
-		value = e->command;
-		break;
-	}
+	} else if (kind != KMODX_CONFIG_BLACKLIST && kind != KMODX_CONFIG_MASK) {
+		value = ((const struct cfg_command *)e)->command;
 	}
 	if (r == 0 && value == NULL)
 		r = -ENOMEM;
 	if (r == 0)
 		r = kvlist_add(list, key, strlen(key), value, strlen(value), number);
+	config_origin_format(entry_origin(kind, e), origin, sizeof(origin));
+	if (r == 0)
+		r = kvlist_set_origin(list, origin);
 	strbuf_release(&sb);
 	return r;
 }
@@ -356,31 +474,82 @@ static int config_entry(const struct config *c, enum kmodx_config_kind kind, siz
 _public_ int kmodx_config_get(struct kmodx_ctx *ctx, enum kmodx_config_kind kind,
 			      struct kmodx_kvlist **out)
 {
+	const struct ptrarray *array;
 	struct kmodx_kvlist *list;
-	const struct ptrarray *arrays[] = {
-		[KMODX_CONFIG_BLACKLIST] = NULL, [KMODX_CONFIG_INSTALL] = NULL,
-		[KMODX_CONFIG_REMOVE] = NULL,	 [KMODX_CONFIG_ALIAS] = NULL,
-		[KMODX_CONFIG_OPTIONS] = NULL,	 [KMODX_CONFIG_SOFTDEP] = NULL,
-		[KMODX_CONFIG_WEAKDEP] = NULL,
-	};
 	struct config *c;
 	int r = 0;
 
-	if (ctx == NULL || out == NULL || (unsigned)kind >= ARRAY_SIZE(arrays))
+	if (ctx == NULL || out == NULL || (unsigned)kind > KMODX_CONFIG_MASK)
 		return -EINVAL;
 	c = ctx_get_config(ctx, &r);
 	if (c == NULL)
 		return r;
-	arrays[KMODX_CONFIG_BLACKLIST] = &c->blacklists;
-	arrays[KMODX_CONFIG_INSTALL] = &c->installs;
-	arrays[KMODX_CONFIG_REMOVE] = &c->removes;
-	arrays[KMODX_CONFIG_ALIAS] = &c->aliases;
-	arrays[KMODX_CONFIG_OPTIONS] = &c->options;
-	arrays[KMODX_CONFIG_SOFTDEP] = &c->softdeps;
-	arrays[KMODX_CONFIG_WEAKDEP] = &c->weakdeps;
+	array = kind_array(c, kind);
 	r = kvlist_new(&list);
-	for (size_t i = 0; r == 0 && i < arrays[kind]->n; i++)
+	for (size_t i = 0; r == 0 && i < array->n; i++)
 		r = config_entry(c, kind, i, list);
+	if (r < 0) {
+		kmodx_kvlist_free(list);
+		return r;
+	}
+	*out = list;
+	return 0;
+}
+
+/*
+ * Whether entry i of a kind applies to mod: blacklist and mask by its name, options by
+ * its name or the alias it was found by, the rest by pattern. Of install, remove,
+ * softdep and weakdep only the first match counts, as it does when loading.
+ */
+static bool entry_applies(const struct config *c, enum kmodx_config_kind kind, size_t i,
+			  const struct kmodx_module *mod)
+{
+	const void *e = kind_array(c, kind)->v[i];
+	const char *name = *(const char *const *)e;
+
+	switch (kind) {
+	case KMODX_CONFIG_ALIAS:
+		return false;
+	case KMODX_CONFIG_BLACKLIST:
+	case KMODX_CONFIG_MASK:
+		return streq(name, mod->name);
+	case KMODX_CONFIG_OPTIONS:
+		return streq(name, mod->name) || (mod->alias && streq(name, mod->alias));
+	case KMODX_CONFIG_INSTALL:
+		return config_find_install(c, mod->name) == ((const struct cfg_command *)e)->command;
+	case KMODX_CONFIG_REMOVE:
+		return config_find_remove(c, mod->name) == ((const struct cfg_command *)e)->command;
+	case KMODX_CONFIG_SOFTDEP:
+		return config_find_softdep(c, mod->name) == e;
+	case KMODX_CONFIG_WEAKDEP:
+		return config_find_weakdep(c, mod->name) == e;
+	}
+	return false;
+}
+
+_public_ int kmodx_module_get_config(struct kmodx_module *mod, struct kmodx_kvlist **out)
+{
+	struct kmodx_kvlist *list;
+	struct config *c;
+	int r = 0;
+
+	if (mod == NULL || out == NULL)
+		return -EINVAL;
+	c = ctx_get_config(mod->ctx, &r);
+	if (c == NULL)
+		return r;
+	r = kvlist_new(&list);
+	for (unsigned k = 0; r == 0 && k <= KMODX_CONFIG_MASK; k++) {
+		for (size_t i = 0; r == 0 && i < kind_array(c, k)->n; i++) {
+			if (!entry_applies(c, k, i, mod))
+				continue;
+			r = config_entry(c, k, i, list);
+			if (r == 0) {
+				list->v[list->n - 1].key = config_kind_names[k];
+				list->v[list->n - 1].number = k;
+			}
+		}
+	}
 	if (r < 0) {
 		kmodx_kvlist_free(list);
 		return r;

@@ -231,3 +231,70 @@ _public_ int kmodx_module_set_param_value(struct kmodx_module *mod, const char *
 		return -ENAMETOOLONG;
 	return kernel_write_param(mod->ctx, mod->name, name, path, value);
 }
+
+/* ---- where load-time values come from ---- */
+
+/* The next word of the kernel's module argument syntax: blanks separate, double quotes
+ * group (kept in the value, as the kernel's parser sees them). */
+static char *next_arg(char **p)
+{
+	char *s = *p, *start;
+	bool quoted = false;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0')
+		return NULL;
+	for (start = s; *s && (quoted || (*s != ' ' && *s != '\t')); s++) {
+		if (*s == '"')
+			quoted = !quoted;
+	}
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return start;
+}
+
+static int add_origins(struct kmodx_kvlist *list, const char *options, const char *origin)
+{
+	_cleanup_(freep) char *copy = strdup(options);
+	char *p = copy, *word;
+	int r = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	while (r == 0 && (word = next_arg(&p)) != NULL) {
+		char *eq = strchr(word, '=');
+		size_t namelen = eq ? (size_t)(eq - word) : strlen(word);
+
+		r = kvlist_add(list, word, namelen, eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0, 0);
+		if (r == 0)
+			r = kvlist_set_origin(list, origin);
+	}
+	return r;
+}
+
+_public_ int kmodx_module_get_param_origins(struct kmodx_module *mod,
+					    struct kmodx_kvlist **out)
+{
+	struct kmodx_kvlist *config = NULL, *list = NULL;
+	int r;
+
+	if (mod == NULL || out == NULL)
+		return -EINVAL;
+	r = kmodx_module_get_config(mod, &config);
+	if (r == 0)
+		r = kvlist_new(&list);
+	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(config); i++) {
+		if (kmodx_kvlist_number(config, i) == KMODX_CONFIG_OPTIONS)
+			r = add_origins(list, kmodx_kvlist_value(config, i),
+					kmodx_kvlist_origin(config, i));
+	}
+	kmodx_kvlist_free(config);
+	if (r < 0) {
+		kmodx_kvlist_free(list);
+		return r;
+	}
+	*out = list;
+	return 0;
+}

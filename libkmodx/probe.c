@@ -66,6 +66,29 @@ _public_ bool kmodx_module_is_blacklisted(struct kmodx_module *m)
 	return c && config_is_blacklisted(c, m->name);
 }
 
+/* A "mask" line for the module: nothing may load it, however it is reached. */
+static const struct cfg_name *masked(struct kmodx_module *m)
+{
+	int r = 0;
+	struct config *c = ctx_get_config(m->ctx, &r);
+
+	return c ? config_find_mask(c, m->name) : NULL;
+}
+
+/* Soft dependencies are optional: a masked one is left out, with everything it needs. */
+static bool softdep_masked(struct kmodx_module *dep, struct kmodx_module *mod)
+{
+	const struct cfg_name *mask = masked(dep);
+	char origin[PATH_MAX + 32];
+
+	if (mask == NULL)
+		return false;
+	config_origin_format(&mask->origin, origin, sizeof(origin));
+	NOTICE(mod->ctx, "not loading %s, a soft dependency of %s: masked by %s", dep->name,
+	       mod->name, origin);
+	return true;
+}
+
 /*
  * Configuration options, then the command line's for the requested module: "a b" from
  * "a" and "b", and a space after the configuration's even when the command line has
@@ -164,8 +187,10 @@ static int fill_softdeps(struct kmodx_module *mod, struct kmodx_list *list)
 		ERR(mod->ctx, "could not get softdep: %s", strerror(-r));
 		return r;
 	}
-	for (size_t i = 0; r == 0 && i < kmodx_list_count(pre); i++)
-		r = probe_list_add(mod->ctx, kmodx_list_get(pre, i), false, false, list);
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(pre); i++) {
+		if (!softdep_masked(kmodx_list_get(pre, i), mod))
+			r = probe_list_add(mod->ctx, kmodx_list_get(pre, i), false, false, list);
+	}
 	/* no "visited" check or mark here: like kmod, a dependency reached again through
 	 * a softdep is listed again (harmless: it is loaded by then) */
 	if (r == 0)
@@ -175,8 +200,10 @@ static int fill_softdeps(struct kmodx_module *mod, struct kmodx_list *list)
 	 * "install ksmbd /bin/false" does not stop ksmbd once a softdep names it. Here an
 	 * explicit install command always counts; its softdeps are still loaded around it.
 	 */
-	for (size_t i = 0; r == 0 && i < kmodx_list_count(post); i++)
-		r = probe_list_add(mod->ctx, kmodx_list_get(post, i), false, false, list);
+	for (size_t i = 0; r == 0 && i < kmodx_list_count(post); i++) {
+		if (!softdep_masked(kmodx_list_get(post, i), mod))
+			r = probe_list_add(mod->ctx, kmodx_list_get(post, i), false, false, list);
+	}
 	kmodx_list_free(pre);
 	kmodx_list_free(post);
 	return r;
@@ -240,6 +267,27 @@ static bool loads_file(struct kmodx_module *m, unsigned flags)
 	if (!m->ignore_cmd && kmodx_module_get_install_command(m) != NULL)
 		return false;
 	return kmodx_module_get_path(m) != NULL;
+}
+
+/*
+ * A masked module, or one that needs a masked module, is refused before anything is
+ * loaded, install command or not: the requested module and its modules.dep
+ * dependencies are required, and a dry run answers as the real run would.
+ */
+static int check_masks(struct kmodx_list *list, const struct kmodx_probe_opts *o)
+{
+	for (size_t i = 0; i < kmodx_list_count(list); i++) {
+		struct kmodx_module *m = kmodx_list_get(list, i);
+
+		if (!m->required || masked(m) == NULL)
+			continue;
+		if (!(o->flags & KMODX_PROBE_IGNORE_LOADED) && in_kernel(m))
+			continue; /* loaded before the mask was written: nothing to refuse */
+		DBG(m->ctx, "module %s is masked", m->name);
+		fail_at(o, m, KMODX_PROBE_STAGE_MASK);
+		return -EPERM;
+	}
+	return 0;
 }
 
 /*
@@ -331,6 +379,8 @@ _public_ int kmodx_module_probe_insert(struct kmodx_module *mod, const struct km
 	r = list_new(&list);
 	if (r == 0)
 		r = probe_list_add(mod->ctx, mod, true, f & KMODX_PROBE_IGNORE_COMMAND, list);
+	if (r == 0)
+		r = check_masks(list, o);
 	if (r == 0 && !(f & KMODX_PROBE_DRY_RUN))
 		r = check_files(list, o);
 	/* a positive answer of a caller's install runner does not stop the loop (kmod) */

@@ -134,6 +134,7 @@ def render_config(doc):
         post = "post:" + "".join(" " + d for d in e["post"]) if e["post"] else ""
         out.append(f"softdep {e['module']} {pre}{post}")
     out += [f"weakdep {e['module']} {' '.join(e['modules'])}" for e in c["weakdep"]]
+    out += [f"mask {m}" for m in c.get("mask", [])]
     text = "".join(line + "\n" for line in out)
     text += "\n# End of configuration files. Dumping indexes now:\n\n"
     text += "".join(f"alias {e['alias']} {e['module']}\n" for e in doc["index"]["aliases"])

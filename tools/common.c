@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,26 +72,6 @@ void print_version(void)
 #endif
 }
 
-static const char *prio_name(int prio)
-{
-	switch (prio) {
-	case LOG_EMERG:
-	case LOG_ALERT:
-	case LOG_CRIT:
-		return "FATAL";
-	case LOG_ERR:
-		return "ERROR";
-	case LOG_WARNING:
-		return "WARNING";
-	case LOG_NOTICE:
-		return "NOTICE";
-	case LOG_INFO:
-		return "INFO";
-	default:
-		return "DEBUG";
-	}
-}
-
 void log_open(bool use_syslog)
 {
 	log_syslog = use_syslog;
@@ -119,11 +100,11 @@ static void log_line(int prio, const char *msg)
 	if (prio > log_prio)
 		return;
 	if (log_sink)
-		fprintf(log_sink, "%s: %s: %s\n", program_name, prio_name(prio), msg);
+		fprintf(log_sink, "%s: %s: %s\n", program_name, kmodx_log_priority_name(prio), msg);
 	else if (log_syslog)
-		syslog(prio, "%s: %s", prio_name(prio), msg);
+		syslog(prio, "%s: %s", kmodx_log_priority_name(prio), msg);
 	else
-		fprintf(stderr, "%s: %s: %s\n", program_name, prio_name(prio), msg);
+		fprintf(stderr, "%s: %s: %s\n", program_name, kmodx_log_priority_name(prio), msg);
 }
 
 void tool_log(int prio, const char *fmt, ...)
@@ -239,4 +220,59 @@ char *options_from_argv(int n, char *const *words)
 			p += sprintf(p, "%s", w);
 	}
 	return out;
+}
+
+int config_origin_of(struct kmodx_module *mod, enum kmodx_config_kind kind, char *buf,
+		     size_t size)
+{
+	struct kmodx_kvlist *list = NULL;
+	int r = kmodx_module_get_config(mod, &list);
+
+	for (size_t i = 0; r == 0 && i < kmodx_kvlist_count(list); i++) {
+		if (kmodx_kvlist_number(list, i) == (uint64_t)kind) {
+			snprintf(buf, size, "%s", kmodx_kvlist_origin(list, i));
+			kmodx_kvlist_free(list);
+			return 1;
+		}
+	}
+	kmodx_kvlist_free(list);
+	return r < 0 ? r : 0;
+}
+
+void explain_mask_error(const char *requested, struct kmodx_module *masked)
+{
+	const char *name = kmodx_module_get_name(masked);
+	char origin[PATH_MAX + 32] = "modprobe.d";
+
+	config_origin_of(masked, KMODX_CONFIG_MASK, origin, sizeof(origin));
+	if (strcmp(requested, name) == 0)
+		ERR("could not insert '%s': %s is masked by %s", requested, name, origin);
+	else
+		ERR("could not insert '%s': it needs %s, which is masked by %s",
+		    requested, name, origin);
+}
+
+void explain_options_error(struct kmodx_module *mod)
+{
+	struct kmodx_kvlist *list = NULL;
+	char line[4096];
+	size_t len = 0, n = 0;
+
+	if (kmodx_module_get_config(mod, &list) < 0)
+		return;
+	for (size_t i = 0; i < kmodx_kvlist_count(list) && len < sizeof(line); i++) {
+		if (kmodx_kvlist_number(list, i) != KMODX_CONFIG_OPTIONS)
+			continue;
+		const char *value = kmodx_kvlist_value(list, i),
+			   *origin = kmodx_kvlist_origin(list, i);
+
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+					"%s'%s' from %s%s", n++ ? ", " : "",
+					value + strspn(value, " "),
+					strchr(origin, ':') ? "" : "the ", origin);
+	}
+	if (n > 0)
+		ERR("the options of %s came from configuration: %s",
+		    kmodx_module_get_name(mod), line);
+	kmodx_kvlist_free(list);
 }

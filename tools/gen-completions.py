@@ -21,7 +21,8 @@ import sys
 # modules, module files, kernel versions, parameters (kmodx params), or nothing.
 ARGS = {"lsmod": None, "list": None, "insmod": "files", "rmmod": "loaded",
         "modinfo": "modules-files", "modprobe": "modules", "depmod": "versions",
-        "static-nodes": None, "taint": None, "params": "params"}
+        "static-nodes": None, "taint": None, "params": "params",
+        "modules-load": "files"}
 DEFAULT_ARGS = "files"  # a command this file does not know yet
 # modprobe options that change what the arguments are
 MODPROBE_REMOVE = ("-r", "--remove")

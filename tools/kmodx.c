@@ -17,7 +17,7 @@
 static const struct tool *const tools[] = {
 	&tool_lsmod,    &tool_insmod, &tool_rmmod,        &tool_modinfo,
 	&tool_modprobe, &tool_depmod, &tool_static_nodes, &tool_taint,
-	&tool_params,   &tool_sign,   &tool_verify,
+	&tool_params,   &tool_sign,   &tool_verify, &tool_modules_load,
 };
 
 unsigned stdio_closed;

@@ -15,6 +15,7 @@ enum {
 	OPT_FORCE_VERMAGIC,
 	OPT_SHOW_MODVERSIONS,
 	OPT_SHOW_EXPORTS,
+	OPT_EXPLAIN,
 };
 
 static const struct tool_opt opts[] = {
@@ -51,6 +52,8 @@ static const struct tool_opt opts[] = {
 	 "same as --show-modversions"},
 	{OPT_SHOW_EXPORTS, "show-exports", no_argument, NULL,
 	 "print a module file's exported symbols"},
+	{OPT_EXPLAIN, "explain", no_argument, NULL,
+	 "say how each name resolves and what loading it would do, and why"},
 	{'n', "dry-run", no_argument, NULL, "do everything but the actual work"},
 	{'n', "show", no_argument, NULL, "same as --dry-run"},
 	{'C', "config", required_argument, "FILE",
@@ -74,6 +77,7 @@ static const char usage[] =
 	"\tmodprobe [options] -r [-i] modulename\n"
 	"\tmodprobe [options] -r -a [-i] modulename [modulename...]\n"
 	"\tmodprobe [options] -c\n"
+	"\tmodprobe [options] --explain modulename [modulename...]\n"
 	"\tmodprobe [options] --dump-modversions filename";
 
 struct modprobe {
@@ -201,7 +205,7 @@ static const struct {
 	{"blacklist", KMODX_CONFIG_BLACKLIST}, {"install", KMODX_CONFIG_INSTALL},
 	{"remove", KMODX_CONFIG_REMOVE},       {"alias", KMODX_CONFIG_ALIAS},
 	{"options", KMODX_CONFIG_OPTIONS},     {"softdep", KMODX_CONFIG_SOFTDEP},
-	{"weakdep", KMODX_CONFIG_WEAKDEP},
+	{"weakdep", KMODX_CONFIG_WEAKDEP},     {"mask", KMODX_CONFIG_MASK},
 };
 
 static int show_config(struct kmodx_ctx *ctx)
@@ -214,7 +218,8 @@ static int show_config(struct kmodx_ctx *ctx)
 			continue;
 		for (size_t i = 0; i < kmodx_kvlist_count(list); i++) {
 			printf("%s %s", config_kinds[k].name, kmodx_kvlist_key(list, i));
-			if (config_kinds[k].kind != KMODX_CONFIG_BLACKLIST)
+			if (config_kinds[k].kind != KMODX_CONFIG_BLACKLIST &&
+			    config_kinds[k].kind != KMODX_CONFIG_MASK)
 				printf(" %s", kmodx_kvlist_value(list, i));
 			putchar('\n');
 		}
@@ -258,7 +263,7 @@ static void json_config_entry(struct json_writer *w, enum kmodx_config_kind kind
 {
 	const char *key = kmodx_kvlist_key(list, i), *value = kmodx_kvlist_value(list, i);
 
-	if (kind == KMODX_CONFIG_BLACKLIST) {
+	if (kind == KMODX_CONFIG_BLACKLIST || kind == KMODX_CONFIG_MASK) {
 		json_string(w, key);
 		return;
 	}
@@ -412,20 +417,25 @@ static int insert_one(struct modprobe *mp, struct kmodx_module *mod)
 	mp->probe.failure = NULL;
 	if (r >= 0)
 		return 0; /* a positive value: skipped as blacklisted */
-	if (failure.stage == KMODX_PROBE_STAGE_FILE)
+	if (failure.stage == KMODX_PROBE_STAGE_MASK)
+		explain_mask_error(name, failure.module);
+	else if (failure.stage == KMODX_PROBE_STAGE_FILE)
 		/* the file's error, not what the kernel would mean by it */
 		ERR("could not insert '%s': %s: %s", name, kmodx_module_get_path(failure.module),
 		    strerror(-r));
 	else if (r == -EEXIST)
 		ERR("could not insert '%s': Module already in kernel", name);
 	else if (r == -ENOENT)
-		ERR("could not insert '%s': Unknown symbol in module, or unknown parameter (see dmesg)",
+		ERR("could not insert '%s': Unknown symbol in module, or unknown "
+		    "parameter (see dmesg)",
 		    name);
 	else
 		ERR("could not insert '%s': %s", name, strerror(-r));
 	/* about the module the kernel refused, which may be a dependency */
 	if (failure.stage == KMODX_PROBE_STAGE_KERNEL)
 		explain_signature_error(failure.module, -r, mp->probe.flags);
+	if (failure.stage == KMODX_PROBE_STAGE_KERNEL && r == -EINVAL)
+		explain_options_error(failure.module);
 	kmodx_module_unref(failure.module);
 	return r;
 }
@@ -489,8 +499,8 @@ static int remove_one(struct modprobe *mp, const char *arg)
 
 		kmodx_list_free(list);
 		if (mod) {
-			/* loaded, but unknown to the indexes (its file is gone, or there is no
-			 * module directory): remove it by name */
+			/* loaded, but unknown to the indexes (its file is gone, or there
+			 * is no module directory): remove it by name */
 			r = kmodx_module_probe_remove(mod, &mp->probe);
 			kmodx_module_unref(mod);
 			return r;
@@ -516,7 +526,8 @@ struct settings {
 	const char *root, *dirname, *kver;
 	const char *config[64];
 	size_t n_config;
-	bool all, remove, show_config, show_modversions, show_exports, use_syslog;
+	bool all, remove, show_config, show_modversions, show_exports, use_syslog,
+		explain;
 	int verbose;
 };
 
@@ -558,6 +569,16 @@ static int run_plain(struct modprobe *mp, const struct settings *st, char **args
 		return show_config(mp->ctx);
 	if (st->show_modversions || st->show_exports)
 		return show_symbols(mp, args[0], st->show_exports);
+	if (st->explain) {
+		for (int i = 0; i < nargs; i++) {
+			int e = modprobe_explain(mp->ctx, args[i], mp->probe.flags,
+						 mp->json);
+
+			if (e < 0)
+				r = e;
+		}
+		return r;
+	}
 	if (st->remove || st->all) {
 		for (int i = 0; i < nargs; i++) {
 			int e = st->remove ? remove_one(mp, args[i]) : insert(mp, args[i], NULL);
@@ -590,6 +611,11 @@ static int run(struct modprobe *mp, const struct settings *st, char **args, int 
 	mp->json = &w;
 	if (st->show_modversions || st->show_exports) {
 		r = show_symbols(mp, args[0], st->show_exports);
+	} else if (st->explain) {
+		json_key(&w, "explain");
+		json_array_begin(&w);
+		r = run_plain(mp, st, args, nargs);
+		json_array_end(&w);
 	} else if (mp->lookup_only) {
 		json_key(&w, "aliases");
 		json_array_begin(&w);
@@ -683,6 +709,9 @@ static int do_modprobe(int argc, char *orig_argv[])
 		case OPT_SHOW_EXPORTS:
 			st.show_exports = true;
 			break;
+		case OPT_EXPLAIN:
+			st.explain = true;
+			break;
 		case 'n':
 			mp.probe.flags |= KMODX_PROBE_DRY_RUN;
 			break;
@@ -737,15 +766,15 @@ static int do_modprobe(int argc, char *orig_argv[])
 	log_set_priority(st.verbose);
 	mp.probe.message_priority = mp.message_prio;
 	if (mp.json && !mp.show_actions && !mp.lookup_only && !st.show_config &&
-	    !st.show_modversions && !st.show_exports) {
-		ERR("--json works with -D, -R, -c, --show-modversions and --show-exports "
-		    "only.");
+	    !st.show_modversions && !st.show_exports && !st.explain) {
+		ERR("--json works with -D, -R, -c, --explain, --show-modversions and "
+		    "--show-exports only.");
 		goto done;
 	}
 	mp.probe.data = &mp;
 	if (mp.json)
 		mp.probe.show_action = json_action;
-	else if (mp.show_actions || st.verbose > LOG_WARNING)
+	else if ((mp.show_actions || st.verbose > LOG_WARNING) && !st.explain)
 		mp.probe.show = show_line;
 	if (!st.show_config && optind >= argc) {
 		ERR("missing parameters. See -h.");

@@ -21,6 +21,7 @@ struct params {
 	struct kmodx_kvlist *values; /* from sysfs */
 	struct kmodx_kvlist *descs,
 		*types; /* from modinfo; NULL if the file is not found */
+	struct kmodx_kvlist *origins; /* what configuration gives it at load time */
 };
 
 struct write {
@@ -143,6 +144,23 @@ static void widths(const struct params *ps, struct columns *w)
 	w->type = MIN(w->type, 16);
 }
 
+/* Where the values a load gets come from: modprobe.d lines and the kernel command line. */
+static void print_origins(const struct params *ps)
+{
+	size_t n = kmodx_kvlist_count(ps->origins);
+
+	if (n == 0)
+		return;
+	printf("\nSet at load time by:\n");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(strbuf_releasep) struct strbuf v = STRBUF_INIT;
+
+		escape(&v, kmodx_kvlist_value(ps->origins, i));
+		printf("  %s=%s  (%s)\n", kmodx_kvlist_key(ps->origins, i), strbuf_str(&v),
+		       kmodx_kvlist_origin(ps->origins, i));
+	}
+}
+
 static void print_plain(const struct params *ps)
 {
 	size_t n = kmodx_kvlist_count(ps->values);
@@ -169,6 +187,7 @@ static void print_plain(const struct params *ps)
 			print_row(&w, name, "-", "-", "load-time", decl(ps->types, name),
 				  decl(ps->descs, name));
 	}
+	print_origins(ps);
 }
 
 static void json_param(struct json_writer *w, const struct params *ps, const char *name,
@@ -208,6 +227,16 @@ static int print_json(const struct params *ps, const struct write *writes, size_
 	for (size_t i = 0; i < kmodx_kvlist_count(ps->descs); i++) {
 		if (find(ps->values, kmodx_kvlist_key(ps->descs, i)) < 0)
 			json_param(&w, ps, kmodx_kvlist_key(ps->descs, i), -1);
+	}
+	json_array_end(&w);
+	json_key(&w, "load_options");
+	json_array_begin(&w);
+	for (size_t i = 0; i < kmodx_kvlist_count(ps->origins); i++) {
+		json_object_begin(&w);
+		json_member_string(&w, "name", kmodx_kvlist_key(ps->origins, i));
+		json_member_string(&w, "value", kmodx_kvlist_value(ps->origins, i));
+		json_member_string(&w, "origin", kmodx_kvlist_origin(ps->origins, i));
+		json_object_end(&w);
 	}
 	json_array_end(&w);
 	json_key(&w, "writes");
@@ -284,7 +313,7 @@ static int parse_writes(char **words, int n, struct write *writes)
 
 static int run(struct kmodx_ctx *ctx, const char *name, char **words, int nw, bool json)
 {
-	struct params ps = {NULL, NULL, NULL, NULL};
+	struct params ps = {NULL, NULL, NULL, NULL, NULL};
 	_cleanup_free_ struct write *writes = calloc((size_t)nw + 1, sizeof(*writes));
 	int r = writes ? 0 : -ENOMEM;
 
@@ -299,6 +328,8 @@ static int run(struct kmodx_ctx *ctx, const char *name, char **words, int nw, bo
 	if (r == 0 && kmodx_module_get_param_decls(ps.mod, &ps.descs, &ps.types) < 0)
 		ps.descs = ps.types =
 			NULL; /* no module file: no types and descriptions */
+	if (r == 0 && kmodx_module_get_param_origins(ps.mod, &ps.origins) < 0)
+		ps.origins = NULL; /* unreadable configuration: nothing to attribute */
 	bool written = r == 0 && nw > 0;
 
 	if (written) {
@@ -319,6 +350,7 @@ static int run(struct kmodx_ctx *ctx, const char *name, char **words, int nw, bo
 	kmodx_kvlist_free(ps.values);
 	kmodx_kvlist_free(ps.descs);
 	kmodx_kvlist_free(ps.types);
+	kmodx_kvlist_free(ps.origins);
 	kmodx_module_unref(ps.mod);
 	return r;
 }

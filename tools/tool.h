@@ -26,7 +26,8 @@ struct tool {
 };
 
 extern const struct tool tool_lsmod, tool_insmod, tool_rmmod, tool_modinfo, tool_modprobe,
-	tool_depmod, tool_static_nodes, tool_taint, tool_params, tool_sign, tool_verify;
+	tool_depmod, tool_static_nodes, tool_taint, tool_params, tool_sign, tool_verify,
+	tool_modules_load;
 
 /* Long-only options get ids from here on. */
 enum { OPT_ROOT = 0x100, OPT_JSON, OPT_LONG_FIRST };
@@ -108,6 +109,24 @@ const char *insert_strerror(int err);
  * why, for EKEYREJECTED, ENOKEY and EBADMSG (unsigned, unknown key, enforcement,
  * damaged signature). */
 void explain_signature_error(struct kmodx_module *mod, int err, unsigned flags);
+
+/* The origin ("FILE:LINE", "kernel command line") of the first configuration entry of
+ * this kind that applies to mod into buf: 1, 0 if there is none, or a negative errno. */
+int config_origin_of(struct kmodx_module *mod, enum kmodx_config_kind kind, char *buf,
+		     size_t size);
+/* One error line: requested could not be loaded because masked (itself or a module it
+ * needs) is masked, naming the mask line. */
+void explain_mask_error(const char *requested, struct kmodx_module *masked);
+/* After the kernel refused mod's options: one line naming where each options entry of
+ * mod came from (file and line, or the kernel command line); nothing if it had none. */
+void explain_options_error(struct kmodx_module *mod);
+
+/* modprobe --explain: how name resolves and what loading it would do, each decision
+ * with its source; plain text, or into w (a "explain" array member's element) when w is
+ * not NULL. flags: the probe flags modprobe would use. 0 or a negative errno. */
+struct json_writer;
+int modprobe_explain(struct kmodx_ctx *ctx, const char *name, unsigned flags,
+		     struct json_writer *w);
 
 /* Module options from command-line words, joined with spaces; a value with a space and
  * no leading quote is quoted (k=v w becomes k="v w") so the kernel keeps it whole.

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -551,13 +552,15 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 		strbuf_puts(&exports, "");
 		elf_foreach_export(elf, add_export, &exports);
 		r = record_module(ctx, name, size, strbuf_str(&rs.uses), strbuf_str(&exports));
+		/* the references come first: undoing a failed init drops them again */
+		if (r == 0)
+			hold_uses(ctx, name, strbuf_str(&rs.uses));
 		if (r == 0)
 			r = apply_params(ctx, name, elf, args);
 		if (r < 0) {
 			/* undo, as the kernel frees a module whose init failed */
 			kernel_delete_module(ctx, name, O_NONBLOCK | O_TRUNC);
 		} else {
-			hold_uses(ctx, name, strbuf_str(&rs.uses));
 			bool modversions = flags & MODULE_INIT_IGNORE_MODVERSIONS;
 			bool vermagic = flags & MODULE_INIT_IGNORE_VERMAGIC;
 
@@ -573,7 +576,7 @@ static int sim_load(struct kmodx_ctx *ctx, const uint8_t *image, size_t size, co
 	return r;
 }
 
-int kernel_finit_module(struct kmodx_ctx *ctx, int fd, const char *args, unsigned flags)
+static int sim_finit_module(struct kmodx_ctx *ctx, int fd, const char *args, unsigned flags)
 {
 	uint8_t *data = NULL, *raw = NULL;
 	size_t size = 0, rawlen = 0;
@@ -615,7 +618,7 @@ int kernel_finit_module(struct kmodx_ctx *ctx, int fd, const char *args, unsigne
 	return r;
 }
 
-int kernel_init_module(struct kmodx_ctx *ctx, const void *image, size_t len, const char *args)
+static int sim_init_module(struct kmodx_ctx *ctx, const void *image, size_t len, const char *args)
 {
 	return sim_load(ctx, image, len, args, 0, "init_module");
 }
@@ -626,7 +629,7 @@ int kernel_init_module(struct kmodx_ctx *ctx, const void *image, size_t len, con
  * ENOENT, and a value the module's setter rejects comes from .sim/fail-param. Otherwise
  * the value is stored with the newline the kernel adds when it shows it.
  */
-int kernel_write_param(struct kmodx_ctx *ctx, const char *module, const char *param,
+static int sim_write_param(struct kmodx_ctx *ctx, const char *module, const char *param,
 		       const char *path, const char *value)
 {
 	char name[512];
@@ -691,7 +694,7 @@ static bool has_holders(struct kmodx_ctx *ctx, const char *name)
 	return any;
 }
 
-int kernel_delete_module(struct kmodx_ctx *ctx, const char *name, unsigned flags)
+static int sim_delete_module(struct kmodx_ctx *ctx, const char *name, unsigned flags)
 {
 	_cleanup_(freep) char *uses = NULL;
 	struct modline *lines;
@@ -737,5 +740,49 @@ int kernel_delete_module(struct kmodx_ctx *ctx, const char *name, unsigned flags
 		proc_sync(ctx, u);
 	}
 	dmesg(ctx, "%s: removed%s", name, (flags & O_TRUNC) ? " (forced)" : "");
+	return r;
+}
+
+/*
+ * The kernel serialises what these calls do to its module list; the simulation keeps
+ * that list in files, so kmodx modules-load's threads take turns here. Recursive: a
+ * failed load removes its module again from inside.
+ */
+static pthread_mutex_t sim_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+int kernel_finit_module(struct kmodx_ctx *ctx, int fd, const char *args, unsigned flags)
+{
+	pthread_mutex_lock(&sim_lock);
+	int r = sim_finit_module(ctx, fd, args, flags);
+
+	pthread_mutex_unlock(&sim_lock);
+	return r;
+}
+
+int kernel_init_module(struct kmodx_ctx *ctx, const void *image, size_t len, const char *args)
+{
+	pthread_mutex_lock(&sim_lock);
+	int r = sim_init_module(ctx, image, len, args);
+
+	pthread_mutex_unlock(&sim_lock);
+	return r;
+}
+
+int kernel_write_param(struct kmodx_ctx *ctx, const char *module, const char *param,
+		       const char *path, const char *value)
+{
+	pthread_mutex_lock(&sim_lock);
+	int r = sim_write_param(ctx, module, param, path, value);
+
+	pthread_mutex_unlock(&sim_lock);
+	return r;
+}
+
+int kernel_delete_module(struct kmodx_ctx *ctx, const char *name, unsigned flags)
+{
+	pthread_mutex_lock(&sim_lock);
+	int r = sim_delete_module(ctx, name, flags);
+
+	pthread_mutex_unlock(&sim_lock);
 	return r;
 }

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "conffile.h"
 #include "config.h"
 #include "libkmodx-private.h"
 #include "libkmodx.h"
@@ -291,8 +292,8 @@ static void test_cmdline(void **state)
 		    "noval.flag m4.r=\n");
 	assert_int_equal(c->blacklists.n, 2);
 	/* normalised, unlike kmod (a deliberate difference: modprobe.d(5)) */
-	assert_string_equal(c->blacklists.v[0], "snd_pcsp");
-	assert_string_equal(c->blacklists.v[1], "nouveau");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[0])->name, "snd_pcsp");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[1])->name, "nouveau");
 	assert_true(config_is_blacklisted(c, "nouveau"));
 	assert_true(config_is_blacklisted(c, "snd_pcsp"));
 
@@ -358,9 +359,9 @@ static void test_cmdline(void **state)
 	/* a quoted blacklist value, as the kernel reads quoted values */
 	c = cmdline(ctx, "\"modprobe.blacklist=a-1,b\" modprobe.blacklist=\"c\"");
 	assert_int_equal(c->blacklists.n, 3);
-	assert_string_equal(c->blacklists.v[0], "a_1");
-	assert_string_equal(c->blacklists.v[1], "b");
-	assert_string_equal(c->blacklists.v[2], "c");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[0])->name, "a_1");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[1])->name, "b");
+	assert_string_equal(((const struct cfg_name *)c->blacklists.v[2])->name, "c");
 	config_free(c);
 
 	/* an empty module or parameter name is no option (kmod keeps them: modprobe.8) */
@@ -662,7 +663,7 @@ static void test_random_config(void **state)
 			assert_null(strchr(o->options, '\n'));
 		}
 		for (size_t i = 0; i < c->blacklists.n; i++)
-			assert_true(name_ok(c->blacklists.v[i]));
+			assert_true(name_ok(((const struct cfg_name *)c->blacklists.v[i])->name));
 		for (size_t i = 0; i < c->softdeps.n; i++) {
 			const struct cfg_softdep *d = c->softdeps.v[i];
 
@@ -731,10 +732,82 @@ static void test_random_cmdline(void **state)
 			assert_true(o->options[0] != '\0');
 		}
 		for (size_t i = 0; i < c->blacklists.n; i++)
-			assert_null(strchr(c->blacklists.v[i], ','));
+			assert_null(strchr(((const struct cfg_name *)c->blacklists.v[i])->name, ','));
 		config_free(c);
 	}
 	kmodx_ctx_unref(ctx);
+}
+
+/* ---- origins, mask and the shared line reader ---- */
+
+static void test_origins_and_mask(void **state)
+{
+	struct logbuf log = {0};
+	struct kmodx_ctx *ctx = new_ctx(&log);
+	struct config *c;
+	char buf[64];
+
+	(void)state;
+	c = parse(ctx, "# origins\n"
+		       "options a x=1\n"
+		       "options b \\\n"
+		       "  y=2\n"
+		       "mask evil-mod\n"
+		       "mask\n"
+		       "blacklist b\n");
+	/* the bare "mask" is a bad line, named by its line */
+	assert_int_equal(log.count, 1);
+	assert_non_null(strstr(log.text, "test.conf line 6: ignoring bad line starting with 'mask'"));
+	assert_int_equal(c->options.n, 2);
+	assert_int_equal(((const struct cfg_option *)c->options.v[0])->origin.line, 2);
+	/* a continued line counts as its last physical line, as kmod numbers it */
+	assert_int_equal(((const struct cfg_option *)c->options.v[1])->origin.line, 4);
+	assert_string_equal(((const struct cfg_option *)c->options.v[1])->origin.file,
+			    "test.conf");
+	assert_non_null(config_find_mask(c, "evil_mod"));
+	assert_null(config_find_mask(c, "b"));
+	config_origin_format(&config_find_mask(c, "evil_mod")->origin, buf, sizeof(buf));
+	assert_string_equal(buf, "test.conf:5");
+	assert_int_equal(((const struct cfg_name *)c->blacklists.v[0])->origin.line, 7);
+	assert_int_equal(config_parse_cmdline(ctx, c, "quiet a.z=3 modprobe.blacklist=q"), 0);
+	assert_null(((const struct cfg_option *)c->options.v[2])->origin.file);
+	config_origin_format(&((const struct cfg_option *)c->options.v[2])->origin, buf,
+			     sizeof(buf));
+	assert_string_equal(buf, "kernel command line");
+	assert_null(((const struct cfg_name *)c->blacklists.v[1])->origin.file);
+	config_free(c);
+	kmodx_ctx_unref(ctx);
+}
+
+/* modules-load.d's use of the reader: blanks stripped, '#' and ';' comments, CRLF, no
+ * continuation, over-long lines cut and flagged */
+static void test_reader_strip(void **state)
+{
+	static const char text[] = "  a  \r\n; c\n#d\n\tb\\\nc\n\n" "xxxxxxxxxx\n" "e";
+	struct conf_reader rd;
+	unsigned n;
+	char *line;
+
+	(void)state;
+	conf_reader_init(&rd, text, sizeof(text) - 1, 8, "#;", CONF_STRIP);
+	assert_int_equal(conf_reader_next(&rd, &line, &n), 1);
+	assert_string_equal(line, "a");
+	assert_int_equal(n, 1);
+	assert_int_equal(conf_reader_next(&rd, &line, &n), 1);
+	assert_string_equal(line, "b\\");
+	assert_int_equal(n, 4);
+	assert_int_equal(conf_reader_next(&rd, &line, &n), 1);
+	assert_string_equal(line, "c");
+	assert_false(rd.cut);
+	assert_int_equal(conf_reader_next(&rd, &line, &n), 1);
+	assert_true(rd.cut);
+	assert_int_equal(strlen(line), 8);
+	assert_int_equal(n, 7);
+	assert_int_equal(conf_reader_next(&rd, &line, &n), 1);
+	assert_string_equal(line, "e");
+	assert_false(rd.cut);
+	assert_int_equal(conf_reader_next(&rd, &line, &n), 0);
+	conf_reader_release(&rd);
 }
 
 int main(void)
@@ -751,6 +824,8 @@ int main(void)
 		cmocka_unit_test(test_ctx_settings),
 		cmocka_unit_test(test_random_config),
 		cmocka_unit_test(test_random_cmdline),
+		cmocka_unit_test(test_origins_and_mask),
+		cmocka_unit_test(test_reader_strip),
 	};
 
 	return cmocka_run_group_tests(tests, setup_root, teardown_root);
