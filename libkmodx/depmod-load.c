@@ -3,13 +3,15 @@
  * Reading every module for depmod. Opening, decompressing and parsing are independent
  * per module, so a pool of threads does them (one module per thread at a time, so
  * memory stays bounded by the largest modules); the results are kept as compact
- * strings and everything order-dependent happens afterwards, in module order.
+ * strings and everything order-dependent happens afterwards, in module order. Modules
+ * the cache had are not read again.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "depmod-private.h"
@@ -18,12 +20,14 @@
 
 struct worker {
 	struct depmod *d;
+	struct dm_module **todo;
+	size_t n_todo;
 	size_t *next;
 	struct arena arena;
-	struct ptrarray aliases, softdeps, weakdeps;
+	struct ptrarray aliases, softdeps, weakdeps, firmware;
+	const char *vermagic;
 	struct dm_symref *syms;
 	size_t n_syms, cap_syms;
-	char **errors; /* per module, NULL if it loaded */
 };
 
 static int keep_modinfo(void *data, const char *s, size_t len)
@@ -42,12 +46,21 @@ static int keep_modinfo(void *data, const char *s, size_t len)
 	} else if (len > 8 && memcmp(s, "weakdep=", 8) == 0) {
 		a = &w->weakdeps;
 		klen = 8;
-	}
-	if (a == NULL)
+	} else if (len > 9 && memcmp(s, "firmware=", 9) == 0) {
+		a = &w->firmware;
+		klen = 9;
+	} else if (len >= 9 && memcmp(s, "vermagic=", 9) == 0 && w->vermagic == NULL) {
+		klen = 9;
+	} else {
 		return 0;
+	}
 	v = arena_strndup(&w->arena, s + klen, len - klen);
 	if (v == NULL)
 		return -ENOMEM;
+	if (a == NULL) {
+		w->vermagic = v;
+		return 0;
+	}
 	return ptrarray_push(a, v);
 }
 
@@ -93,65 +106,72 @@ static struct dm_symref *take_symbols(struct worker *w, size_t *n)
 	return v;
 }
 
+static int read_elf(struct worker *w, struct dm_module *m, struct elf *elf)
+{
+	int r = elf_foreach_export(elf, keep_symbol, w);
+
+	if (r == -ENODATA)
+		r = 0; /* exports nothing */
+	if (r == 0)
+		m->exports = take_symbols(w, &m->n_exports);
+	if (r == 0)
+		r = elf_foreach_string(elf, ".modinfo", keep_modinfo, w);
+	if (r == -ENODATA)
+		r = 0;
+	if (r == 0) {
+		int e = elf_foreach_undefined(elf, keep_symbol, w);
+
+		if (e == -ENOMEM)
+			r = e;
+		m->undefs = take_symbols(w, &m->n_undefs);
+	}
+	m->aliases = take_strings(w, &w->aliases, &m->n_aliases);
+	m->softdeps = take_strings(w, &w->softdeps, &m->n_softdeps);
+	m->weakdeps = take_strings(w, &w->weakdeps, &m->n_weakdeps);
+	m->firmware = take_strings(w, &w->firmware, &m->n_firmware);
+	m->vermagic = w->vermagic;
+	return r;
+}
+
 /* Read one module. Failures to parse are recorded, not fatal: the module is still
- * indexed, without symbols, as kmod does. Only ENOMEM stops the run. */
+ * indexed, without symbols, as kmod does. Only ENOMEM stops the run. The file's
+ * identity is taken before it is read: if it changes while being read, the next run
+ * sees another identity and reads it again. */
 static int load_one(struct worker *w, struct dm_module *m)
 {
 	struct kmodx_file *f = NULL;
 	struct elf *elf;
+	struct stat st;
 	int r = file_open(NULL, m->path, &f);
 
+	m->have_key = r == 0 && fstat(f->fd, &st) == 0;
+	if (m->have_key)
+		dm_filekey_from_stat(&m->key, &st);
 	if (r == 0)
 		r = file_get_elf(NULL, f, &elf);
-	if (r == 0) {
-		r = elf_foreach_export(elf, keep_symbol, w);
-		if (r == -ENODATA)
-			r = 0; /* exports nothing */
-		if (r == 0)
-			m->exports = take_symbols(w, &m->n_exports);
-		if (r == 0)
-			r = elf_foreach_string(elf, ".modinfo", keep_modinfo, w);
-		if (r == -ENODATA)
-			r = 0;
-		if (r == 0) {
-			int e = elf_foreach_undefined(elf, keep_symbol, w);
-
-			if (e == -ENOMEM)
-				r = e;
-			m->undefs = take_symbols(w, &m->n_undefs);
-		}
-		m->aliases = take_strings(w, &w->aliases, &m->n_aliases);
-		m->softdeps = take_strings(w, &w->softdeps, &m->n_softdeps);
-		m->weakdeps = take_strings(w, &w->weakdeps, &m->n_weakdeps);
-	}
+	if (r == 0)
+		r = read_elf(w, m, elf);
 	file_free(f);
 	w->n_syms = 0;
-	w->aliases.n = w->softdeps.n = w->weakdeps.n = 0;
+	w->aliases.n = w->softdeps.n = w->weakdeps.n = w->firmware.n = 0;
+	w->vermagic = NULL;
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0) {
-		char *msg = NULL;
-
-		if (asprintf(&msg, "failed to load symbols from %s: %s", m->path,
-			     r == -ENOEXEC ? "Exec format error" : strerror(-r)) < 0)
-			return -ENOMEM;
-		w->errors[m->idx] = msg;
-	}
-	m->loaded = r == 0;
+	m->load_err = r;
+	m->content = dm_module_content_hash(m);
 	return 0;
 }
 
 static void *work(void *data)
 {
 	struct worker *w = data;
-	struct depmod *d = w->d;
 
 	for (;;) {
 		size_t i = __atomic_fetch_add(w->next, 1, __ATOMIC_RELAXED);
 
-		if (i >= d->n_mods)
+		if (i >= w->n_todo)
 			break;
-		if (load_one(w, d->mods[i]) < 0)
+		if (load_one(w, w->todo[i]) < 0)
 			return (void *)(intptr_t)-ENOMEM;
 	}
 	return NULL;
@@ -164,30 +184,132 @@ static unsigned thread_count(const struct depmod *d)
 
 	if (n > 16)
 		n = 16;
-	if (d->n_mods < 64)
+	if (d->n_loaded < 64)
 		n = 1;
 	return n;
 }
 
+/* ---- the content hash ---- */
+
+/* Bytes fed in order, hashed a buffer at a time. */
+struct hasher {
+	uint64_t h;
+	size_t n;
+	uint8_t buf[2048];
+};
+
+static void feed(struct hasher *h, const void *p, size_t len)
+{
+	const uint8_t *s = p;
+
+	while (len > 0) {
+		size_t k = MIN(len, sizeof(h->buf) - h->n);
+
+		memcpy(h->buf + h->n, s, k);
+		h->n += k;
+		s += k;
+		len -= k;
+		if (h->n == sizeof(h->buf)) {
+			h->h = hash64(h->buf, h->n, h->h);
+			h->n = 0;
+		}
+	}
+}
+
+static void feed_u64(struct hasher *h, uint64_t v)
+{
+	feed(h, &v, sizeof(v));
+}
+
+static void feed_str(struct hasher *h, const char *s)
+{
+	feed(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static void feed_syms(struct hasher *h, const struct dm_symref *v, size_t n)
+{
+	feed_u64(h, n);
+	for (size_t i = 0; i < n; i++) {
+		feed_str(h, v[i].name);
+		feed_u64(h, v[i].crc ^ ((uint64_t)v[i].weak << 63));
+	}
+}
+
+static void feed_strs(struct hasher *h, const char *const *v, size_t n)
+{
+	feed_u64(h, n);
+	for (size_t i = 0; i < n; i++)
+		feed_str(h, v[i]);
+}
+
+uint64_t dm_module_content_hash(const struct dm_module *m)
+{
+	struct hasher h = {.h = 0x6b6d6f6478, .n = 0};
+
+	feed_u64(&h, (uint64_t)(int64_t)m->load_err);
+	feed_syms(&h, m->exports, m->n_exports);
+	feed_syms(&h, m->undefs, m->n_undefs);
+	feed_strs(&h, m->aliases, m->n_aliases);
+	feed_strs(&h, m->softdeps, m->n_softdeps);
+	feed_strs(&h, m->weakdeps, m->n_weakdeps);
+	feed_strs(&h, m->firmware, m->n_firmware);
+	feed_u64(&h, m->vermagic != NULL);
+	feed_str(&h, m->vermagic);
+	return hash64(h.buf, h.n, h.h);
+}
+
+static void log_failures(struct depmod *d)
+{
+	for (size_t i = 0; i < d->n_mods; i++) {
+		int e = d->mods[i]->load_err;
+
+		if (e < 0)
+			ERR(d->ctx, "failed to load symbols from %s: %s",
+			    d->mods[i]->path,
+			    e == -ENOEXEC ? "Exec format error" : strerror(-e));
+	}
+}
+
+static void worker_release(struct depmod *d, struct worker *w)
+{
+	ptrarray_release(&w->aliases);
+	ptrarray_release(&w->softdeps);
+	ptrarray_release(&w->weakdeps);
+	ptrarray_release(&w->firmware);
+	free(w->syms);
+	/* the strings stay: hand them over to depmod's arena */
+	arena_merge(&d->arena, &w->arena);
+}
+
 int dm_load_modules(struct depmod *d)
 {
-	unsigned n = thread_count(d), started = 0;
-	struct worker *w = calloc(n, sizeof(*w));
-	char **errors = calloc(d->n_mods + 1, sizeof(char *));
-	pthread_t *threads = calloc(n, sizeof(*threads));
+	struct dm_module **todo = malloc((d->n_mods + 1) * sizeof(*todo));
+	unsigned n, started = 0;
+	struct worker *w = NULL;
+	pthread_t *threads = NULL;
 	size_t next = 0;
 	int r = 0;
 
-	if (w == NULL || errors == NULL || threads == NULL) {
+	d->n_loaded = 0;
+	for (size_t i = 0; todo && i < d->n_mods; i++) {
+		if (!d->mods[i]->from_cache)
+			todo[d->n_loaded++] = d->mods[i];
+	}
+	n = thread_count(d);
+	if (todo)
+		w = calloc(n, sizeof(*w));
+	if (w)
+		threads = calloc(n, sizeof(*threads));
+	if (threads == NULL) {
+		free(todo);
 		free(w);
-		free(errors);
-		free(threads);
 		return -ENOMEM;
 	}
 	for (unsigned t = 0; t < n; t++) {
 		w[t].d = d;
+		w[t].todo = todo;
+		w[t].n_todo = d->n_loaded;
 		w[t].next = &next;
-		w[t].errors = errors;
 		w[t].arena.chunk_size = 1 << 20;
 	}
 	for (unsigned t = 1; t < n; t++) {
@@ -204,21 +326,12 @@ int dm_load_modules(struct depmod *d)
 		if (ret != NULL)
 			r = -ENOMEM;
 	}
-	/* messages in module order, whichever thread met them */
-	for (size_t i = 0; i < d->n_mods; i++) {
-		if (errors[i])
-			ERR(d->ctx, "%s", errors[i]);
-		free(errors[i]);
-	}
-	for (unsigned t = 0; t < n; t++) {
-		ptrarray_release(&w[t].aliases);
-		ptrarray_release(&w[t].softdeps);
-		ptrarray_release(&w[t].weakdeps);
-		free(w[t].syms);
-		/* the strings stay: hand them over to depmod's arena */
-		arena_merge(&d->arena, &w[t].arena);
-	}
-	free(errors);
+	for (unsigned t = 0; t < n; t++)
+		worker_release(d, &w[t]);
+	/* messages in module order, whichever thread met them, cached or not */
+	if (r == 0)
+		log_failures(d);
+	free(todo);
 	free(threads);
 	free(w);
 	return r;

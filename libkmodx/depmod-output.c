@@ -52,6 +52,8 @@ enum {
 	OUT_COUNT,
 };
 
+_Static_assert(OUT_COUNT == DM_OUTPUTS, "the cache records every index");
+
 static const struct {
 	const char *name;
 	bool binary;
@@ -202,7 +204,9 @@ static int build_aliases(struct depmod *d, struct output *text, struct output *b
 			if (r == 1 && d->opts->warn_dups)
 				WARN(d->ctx, "duplicate module alias:\n%s %s", key, m->modname);
 			if (r == -EILSEQ)
-				ERR(d->ctx, "Module index: bad character in alias '%s' of %s - only 7-bit ASCII is supported",
+				ERR(d->ctx,
+				    "Module index: bad character in alias '%s' of %s - "
+				    "only 7-bit ASCII is supported",
 				    m->aliases[j], m->modname);
 			r = r == 1 || r == -EILSEQ ? 0 : r;
 		}
@@ -415,7 +419,8 @@ static int build_devname(struct depmod *d, struct output *text)
 			continue;
 		if (type == '\0') {
 			ERR(d->ctx,
-			    "Module '%s' has devname (%s) but lacks major and minor information. "
+			    "Module '%s' has devname (%s) but lacks major and minor "
+			    "information. "
 			    "Ignoring.",
 			    m->modname, devname);
 			continue;
@@ -462,25 +467,96 @@ static void remove_stale_temps(int dfd)
 	closedir(dir);
 }
 
-static int write_temp(struct depmod *d, int dfd, struct output *o, unsigned n)
+/* Write parts to a new temporary file for name, flushed if sync: 0 or a negative errno.
+ * tmp receives the temporary file's name, "" if none was created. */
+static int write_temp(int dfd, const char *name, const struct fileio_part *parts,
+		      size_t n, bool sync, unsigned seq, char tmp[NAME_MAX + 1])
 {
-	int fd, r;
+	int fd, r = 0;
 
-	snprintf(o->tmp, sizeof(o->tmp), ".%s" TMP_TAG "%d.%u", o->name, (int)getpid(), n);
-	fd = openat(dfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	snprintf(tmp, NAME_MAX + 1, ".%s" TMP_TAG "%d.%u", name, (int)getpid(), seq);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		r = -errno;
-		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name, strerror(-r));
-		o->tmp[0] = '\0';
-		return r;
+		tmp[0] = '\0';
+		return -errno;
 	}
-	r = write_all(fd, o->data, o->len);
-	if (r == 0 && fdatasync(fd) < 0)
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = write_all(fd, parts[i].data, parts[i].len);
+	if (r == 0 && sync && fdatasync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
+	return r;
+}
+
+static int write_output(struct depmod *d, int dfd, struct output *o, unsigned n)
+{
+	struct fileio_part part = {o->data, o->len};
+	int r = write_temp(dfd, o->name, &part, 1, true, n, o->tmp);
+
 	if (r < 0)
-		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name, strerror(-r));
+		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name,
+		    strerror(-r));
+	return r;
+}
+
+/* The identities of every index, as the cache records them. */
+static int read_keys(struct depmod *d, int dfd, struct dm_filekey *keys)
+{
+	for (unsigned i = 0; i < OUT_COUNT; i++) {
+		struct stat st;
+
+		if (fstatat(dfd, files[i].name, &st, 0) < 0)
+			return -errno;
+		dm_filekey_from_stat(&keys[i], &st);
+	}
+	return 0;
+}
+
+bool dm_outputs_unchanged(struct depmod *d, const struct dm_filekey *keys)
+{
+	struct dm_filekey now[OUT_COUNT];
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool same = dfd >= 0 && read_keys(d, dfd, now) == 0;
+
+	for (unsigned i = 0; same && i < OUT_COUNT; i++)
+		same = dm_filekey_equal(&now[i], &keys[i]);
+	if (dfd >= 0)
+		close(dfd);
+	return same;
+}
+
+int dm_outputs_touch(struct depmod *d)
+{
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (dfd < 0)
+		return -errno;
+	if (utimensat(dfd, files[OUT_DEP].name, NULL, 0) < 0 ||
+	    read_keys(d, dfd, d->out_keys) < 0)
+		r = -errno;
+	close(dfd);
+	if (r < 0)
+		ERR(d->ctx, "could not update %s/%s: %s", d->outdir, files[OUT_DEP].name,
+		    strerror(-r));
+	return r;
+}
+
+int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
+		    size_t n)
+{
+	char tmp[NAME_MAX + 1];
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (dfd < 0)
+		return -errno;
+	remove_stale_temps(dfd);
+	r = write_temp(dfd, name, parts, n, false, OUT_COUNT, tmp);
+	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0 && tmp[0])
+		unlinkat(dfd, tmp, 0);
+	close(dfd);
 	return r;
 }
 
@@ -500,7 +576,7 @@ static int write_files(struct depmod *d, struct output *outs)
 	}
 	remove_stale_temps(dfd);
 	for (unsigned i = 0; i < OUT_COUNT && r == 0; i++)
-		r = write_temp(d, dfd, &outs[i], i);
+		r = write_output(d, dfd, &outs[i], i);
 	for (unsigned i = 0; i < OUT_COUNT; i++) {
 		if (outs[i].tmp[0] == '\0')
 			continue;
@@ -515,6 +591,8 @@ static int write_files(struct depmod *d, struct output *outs)
 	}
 	if (r == 0 && fsync(dfd) < 0)
 		r = -errno;
+	/* for the cache: what the indexes are, so that the next run can trust them */
+	d->outputs_written = r == 0 && read_keys(d, dfd, d->out_keys) == 0;
 	close(dfd);
 	if (r < 0)
 		ERR(d->ctx, "%s: the indexes were left as they were", d->outdir);

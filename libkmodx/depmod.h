@@ -24,6 +24,7 @@ struct depmod_options {
 	bool verbose;			 /* -v: print every dependency edge to out_fd */
 	bool quick;			 /* -A: nothing to do if no module is newer */
 	bool dry_run;			 /* -n: text files to out_fd, no .bin */
+	bool no_cache;			 /* --no-cache: read every module */
 	int out_fd;			 /* where -n and -v write (stdout) */
 	unsigned threads;		 /* workers loading modules; 0: one per CPU */
 };

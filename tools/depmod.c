@@ -9,7 +9,7 @@
 #include "depmod.h"
 #include "tool.h"
 
-enum { OPT_UNRESOLVED = OPT_LONG_FIRST };
+enum { OPT_NO_CACHE = OPT_LONG_FIRST };
 
 static const struct tool_opt opts[] = {
 	{'a', "all", no_argument, NULL, "probe all modules (the default)"},
@@ -21,11 +21,18 @@ static const struct tool_opt opts[] = {
 	{'C', "config", required_argument, "PATH", "read configuration from PATH (repeatable)"},
 	{'v', "verbose", no_argument, NULL, "print every dependency and more messages"},
 	{'w', "warn", no_argument, NULL, "warn about duplicate index entries"},
-	{'b', "basedir", required_argument, "DIR", "use an image of a module tree under DIR"},
-	{'m', "moduledir", required_argument, "DIR", "module directory instead of /lib/modules"},
-	{'o', "outdir", required_argument, "DIR", "write the indexes under DIR instead of basedir"},
-	{'F', "filesyms", required_argument, "FILE", "kernel symbols from System.map FILE"},
-	{'E', "symvers", required_argument, "FILE", "kernel symbols and versions from Module.symvers"},
+	{'b', "basedir", required_argument, "DIR",
+	 "use an image of a module tree under DIR"},
+	{'m', "moduledir", required_argument, "DIR",
+	 "module directory instead of /lib/modules"},
+	{'o', "outdir", required_argument, "DIR",
+	 "write the indexes under DIR instead of basedir"},
+	{'F', "filesyms", required_argument, "FILE",
+	 "kernel symbols from System.map FILE"},
+	{'E', "symvers", required_argument, "FILE",
+	 "kernel symbols and versions from Module.symvers"},
+	{OPT_NO_CACHE, "no-cache", no_argument, NULL,
+	 "read every module, not only the changed ones"},
 	{'u', "unresolved-error", no_argument, NULL, NULL}, /* deprecated, ignored */
 	{'q', "quiet", no_argument, NULL, NULL},	     /* deprecated, ignored */
 	{'r', NULL, no_argument, NULL, NULL},		     /* deprecated, ignored */
@@ -121,6 +128,9 @@ static int do_depmod(int argc, char *argv[])
 		case 'E':
 			o.symvers = optarg;
 			break;
+		case OPT_NO_CACHE:
+			o.no_cache = true;
+			break;
 		case 'u':
 		case 'q':
 		case 'r':
@@ -133,8 +143,10 @@ static int do_depmod(int argc, char *argv[])
 			print_version();
 			return EXIT_SUCCESS;
 		case 'h':
-			opt_help("\tdepmod -[aA] [options] [forced_version] [module files...]\n\n"
-				 "With no module files, every module of the tree is indexed.",
+			opt_help("\tdepmod -[aA] [options] [forced_version] [module "
+				 "files...]\n\n"
+				 "With no module files, every module of the tree is "
+				 "indexed.",
 				 opts, ARRAY_SIZE(opts));
 			return EXIT_SUCCESS;
 		default:

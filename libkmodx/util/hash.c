@@ -55,6 +55,59 @@ uint32_t superfasthash(const char *key, size_t len)
 	return h;
 }
 
+/* 64-bit multiply-rotate mixing over four independent lanes, so that the multiplier's
+ * latency overlaps: a few GB/s, enough to check a cache of megabytes in a fraction of a
+ * millisecond. */
+#define H64_K1 0x9e3779b185ebca87ull
+#define H64_K2 0xc2b2ae3d27d4eb4full
+#define H64_K3 0x165667b19e3779f9ull
+
+static inline uint64_t rotl64(uint64_t x, unsigned r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64_t h64_round(uint64_t acc, uint64_t w)
+{
+	return rotl64(acc + w * H64_K2, 31) * H64_K1;
+}
+
+uint64_t hash64(const void *data, size_t len, uint64_t seed)
+{
+	const uint8_t *p = data;
+	uint64_t lane[4] = {seed + H64_K1, seed ^ H64_K2, seed - H64_K3, ~seed};
+	uint64_t h, tail[4] = {0, 0, 0, 0};
+	uint64_t total = len;
+	size_t rest;
+
+	for (; len >= 32; len -= 32, p += 32) {
+		for (unsigned i = 0; i < 4; i++)
+			lane[i] = h64_round(lane[i], get64(p + 8 * i));
+	}
+	rest = len;
+	if (rest > 0)
+		memcpy(tail, p, rest);
+	for (unsigned i = 0; i < 4; i++)
+		lane[i] = h64_round(lane[i], tail[i]);
+	h = rotl64(lane[0], 1) + rotl64(lane[1], 7) + rotl64(lane[2], 12) +
+	    rotl64(lane[3], 18);
+	h ^= total * H64_K3;
+	h ^= h >> 33;
+	h *= H64_K2;
+	h ^= h >> 29;
+	h *= H64_K3;
+	h ^= h >> 32;
+	return h;
+}
+
 int hash_kmod_order_cmp(const char *a, const char *b, uint32_t n_buckets)
 {
 	uint32_t ba = superfasthash(a, strlen(a)) & (n_buckets - 1);

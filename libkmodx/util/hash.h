@@ -27,9 +27,19 @@ struct hash {
 	size_t count;
 };
 
-#define HASH_INIT {.slots = NULL, .n_slots = 0, .count = 0}
+#define HASH_INIT                                                                        \
+	{                                                                                \
+		.slots = NULL, .n_slots = 0, .count = 0                                  \
+	}
 
 uint32_t superfasthash(const char *key, size_t len);
+
+/*
+ * A fast 64-bit hash of a byte range, for checksums and fingerprints (depmod's cache):
+ * not cryptographic, not stable across byte orders. Chain ranges by passing the
+ * previous result as the seed.
+ */
+uint64_t hash64(const void *data, size_t len, uint64_t seed);
 
 /* The value for key, or NULL. */
 void *hash_find(const struct hash *h, const char *key);
