@@ -17,15 +17,18 @@
  * still has the identity it had then.
  *
  * Format. Integers are in the host's byte order (the cache belongs to this machine; the
- * byte-order mark rejects another's). Strings are references: byte offsets into the
- * string table, each string running to its NUL.
+ * byte-order mark rejects another's). Strings are references: byte offsets into a
+ * string table, each string running to its NUL. The file has two parts after the
+ * header, each with its checksum: the first (records and their paths) is all a run
+ * needs when no module changed; the second (symbols, references, strings) is read only
+ * when the run needs what the modules hold.
  *
  *   header, HEADER_SIZE bytes:
  *     0   char[8] magic "KMODXDC\n"
  *     8   u32     format version, CACHE_VERSION
  *     12  u32     byte-order mark 0x01020304
  *     16  u64     file size
- *     24  u64     checksum (below)
+ *     24  u64     checksum of the first part (below)
  *     32  u64     options fingerprint
  *     40  u64     outputs fingerprint; 0: the indexes are not known good
  *     48  u32     number of records
@@ -33,25 +36,31 @@
  *     56  u32     number of references
  *     60  u32     size of the string table
  *     64  u32     flags: FLAG_CLEAN, the indexes were built without a message
- *     68  u32     0
- *   then, back to back, their sizes following from the counts:
+ *     68  u32     size of the path table
+ *     72  u64     checksum of the second part
+ *   the first part, its pieces back to back, their sizes following from the counts:
  *     the indexes' identities   DM_OUTPUTS keys (KEY_SIZE bytes each, see put_key())
- *     records                   REC_SIZE bytes each, one per module, in module order:
+ *     records                   REC_SIZE bytes each, one per module:
  *       0  key  the file's identity       48  u64 content hash (m->content)
- *       56 u32  path (string)             60  i32 negative errno if unreadable, or 0
+ *       56 u32  path (in the path table)  60  i32 negative errno if unreadable, or 0
  *       64 u32  first reference           68  u32 exports      72 u32 undefined symbols
  *       76 u32  aliases   80 u32 softdeps  84 u32 weakdeps      88 u32 firmware files
  *       92 u32  vermagic (string, NONE if the module has none)
  *       96 u32  flags: REC_RACY           100 u32 0
- *       its references, from the first: one per export (a symbol), per undefined
- *       symbol (a symbol, REF_WEAK set if weak), then one per alias, softdep, weakdep
- *       and firmware file (strings)
+ *     path table                ending with a NUL
+ *   the second part:
  *     symbols                   SYM_SIZE bytes each: u64 CRC, u32 name (string), u32 0
- *     references                u32 each
+ *     references                u32 each. A record's, from its first: one per export
+ *       (a symbol), per undefined symbol (a symbol, REF_WEAK set if weak), then one per
+ *       alias, softdep, weakdep and firmware file (strings). Each record's references
+ *       start at or after the previous record's end: a run that read a few modules
+ *       appends theirs and keeps the others' (the tables then hold some garbage, until
+ *       a run rewrites them all).
  *     string table              ending with a NUL
- *   The checksum is hash64() over bytes [32, HEADER_SIZE), then each part above in
- *   turn, each hash seeding the next. The file size must be exactly what the counts
- *   give, and every reference must point inside its table.
+ *   The checksums are hash64 streams (util/hash.h) seeded with CACHE_VERSION: the first
+ *   over header bytes [32, HEADER_SIZE) (the second checksum included) and the first
+ *   part, the second over the second part. The file size must be exactly what the
+ *   counts give, and every reference must point inside its table.
  *
  * CACHE_VERSION changes whenever the format or what depmod reads from a module changes.
  */
@@ -60,6 +69,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "depmod-private.h"
@@ -72,7 +83,7 @@
 #define BOM	      0x01020304u
 #define CACHE_MAX     ((size_t)1 << 30)
 
-#define HEADER_SIZE 72
+#define HEADER_SIZE 80
 #define KEY_SIZE    48
 #define REC_SIZE    104
 #define SYM_SIZE    16
@@ -82,16 +93,19 @@
 #define REC_RACY    1u
 
 struct dm_cache {
-	uint8_t *data;
-	size_t size;
-	uint64_t options_fp, outputs_fp;
+	int fd;		/* the file, for its second part; -1 when parsed from memory */
+	uint8_t *a, *b; /* the first and second parts (b NULL until read) */
+	size_t a_size, b_size;
+	int b_state; /* 0 not read yet, 1 read and good, -EBADMSG */
+	uint64_t options_fp, outputs_fp, sum_a, sum_b;
 	uint32_t flags;
-	uint32_t n_records, n_syms, n_refs, strings_size;
+	uint32_t n_records, n_syms, n_refs, strings_size, paths_size;
+	uint8_t head[HEADER_SIZE];
 	const uint8_t *keys, *records, *syms, *refs;
-	const char *strings;
+	const char *paths, *strings;
 	struct hash by_path; /* path -> record index + 1 */
-	struct dm_symbol *
-		*memo; /* per symbol: [2i] as an export, [2i + 1] as undefined */
+	/* per symbol, interned: [2i] as an export, [2i + 1] as undefined */
+	struct dm_symbol **memo;
 	uint32_t n_applied;
 };
 
@@ -145,7 +159,21 @@ static void put_key(uint8_t *p, const struct dm_filekey *k)
 	put_u32(p + 44, k->ctime_ns);
 }
 
-/* A record's fields by name. */
+/* The header's fields and a record's, by offset. */
+enum {
+	H_SIZE = 16,
+	H_SUM_A = 24,
+	H_OPTIONS = 32,
+	H_OUTPUTS = 40,
+	H_RECORDS = 48,
+	H_SYMS = 52,
+	H_REFS = 56,
+	H_STRINGS = 60,
+	H_FLAGS = 64,
+	H_PATHS = 68,
+	H_SUM_B = 72,
+};
+
 enum {
 	R_CONTENT = 48,
 	R_PATH = 56,
@@ -178,60 +206,77 @@ static uint64_t record_refs(const uint8_t *rec)
 
 /* ---- checking ---- */
 
-struct parts {
-	const uint8_t *p[5];
-	size_t len[5];
-};
-
-static uint64_t checksum(const uint8_t *header, const struct parts *parts)
+static uint64_t sum_of(const uint8_t *header, const struct fileio_part *parts, size_t n)
 {
-	uint64_t h = hash64(header + 32, HEADER_SIZE - 32, CACHE_VERSION);
+	struct hash64_stream h;
 
-	for (unsigned i = 0; i < ARRAY_SIZE(parts->p); i++)
-		h = hash64(parts->p[i], parts->len[i], h);
-	return h;
+	hash64_init(&h, CACHE_VERSION);
+	if (header)
+		hash64_feed(&h, header + H_OPTIONS, HEADER_SIZE - H_OPTIONS);
+	for (size_t i = 0; i < n; i++)
+		hash64_feed(&h, parts[i].data, parts[i].len);
+	return hash64_final(&h);
 }
 
-static bool string_ok(const struct dm_cache *c, uint32_t s)
+static bool head_ok(struct dm_cache *c, uint64_t file_size)
 {
-	return s < c->strings_size;
-}
+	const uint8_t *h = c->head;
+	uint64_t a, b;
 
-/* Records use the references one after the other: next is where this one must start
- * (which also bounds the work of checking them all by the size of the table). */
-static bool record_ok(const struct dm_cache *c, const uint8_t *rec, uint64_t *next)
-{
-	uint64_t first = get_u32(rec + R_FIRST), n = record_refs(rec);
-	uint32_t syms = get_u32(rec + R_EXPORTS) + get_u32(rec + R_UNDEFS);
-	uint32_t vermagic = get_u32(rec + R_VERMAGIC);
-	int32_t err = (int32_t)get_u32(rec + R_ERR);
-
-	if (!string_ok(c, get_u32(rec + R_PATH)) ||
-	    (vermagic != NONE && !string_ok(c, vermagic)))
+	if (memcmp(h, CACHE_MAGIC, 8) != 0 || get_u32(h + 8) != CACHE_VERSION ||
+	    get_u32(h + 12) != BOM || get_u64(h + H_SIZE) != file_size)
 		return false;
-	if (err > 0 || err < -4095 || first != *next || first + n > c->n_refs)
+	c->sum_a = get_u64(h + H_SUM_A);
+	c->options_fp = get_u64(h + H_OPTIONS);
+	c->outputs_fp = get_u64(h + H_OUTPUTS);
+	c->n_records = get_u32(h + H_RECORDS);
+	c->n_syms = get_u32(h + H_SYMS);
+	c->n_refs = get_u32(h + H_REFS);
+	c->strings_size = get_u32(h + H_STRINGS);
+	c->flags = get_u32(h + H_FLAGS);
+	c->paths_size = get_u32(h + H_PATHS);
+	c->sum_b = get_u64(h + H_SUM_B);
+	a = (uint64_t)DM_OUTPUTS * KEY_SIZE + (uint64_t)c->n_records * REC_SIZE +
+	    c->paths_size;
+	b = (uint64_t)c->n_syms * SYM_SIZE + (uint64_t)c->n_refs * 4 + c->strings_size;
+	if (HEADER_SIZE + a + b != file_size)
 		return false;
-	*next = first + n;
-	/* the counts were summed in 64 bits above, so this one cannot wrap */
-	for (uint64_t k = 0; k < n; k++) {
-		uint32_t ref = get_u32(c->refs + 4 * (first + k));
-
-		if (k < syms ? (ref & ~REF_WEAK) >= c->n_syms : !string_ok(c, ref))
-			return false;
-	}
+	c->a_size = (size_t)a;
+	c->b_size = (size_t)b;
 	return true;
 }
 
-static bool tables_ok(const struct dm_cache *c)
+/* Records use the references in order, without overlapping: next is where this one
+ * may start at the earliest (which also bounds the work of checking them all by the
+ * size of the table). */
+static bool record_ok(const struct dm_cache *c, const uint8_t *rec, uint64_t *next)
 {
+	uint64_t first = get_u32(rec + R_FIRST), n = record_refs(rec);
+	uint32_t vermagic = get_u32(rec + R_VERMAGIC);
+	int32_t err = (int32_t)get_u32(rec + R_ERR);
+
+	if (get_u32(rec + R_PATH) >= c->paths_size || err > 0 || err < -4095)
+		return false;
+	if ((vermagic != NONE && vermagic >= c->strings_size) || first < *next ||
+	    first + n > c->n_refs)
+		return false;
+	*next = first + n;
+	return true;
+}
+
+/* The first part: the records and their paths. */
+static bool part_a_ok(struct dm_cache *c)
+{
+	struct fileio_part part = {c->a, c->a_size};
 	uint64_t next = 0;
 
-	if (c->strings_size > 0 && c->strings[c->strings_size - 1] != '\0')
+	if (sum_of(c->head, &part, 1) != c->sum_a)
 		return false;
-	for (uint32_t i = 0; i < c->n_syms; i++) {
-		if (!string_ok(c, get_u32(c->syms + (size_t)i * SYM_SIZE + 8)))
-			return false;
-	}
+	c->keys = c->a;
+	c->records = c->keys + DM_OUTPUTS * KEY_SIZE;
+	c->paths = (const char *)c->records + (size_t)c->n_records * REC_SIZE;
+	if (c->paths_size > 0 && c->paths[c->paths_size - 1] != '\0')
+		return false;
 	for (uint32_t i = 0; i < c->n_records; i++) {
 		if (!record_ok(c, record(c, i), &next))
 			return false;
@@ -239,123 +284,171 @@ static bool tables_ok(const struct dm_cache *c)
 	return true;
 }
 
-/* Where each part starts; false if the counts do not add up to the file's size. */
-static bool layout(struct dm_cache *c, struct parts *parts)
+static bool refs_ok(const struct dm_cache *c, const uint8_t *rec)
 {
-	uint64_t sizes[5] = {
-		(uint64_t)DM_OUTPUTS * KEY_SIZE,
-		(uint64_t)c->n_records * REC_SIZE,
-		(uint64_t)c->n_syms * SYM_SIZE,
-		(uint64_t)c->n_refs * 4,
-		c->strings_size,
-	};
-	uint64_t off = HEADER_SIZE;
+	uint64_t first = get_u32(rec + R_FIRST), n = record_refs(rec);
+	uint64_t syms = (uint64_t)get_u32(rec + R_EXPORTS) + get_u32(rec + R_UNDEFS);
 
-	for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
-		parts->p[i] = c->data + off;
-		parts->len[i] = (size_t)sizes[i];
-		off += sizes[i];
+	for (uint64_t k = 0; k < n; k++) {
+		uint32_t ref = get_u32(c->refs + 4 * (first + k));
+
+		if (k < syms ? (ref & ~REF_WEAK) >= c->n_syms : ref >= c->strings_size)
+			return false;
 	}
-	if (off != c->size)
-		return false;
-	c->keys = parts->p[0];
-	c->records = parts->p[1];
-	c->syms = parts->p[2];
-	c->refs = parts->p[3];
-	c->strings = (const char *)parts->p[4];
 	return true;
 }
 
-static bool header_ok(struct dm_cache *c, struct parts *parts)
+/* The second part: symbols, references and strings. */
+static bool part_b_ok(struct dm_cache *c)
 {
-	const uint8_t *h = c->data;
+	struct fileio_part part = {c->b, c->b_size};
 
-	if (c->size < HEADER_SIZE || memcmp(h, CACHE_MAGIC, 8) != 0)
+	if (sum_of(NULL, &part, 1) != c->sum_b)
 		return false;
-	if (get_u32(h + 8) != CACHE_VERSION || get_u32(h + 12) != BOM ||
-	    get_u64(h + 16) != c->size)
+	c->syms = c->b;
+	c->refs = c->syms + (size_t)c->n_syms * SYM_SIZE;
+	c->strings = (const char *)c->refs + (size_t)c->n_refs * 4;
+	if (c->strings_size > 0 && c->strings[c->strings_size - 1] != '\0')
 		return false;
-	c->options_fp = get_u64(h + 32);
-	c->outputs_fp = get_u64(h + 40);
-	c->n_records = get_u32(h + 48);
-	c->n_syms = get_u32(h + 52);
-	c->n_refs = get_u32(h + 56);
-	c->strings_size = get_u32(h + 60);
-	c->flags = get_u32(h + 64);
-	return layout(c, parts) && checksum(h, parts) == get_u64(h + 24);
+	for (uint32_t i = 0; i < c->n_syms; i++) {
+		if (get_u32(c->syms + (size_t)i * SYM_SIZE + 8) >= c->strings_size)
+			return false;
+	}
+	for (uint32_t i = 0; i < c->n_records; i++) {
+		if (!refs_ok(c, record(c, i)))
+			return false;
+	}
+	return true;
+}
+
+static int index_paths(struct dm_cache *c)
+{
+	int r = hash_reserve(&c->by_path, c->n_records);
+
+	for (uint32_t i = 0; r == 0 && i < c->n_records; i++) {
+		const char *path = c->paths + get_u32(record(c, i) + R_PATH);
+
+		r = hash_set(&c->by_path, path, (void *)(uintptr_t)(i + 1));
+	}
+	return r;
 }
 
 void dm_cache_seal(uint8_t *data, size_t len)
 {
-	struct dm_cache c = {.data = data, .size = len};
-	struct parts parts;
+	struct dm_cache c = {.fd = -1};
+	struct fileio_part a, b;
 
 	if (len < HEADER_SIZE)
 		return;
-	put_u64(data + 16, len);
-	c.n_records = get_u32(data + 48);
-	c.n_syms = get_u32(data + 52);
-	c.n_refs = get_u32(data + 56);
-	c.strings_size = get_u32(data + 60);
-	if (layout(&c, &parts))
-		put_u64(data + 24, checksum(data, &parts));
+	put_u64(data + H_SIZE, len);
+	memcpy(c.head, data, HEADER_SIZE);
+	if (!head_ok(&c, len))
+		return;
+	a = (struct fileio_part){data + HEADER_SIZE, c.a_size};
+	b = (struct fileio_part){data + HEADER_SIZE + c.a_size, c.b_size};
+	put_u64(data + H_SUM_B, sum_of(NULL, &b, 1));
+	put_u64(data + H_SUM_A, sum_of(data, &a, 1));
 }
 
 void dm_cache_free(struct dm_cache *c)
 {
 	if (c == NULL)
 		return;
+	if (c->fd >= 0)
+		close(c->fd);
 	hash_release(&c->by_path);
 	free(c->memo);
-	free(c->data);
+	free(c->a);
+	free(c->b);
 	free(c);
 }
 
-/* Takes data (malloc'ed) over, also on failure. */
-static int parse(uint8_t *data, size_t len, struct dm_cache **out)
+/* The second part, read and checked on first use: 0, -EBADMSG or -ENOMEM. */
+static int load_b(struct dm_cache *c)
 {
-	struct dm_cache *c = calloc(1, sizeof(*c));
-	struct parts parts;
-	int r = 0;
+	if (c->b_state != 0)
+		return c->b_state < 0 ? c->b_state : 0;
+	if (c->b == NULL) {
+		ssize_t n;
 
-	if (c == NULL) {
-		free(data);
-		return -ENOMEM;
+		c->b = malloc(c->b_size ? c->b_size : 1);
+		if (c->b == NULL)
+			return -ENOMEM;
+		n = pread(c->fd, c->b, c->b_size, (off_t)(HEADER_SIZE + c->a_size));
+		if (n < 0 || (size_t)n != c->b_size) {
+			c->b_state = -EBADMSG;
+			return c->b_state;
+		}
 	}
-	c->data = data;
-	c->size = len;
-	if (!header_ok(c, &parts) || !tables_ok(c))
-		r = -EBADMSG;
-	if (r == 0)
-		r = hash_reserve(&c->by_path, c->n_records);
-	for (uint32_t i = 0; r == 0 && i < c->n_records; i++) {
-		const char *path = c->strings + get_u32(record(c, i) + R_PATH);
-
-		r = hash_set(&c->by_path, path, (void *)(uintptr_t)(i + 1));
-	}
-	if (r < 0) {
-		dm_cache_free(c);
-		return r;
-	}
-	*out = c;
-	return 0;
+	c->b_state = part_b_ok(c) ? 1 : -EBADMSG;
+	return c->b_state < 0 ? c->b_state : 0;
 }
 
 int dm_cache_parse(struct kmodx_ctx *ctx, const uint8_t *data, size_t len,
 		   struct dm_cache **cache)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	struct dm_cache *c = calloc(1, sizeof(*c));
+	int r = -EBADMSG;
 
 	(void)ctx;
-	if (copy == NULL)
+	if (c == NULL)
 		return -ENOMEM;
-	memcpy(copy, data, len);
-	return parse(copy, len, cache);
+	c->fd = -1;
+	if (len >= HEADER_SIZE) {
+		memcpy(c->head, data, HEADER_SIZE);
+		if (head_ok(c, len)) {
+			c->a = malloc(c->a_size + 1);
+			c->b = malloc(c->b_size + 1);
+			r = c->a && c->b ? 0 : -ENOMEM;
+		}
+	}
+	if (r == 0) {
+		memcpy(c->a, data + HEADER_SIZE, c->a_size);
+		memcpy(c->b, data + HEADER_SIZE + c->a_size, c->b_size);
+		r = part_a_ok(c) ? load_b(c) : -EBADMSG;
+	}
+	if (r == 0)
+		r = index_paths(c);
+	if (r < 0) {
+		dm_cache_free(c);
+		return r;
+	}
+	*cache = c;
+	return 0;
 }
 
 size_t dm_cache_count(const struct dm_cache *c)
 {
 	return c->n_records;
+}
+
+/* Open and check the header and first part: 0, -EBADMSG, -ENOMEM or an errno of
+ * opening or reading the file. */
+static int open_cache(const char *path, struct dm_cache *c)
+{
+	struct stat st;
+	ssize_t n;
+
+	c->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
+	if (fstat(c->fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > CACHE_MAX ||
+	    (size_t)st.st_size < HEADER_SIZE)
+		return -EBADMSG;
+	n = pread(c->fd, c->head, HEADER_SIZE, 0);
+	if (n != HEADER_SIZE || !head_ok(c, (uint64_t)st.st_size))
+		return n < 0 ? -errno : -EBADMSG;
+	c->a = malloc(c->a_size + 1);
+	if (c->a == NULL)
+		return -ENOMEM;
+	n = pread(c->fd, c->a, c->a_size, HEADER_SIZE);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != c->a_size || !part_a_ok(c))
+		return -EBADMSG;
+	return index_paths(c);
 }
 
 /* ---- fingerprints ---- */
@@ -478,30 +571,29 @@ bool dm_cache_stale(const struct depmod *d)
 
 int dm_cache_load(struct depmod *d)
 {
-	char path[PATH_MAX], *data = NULL;
-	size_t len;
+	struct dm_cache *c = calloc(1, sizeof(*c));
+	char path[PATH_MAX];
 	int r;
 
+	if (c == NULL)
+		return -ENOMEM;
 	if ((size_t)snprintf(path, sizeof(path), "%s/" CACHE_NAME, d->outdir) >=
 	    sizeof(path))
-		return 0;
-	r = read_file_at(AT_FDCWD, path, CACHE_MAX, &data, &len);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) {
-		DBG(d->ctx, "%s: %s: every module is read", path, strerror(-r));
-		return 0;
-	}
-	r = parse((uint8_t *)data, len, &d->cache);
+		r = -ENAMETOOLONG;
+	else
+		r = open_cache(path, c);
 	if (r == -EBADMSG)
 		DBG(d->ctx, "%s: damaged or of another format: every module is read",
 		    path);
-	else if (r == 0 && d->cache->options_fp != d->options_fp)
+	else if (r < 0 && r != -ENOMEM)
+		DBG(d->ctx, "%s: %s: every module is read", path, strerror(-r));
+	else if (r == 0 && c->options_fp != d->options_fp)
 		DBG(d->ctx, "%s: written for other options: every module is read", path);
-	if (r == 0 && d->cache->options_fp == d->options_fp)
+	if (r == 0 && c->options_fp == d->options_fp) {
+		d->cache = c;
 		return 0;
-	dm_cache_free(d->cache);
-	d->cache = NULL;
+	}
+	dm_cache_free(c);
 	return r == -ENOMEM ? r : 0;
 }
 
@@ -528,6 +620,7 @@ static struct dm_symref *symbols_of(struct dm_cache *c, struct arena *a, uint64_
 		v[i].crc = get_u64(sym);
 		v[i].weak = id & REF_WEAK;
 		v[i].sym = NULL;
+		v[i].hash = 0;
 	}
 	return v;
 }
@@ -537,6 +630,10 @@ int dm_cache_record(struct dm_cache *c, size_t i, struct arena *a, struct dm_mod
 	const uint8_t *rec = record(c, i);
 	uint64_t ref = get_u32(rec + R_FIRST);
 	uint32_t vermagic = get_u32(rec + R_VERMAGIC);
+	int r = load_b(c);
+
+	if (r < 0)
+		return r;
 
 	m->content = get_u64(rec + R_CONTENT);
 	m->load_err = (int32_t)get_u32(rec + R_ERR);
@@ -573,7 +670,7 @@ static int intern_record(struct depmod *d, struct dm_module *m, const uint8_t *r
 			2 * (size_t)(get_u32(c->refs + 4 * ref) & ~REF_WEAK) + undefined;
 
 		if (c->memo[slot] == NULL)
-			c->memo[slot] = dm_symbol_intern(d, s->name, undefined);
+			c->memo[slot] = dm_symbol_intern(d, s->name, undefined, 0);
 		if (c->memo[slot] == NULL)
 			return -ENOMEM;
 		s->sym = c->memo[slot];
@@ -612,6 +709,9 @@ int dm_cache_materialize(struct depmod *d)
 
 	if (c == NULL || c->memo)
 		return 0;
+	r = load_b(c);
+	if (r < 0)
+		return r;
 	c->memo = calloc(2 * (size_t)c->n_syms + 1, sizeof(*c->memo));
 	if (c->memo == NULL)
 		return -ENOMEM;
@@ -637,20 +737,37 @@ struct dm_serid {
 	uint32_t id;
 };
 
+/*
+ * The new cache is written after the old one's tables when there is an old one (base):
+ * the records of unchanged modules are copied, their references still good, and only
+ * what the modules read in this run hold is appended. Without a base, or once more than
+ * half of the old tables is garbage, everything is written anew.
+ */
 struct writer {
 	struct depmod *d;
-	struct strbuf records, syms, refs, strings;
-	uint32_t n_syms;
+	const struct dm_cache *base;
+	struct strbuf records, paths;	   /* the first part, all new */
+	struct strbuf syms, refs, strings; /* what comes after base's */
+	uint32_t n_syms;		   /* base's included */
+	size_t refs_base, strings_base;
 };
 
 static int add_string(struct writer *w, const char *s, uint32_t *ref)
 {
-	size_t off = w->strings.len;
+	size_t off = w->strings_base + w->strings.len;
 
 	if (off >= NONE)
 		return -EFBIG;
 	*ref = (uint32_t)off;
 	return strbuf_append(&w->strings, s, strlen(s) + 1);
+}
+
+static int add_path(struct writer *w, const char *s, uint8_t *rec)
+{
+	if (w->paths.len >= NONE)
+		return -EFBIG;
+	put_u32(rec + R_PATH, (uint32_t)w->paths.len);
+	return strbuf_append(&w->paths, s, strlen(s) + 1);
 }
 
 static int add_ref(struct writer *w, uint32_t ref)
@@ -674,6 +791,8 @@ static int symbol_id(struct writer *w, const struct dm_symref *s, uint32_t *id)
 	e = arena_alloc(&w->d->arena, sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
+	if (w->n_syms >= REF_WEAK)
+		return -EFBIG;
 	r = add_string(w, s->name, &name);
 	if (r < 0)
 		return r;
@@ -687,14 +806,18 @@ static int symbol_id(struct writer *w, const struct dm_symref *s, uint32_t *id)
 
 static int add_symbols(struct writer *w, const struct dm_symref *v, size_t n)
 {
-	int r = 0;
+	/* room for all of them at once: two hundred thousand of them in a full run */
+	int r = strbuf_reserve(&w->refs, n * sizeof(uint32_t));
 
 	for (size_t i = 0; i < n && r == 0; i++) {
-		uint32_t id;
+		uint32_t id = 0;
 
 		r = symbol_id(w, &v[i], &id);
-		if (r == 0)
-			r = add_ref(w, id | (v[i].weak ? REF_WEAK : 0));
+		if (r < 0)
+			break;
+		id |= v[i].weak ? REF_WEAK : 0;
+		memcpy(w->refs.buf + w->refs.len, &id, sizeof(id));
+		w->refs.len += sizeof(id);
 	}
 	return r;
 }
@@ -713,17 +836,10 @@ static int add_strings(struct writer *w, const char *const *v, size_t n)
 	return r;
 }
 
-static int add_record(struct writer *w, const struct dm_module *m)
+static int add_lists(struct writer *w, const struct dm_module *m)
 {
-	uint8_t rec[REC_SIZE] = {0};
-	uint32_t path, vermagic = NONE;
-	size_t first = w->refs.len / 4;
-	int r = add_string(w, m->path, &path);
+	int r = add_symbols(w, m->exports, m->n_exports);
 
-	if (r == 0 && m->vermagic)
-		r = add_string(w, m->vermagic, &vermagic);
-	if (r == 0)
-		r = add_symbols(w, m->exports, m->n_exports);
 	if (r == 0)
 		r = add_symbols(w, m->undefs, m->n_undefs);
 	if (r == 0)
@@ -734,11 +850,24 @@ static int add_record(struct writer *w, const struct dm_module *m)
 		r = add_strings(w, m->weakdeps, m->n_weakdeps);
 	if (r == 0)
 		r = add_strings(w, m->firmware, m->n_firmware);
-	if (r < 0 || w->refs.len / 4 >= NONE)
+	return r;
+}
+
+static int add_record(struct writer *w, const struct dm_module *m)
+{
+	uint8_t rec[REC_SIZE] = {0};
+	uint32_t vermagic = NONE;
+	size_t first = w->refs_base + w->refs.len / 4;
+	int r = add_path(w, m->path, rec);
+
+	if (r == 0 && m->vermagic)
+		r = add_string(w, m->vermagic, &vermagic);
+	if (r == 0)
+		r = add_lists(w, m);
+	if (r < 0 || w->refs_base + w->refs.len / 4 >= NONE)
 		return r < 0 ? r : -EFBIG;
 	put_key(rec, &m->key);
 	put_u64(rec + R_CONTENT, m->content);
-	put_u32(rec + R_PATH, path);
 	put_u32(rec + R_ERR, (uint32_t)m->load_err);
 	put_u32(rec + R_FIRST, (uint32_t)first);
 	put_u32(rec + R_EXPORTS, (uint32_t)m->n_exports);
@@ -748,78 +877,152 @@ static int add_record(struct writer *w, const struct dm_module *m)
 	put_u32(rec + R_WEAKDEPS, (uint32_t)m->n_weakdeps);
 	put_u32(rec + R_FIRMWARE, (uint32_t)m->n_firmware);
 	put_u32(rec + R_VERMAGIC, vermagic);
-	put_u32(rec + R_FLAGS,
-		!m->from_cache && dm_key_racy(w->d, &m->key) ? REC_RACY : 0);
+	put_u32(rec + R_FLAGS, dm_key_racy(w->d, &m->key) ? REC_RACY : 0);
 	return strbuf_append(&w->records, rec, sizeof(rec));
 }
 
-static void fill_header(struct writer *w, uint8_t *h, uint8_t *keys, uint32_t n_records)
+/* The records of the old cache still used, as they were, in their order (so that their
+ * references stay in order). */
+static int keep_records(struct writer *w, uint32_t *n)
+{
+	const struct dm_cache *c = w->base;
+	struct depmod *d = w->d;
+	uint8_t *kept = calloc(c->n_records + 1, 1);
+	int r = 0;
+
+	if (kept == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_mods; i++) {
+		if (d->mods[i]->from_cache)
+			kept[d->mods[i]->cache_rec - 1] = 1;
+	}
+	for (uint32_t i = 0; i < c->n_records && r == 0; i++) {
+		uint8_t rec[REC_SIZE];
+
+		if (!kept[i])
+			continue;
+		memcpy(rec, record(c, i), REC_SIZE);
+		r = add_path(w, c->paths + get_u32(rec + R_PATH), rec);
+		if (r == 0)
+			r = strbuf_append(&w->records, rec, REC_SIZE);
+		(*n)++;
+	}
+	free(kept);
+	return r;
+}
+
+/* Whether the old tables are worth keeping: at least half of them still in use. */
+static bool keep_base(const struct depmod *d)
+{
+	const struct dm_cache *c = d->cache;
+	uint64_t live = 0;
+
+	if (c == NULL || load_b(d->cache) < 0)
+		return false;
+	for (size_t i = 0; i < d->n_mods; i++) {
+		if (d->mods[i]->from_cache)
+			live += record_refs(record(c, d->mods[i]->cache_rec - 1));
+	}
+	return 2 * live >= c->n_refs;
+}
+
+static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
+			const struct fileio_part *a, const struct fileio_part *b)
 {
 	struct depmod *d = w->d;
 	bool good = d->outputs_written;
-	struct parts parts = {
-		{keys, (uint8_t *)w->records.buf, (uint8_t *)w->syms.buf,
-		 (uint8_t *)w->refs.buf, (uint8_t *)w->strings.buf},
-		{DM_OUTPUTS * KEY_SIZE, w->records.len, w->syms.len, w->refs.len,
-		 w->strings.len},
-	};
 	size_t size = HEADER_SIZE;
 
-	for (unsigned i = 0; i < ARRAY_SIZE(parts.len); i++)
-		size += parts.len[i];
-	for (unsigned i = 0; i < DM_OUTPUTS; i++)
-		put_key(keys + (size_t)i * KEY_SIZE, &d->out_keys[i]);
+	for (size_t i = 0; i < 3; i++)
+		size += a[i].len;
+	for (size_t i = 0; i < 6; i++)
+		size += b[i].len;
 	memset(h, 0, HEADER_SIZE);
 	memcpy(h, CACHE_MAGIC, 8);
 	put_u32(h + 8, CACHE_VERSION);
 	put_u32(h + 12, BOM);
-	put_u64(h + 16, size);
-	put_u64(h + 32, d->options_fp);
-	put_u64(h + 40, good ? d->outputs_fp : 0);
-	put_u32(h + 48, n_records);
-	put_u32(h + 52, w->n_syms);
-	put_u32(h + 56, (uint32_t)(w->refs.len / 4));
-	put_u32(h + 60, (uint32_t)w->strings.len);
-	put_u32(h + 64, good && d->outputs_clean ? FLAG_CLEAN : 0);
-	put_u64(h + 24, checksum(h, &parts));
+	put_u64(h + H_SIZE, size);
+	put_u64(h + H_OPTIONS, d->options_fp);
+	put_u64(h + H_OUTPUTS, good ? d->outputs_fp : 0);
+	put_u32(h + H_RECORDS, n_records);
+	put_u32(h + H_SYMS, w->n_syms);
+	put_u32(h + H_REFS, (uint32_t)(w->refs_base + w->refs.len / 4));
+	put_u32(h + H_STRINGS, (uint32_t)(w->strings_base + w->strings.len));
+	put_u32(h + H_FLAGS, good && d->outputs_clean ? FLAG_CLEAN : 0);
+	put_u32(h + H_PATHS, (uint32_t)w->paths.len);
+	put_u64(h + H_SUM_B, sum_of(NULL, b, 6));
+	put_u64(h + H_SUM_A, sum_of(h, a, 3));
 }
 
 static int write_cache(struct writer *w, uint32_t n_records)
 {
-	uint8_t header[HEADER_SIZE], keys[DM_OUTPUTS * KEY_SIZE] = {0};
+	const struct dm_cache *b = w->base;
+	uint8_t header[HEADER_SIZE], keys[DM_OUTPUTS * KEY_SIZE];
 	struct fileio_part parts[] = {
-		{header, sizeof(header)},	  {keys, sizeof(keys)},
-		{w->records.buf, w->records.len}, {w->syms.buf, w->syms.len},
-		{w->refs.buf, w->refs.len},	  {w->strings.buf, w->strings.len},
+		{header, sizeof(header)},
+		/* the first part */
+		{keys, sizeof(keys)},
+		{w->records.buf, w->records.len},
+		{w->paths.buf, w->paths.len},
+		/* the second */
+		{b ? b->syms : NULL, b ? (size_t)b->n_syms * SYM_SIZE : 0},
+		{w->syms.buf, w->syms.len},
+		{b ? b->refs : NULL, w->refs_base * 4},
+		{w->refs.buf, w->refs.len},
+		{b ? (const uint8_t *)b->strings : NULL, w->strings_base},
+		{w->strings.buf, w->strings.len},
 	};
 
-	if (w->strings.len >= NONE)
+	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE)
 		return -EFBIG;
-	fill_header(w, header, keys, n_records);
+	for (unsigned i = 0; i < DM_OUTPUTS; i++)
+		put_key(keys + (size_t)i * KEY_SIZE, &w->d->out_keys[i]);
+	fill_header(w, header, n_records, parts + 1, parts + 4);
 	return dm_replace_file(w->d, CACHE_NAME, parts, ARRAY_SIZE(parts));
+}
+
+static int add_records(struct writer *w, uint32_t *n)
+{
+	struct depmod *d = w->d;
+	int r = w->base ? keep_records(w, n) : 0;
+
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
+		const struct dm_module *m = d->mods[i];
+
+		/* a file that could not be opened has no identity: read it again next
+		 * time; and with a base, the kept records are already in */
+		if (!m->have_key || (w->base && m->from_cache))
+			continue;
+		r = add_record(w, m);
+		(*n)++;
+	}
+	return r;
 }
 
 int dm_cache_save(struct depmod *d)
 {
 	struct writer w = {.d = d};
 	uint32_t n = 0;
-	/* a run that left the indexes as they were did not need the records until now */
-	int r = dm_cache_materialize(d);
+	int r = 0;
 
-	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
-		/* a file that could not be opened has no identity: read it again next
-		 * time */
-		if (d->mods[i]->have_key) {
-			r = add_record(&w, d->mods[i]);
-			n++;
-		}
+	if (keep_base(d)) {
+		w.base = d->cache;
+		w.n_syms = w.base->n_syms;
+		w.refs_base = w.base->n_refs;
+		w.strings_base = w.base->strings_size;
+	} else {
+		/* everything anew: the cached modules' records are needed in full */
+		r = dm_cache_materialize(d);
 	}
+	if (r == 0)
+		r = add_records(&w, &n);
 	if (r == 0)
 		r = write_cache(&w, n);
 	if (r < 0)
 		INFO(d->ctx, "could not write %s/" CACHE_NAME ": %s", d->outdir,
 		     strerror(-r));
 	strbuf_release(&w.records);
+	strbuf_release(&w.paths);
 	strbuf_release(&w.syms);
 	strbuf_release(&w.refs);
 	strbuf_release(&w.strings);

@@ -82,6 +82,8 @@ static int keep_symbol(void *data, const struct elf_symbol *sym)
 	r->name = arena_strndup(&w->arena, sym->name, sym->namelen);
 	if (r->name == NULL)
 		return -ENOMEM;
+	/* here, on the pool's threads, rather than when interning on one */
+	r->hash = superfasthash(r->name, strlen(r->name));
 	r->crc = sym->crc;
 	r->weak = sym->bind == 'W';
 	w->n_syms++;
@@ -159,6 +161,7 @@ static int load_one(struct worker *w, struct dm_module *m)
 		return r;
 	m->load_err = r;
 	m->content = dm_module_content_hash(m);
+	m->read = true;
 	return 0;
 }
 
@@ -177,88 +180,63 @@ static void *work(void *data)
 	return NULL;
 }
 
-static unsigned thread_count(const struct depmod *d)
+static unsigned thread_count(const struct depmod *d, size_t n_todo)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned n = d->opts->threads ? d->opts->threads : (cpus > 0 ? (unsigned)cpus : 1);
+	long cpus;
+	unsigned n;
 
-	if (n > 16)
-		n = 16;
-	if (d->n_loaded < 64)
-		n = 1;
-	return n;
+	if (n_todo < 64)
+		return 1;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	n = d->opts->threads ? d->opts->threads : (cpus > 0 ? (unsigned)cpus : 1);
+	return MIN(n, 16);
 }
 
 /* ---- the content hash ---- */
 
-/* Bytes fed in order, hashed a buffer at a time. */
-struct hasher {
-	uint64_t h;
-	size_t n;
-	uint8_t buf[2048];
-};
-
-static void feed(struct hasher *h, const void *p, size_t len)
+/* The module's information, a piece at a time: hundreds of thousands of short names,
+ * for which hash64_small() costs a tenth of a stream. */
+static uint64_t feed_u64(uint64_t h, uint64_t v)
 {
-	const uint8_t *s = p;
-
-	while (len > 0) {
-		size_t k = MIN(len, sizeof(h->buf) - h->n);
-
-		memcpy(h->buf + h->n, s, k);
-		h->n += k;
-		s += k;
-		len -= k;
-		if (h->n == sizeof(h->buf)) {
-			h->h = hash64(h->buf, h->n, h->h);
-			h->n = 0;
-		}
-	}
+	return hash64_small(&v, sizeof(v), h);
 }
 
-static void feed_u64(struct hasher *h, uint64_t v)
+static uint64_t feed_str(uint64_t h, const char *s)
 {
-	feed(h, &v, sizeof(v));
+	return s ? hash64_small(s, strlen(s) + 1, h) : feed_u64(h, UINT64_MAX);
 }
 
-static void feed_str(struct hasher *h, const char *s)
+static uint64_t feed_syms(uint64_t h, const struct dm_symref *v, size_t n)
 {
-	feed(h, s ? s : "", s ? strlen(s) + 1 : 1);
-}
-
-static void feed_syms(struct hasher *h, const struct dm_symref *v, size_t n)
-{
-	feed_u64(h, n);
-	for (size_t i = 0; i < n; i++) {
-		feed_str(h, v[i].name);
-		feed_u64(h, v[i].crc ^ ((uint64_t)v[i].weak << 63));
-	}
-}
-
-static void feed_strs(struct hasher *h, const char *const *v, size_t n)
-{
-	feed_u64(h, n);
+	h = feed_u64(h, n);
 	for (size_t i = 0; i < n; i++)
-		feed_str(h, v[i]);
+		h = feed_u64(feed_str(h, v[i].name),
+			     v[i].crc ^ ((uint64_t)v[i].weak << 63));
+	return h;
+}
+
+static uint64_t feed_strs(uint64_t h, const char *const *v, size_t n)
+{
+	h = feed_u64(h, n);
+	for (size_t i = 0; i < n; i++)
+		h = feed_str(h, v[i]);
+	return h;
 }
 
 uint64_t dm_module_content_hash(const struct dm_module *m)
 {
-	struct hasher h = {.h = 0x6b6d6f6478, .n = 0};
+	uint64_t h = feed_u64(0x6b6d6f6478, (uint64_t)(int64_t)m->load_err);
 
-	feed_u64(&h, (uint64_t)(int64_t)m->load_err);
-	feed_syms(&h, m->exports, m->n_exports);
-	feed_syms(&h, m->undefs, m->n_undefs);
-	feed_strs(&h, m->aliases, m->n_aliases);
-	feed_strs(&h, m->softdeps, m->n_softdeps);
-	feed_strs(&h, m->weakdeps, m->n_weakdeps);
-	feed_strs(&h, m->firmware, m->n_firmware);
-	feed_u64(&h, m->vermagic != NULL);
-	feed_str(&h, m->vermagic);
-	return hash64(h.buf, h.n, h.h);
+	h = feed_syms(h, m->exports, m->n_exports);
+	h = feed_syms(h, m->undefs, m->n_undefs);
+	h = feed_strs(h, m->aliases, m->n_aliases);
+	h = feed_strs(h, m->softdeps, m->n_softdeps);
+	h = feed_strs(h, m->weakdeps, m->n_weakdeps);
+	h = feed_strs(h, m->firmware, m->n_firmware);
+	return feed_str(h, m->vermagic);
 }
 
-static void log_failures(struct depmod *d)
+void dm_log_load_failures(struct depmod *d)
 {
 	for (size_t i = 0; i < d->n_mods; i++) {
 		int e = d->mods[i]->load_err;
@@ -287,15 +265,15 @@ int dm_load_modules(struct depmod *d)
 	unsigned n, started = 0;
 	struct worker *w = NULL;
 	pthread_t *threads = NULL;
-	size_t next = 0;
+	size_t next = 0, n_todo = 0;
 	int r = 0;
 
-	d->n_loaded = 0;
 	for (size_t i = 0; todo && i < d->n_mods; i++) {
-		if (!d->mods[i]->from_cache)
-			todo[d->n_loaded++] = d->mods[i];
+		if (!d->mods[i]->from_cache && !d->mods[i]->read)
+			todo[n_todo++] = d->mods[i];
 	}
-	n = thread_count(d);
+	d->n_loaded += n_todo;
+	n = thread_count(d, n_todo);
 	if (todo)
 		w = calloc(n, sizeof(*w));
 	if (w)
@@ -308,7 +286,7 @@ int dm_load_modules(struct depmod *d)
 	for (unsigned t = 0; t < n; t++) {
 		w[t].d = d;
 		w[t].todo = todo;
-		w[t].n_todo = d->n_loaded;
+		w[t].n_todo = n_todo;
 		w[t].next = &next;
 		w[t].arena.chunk_size = 1 << 20;
 	}
@@ -328,9 +306,6 @@ int dm_load_modules(struct depmod *d)
 	}
 	for (unsigned t = 0; t < n; t++)
 		worker_release(d, &w[t]);
-	/* messages in module order, whichever thread met them, cached or not */
-	if (r == 0)
-		log_failures(d);
 	free(todo);
 	free(threads);
 	free(w);

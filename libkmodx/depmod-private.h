@@ -49,6 +49,7 @@ struct dm_symref {
 	const char *name;      /* as the module has it */
 	struct dm_symbol *sym; /* the symbol it stands for (prefixes stripped) */
 	uint64_t crc;
+	uint32_t hash; /* superfasthash(name), computed while reading; 0: not */
 	bool weak;
 };
 
@@ -67,6 +68,7 @@ struct dm_module {
 	const char *idxpath;   /* in the indexes: relpath, else path without the root */
 	char *uncrelpath;      /* relpath cut to "<dir>/<name>.ko" for modules.order */
 	const char *modname;
+	uint32_t name_hash;    /* superfasthash(modname): kmod's iteration order */
 	size_t baselen;	       /* offset of the last '/' in path */
 	int sort_idx;	       /* modules.order rank */
 	uint32_t idx;	       /* position in the final array */
@@ -75,6 +77,7 @@ struct dm_module {
 	uint32_t stamp; /* scratch for duplicate checks */
 	bool have_key;	/* key holds the file's identity (cache lookups) */
 	bool from_cache;
+	bool read;	    /* read from its file in this run */
 	uint32_t cache_rec; /* its record in the cache, plus one */
 	struct dm_filekey key;
 	/* from the module's file */
@@ -143,8 +146,10 @@ struct depmod {
 };
 
 /* Interning: the symbol for a name, created (not provided) if it is new. NULL: ENOMEM.
- * An undefined symbol's name loses a leading '.' (ppc64) before the -P prefix. */
-struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool undefined);
+ * An undefined symbol's name loses a leading '.' (ppc64) before the -P prefix. hash is
+ * superfasthash(name) if known, else 0. */
+struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool undefined,
+				   uint32_t hash);
 /* Set the sym of every export and undefined symbol of m: 0 or -ENOMEM. */
 int dm_intern_module(struct depmod *d, struct dm_module *m);
 /* The identity of an open file or a path. */
@@ -154,9 +159,24 @@ bool dm_filekey_equal(const struct dm_filekey *a, const struct dm_filekey *b);
  * could keep the same timestamps: such a file is read again next time. */
 bool dm_key_racy(const struct depmod *d, const struct dm_filekey *k);
 
+/* A module file found while scanning (or given on the command line); key, if not
+ * NULL, is its identity for the cache. Decides between modules of the same name. 0 or
+ * -ENOMEM. */
+int dm_add_module_file(struct depmod *d, const char *path, bool inside,
+		       const struct dm_filekey *key);
+
+/* depmod-scan.c: add every module file under root (the module directory, inside, or an
+ * external directory), in the order a depth-first walk meets them: 0 or a negative
+ * errno (the directory could not be read; logged by the caller). */
+int dm_scan_root(struct depmod *d, const char *root, bool inside);
+/* Directory entries the scans skip: ".", "..", "build", "source" and exclude's. */
+bool dm_excluded(const struct depmod *d, const char *name);
+
 /* depmod-load.c: read the symbols and information of every module not taken from the
- * cache, in parallel; then log, in module order, why any module could not be read. */
+ * cache nor read yet, in parallel. */
 int dm_load_modules(struct depmod *d);
+/* Log, in module order, why any module could not be read (now or when it was cached). */
+void dm_log_load_failures(struct depmod *d);
 /* The content hash of a module's information (m->content). */
 uint64_t dm_module_content_hash(const struct dm_module *m);
 /* depmod-cycles.c: after the topological sort left modules unsorted (dep_sort_idx

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +98,7 @@ static struct dm_module *module_alloc(struct depmod *d, const char *path, bool i
 	if (m->path == NULL || modname_normalize(path_basename(path), name, &namelen) == NULL)
 		return NULL;
 	m->modname = arena_strdup(&d->arena, name);
+	m->name_hash = superfasthash(name, namelen);
 	m->baselen = path_dirlen(path);
 	m->sort_idx = 1;
 	m->idxpath = m->path + d->scan_strip;
@@ -120,10 +120,8 @@ static struct dm_module *module_alloc(struct depmod *d, const char *path, bool i
 	return m;
 }
 
-/* A module file found while scanning (or given on the command line); st, if not NULL,
- * is its identity for the cache. */
-static int add_module_file(struct depmod *d, const char *path, bool inside,
-			   const struct stat *st)
+int dm_add_module_file(struct depmod *d, const char *path, bool inside,
+		       const struct dm_filekey *key)
 {
 	struct dm_module *m = module_alloc(d, path, inside), *old;
 	struct hash_entry *e;
@@ -131,8 +129,8 @@ static int add_module_file(struct depmod *d, const char *path, bool inside,
 
 	if (m == NULL)
 		return -ENOMEM;
-	if (st) {
-		dm_filekey_from_stat(&m->key, st);
+	if (key) {
+		m->key = *key;
 		m->have_key = true;
 	}
 	r = hash_insert(&d->by_name, m->modname, &e);
@@ -154,142 +152,16 @@ static int add_module_file(struct depmod *d, const char *path, bool inside,
 	return 0;
 }
 
-static bool excluded(const struct depmod *d, const char *name)
-{
-	if (streq(name, ".") || streq(name, "..") || streq(name, "build") || streq(name, "source"))
-		return true;
-	for (size_t i = 0; i < d->cfg.excludes.n; i++) {
-		if (streq(d->cfg.excludes.v[i], name))
-			return true;
-	}
-	return false;
-}
-
-#define SCAN_DEPTH_MAX 64
-#define DIRENT_BUF     (32 * 1024)
-
-static int scan_dir(struct depmod *d, int dfd, struct strbuf *path, bool inside,
-		    int depth);
-
-/* One directory entry, its path in path: 0, or -ENOMEM (anything else is logged and
- * the entry left out, as kmod does). */
-static int scan_entry(struct depmod *d, int dfd, const char *name, unsigned char type,
-		      struct strbuf *path, bool inside, int depth)
-{
-	bool is_dir = type == DT_DIR, is_reg = type == DT_REG;
-	bool module = path_has_module_ext(name);
-	struct stat st;
-	int sub;
-
-	/* the cache needs the identity of every module file */
-	if ((!is_dir && !is_reg) || (is_reg && module && d->use_cache)) {
-		if (fstatat(dfd, name, &st, 0) < 0) {
-			ERR(d->ctx, "%s: %s", strbuf_str(path), strerror(errno));
-			return 0;
-		}
-		is_dir = S_ISDIR(st.st_mode);
-		is_reg = S_ISREG(st.st_mode);
-	}
-	if (is_reg && module)
-		return add_module_file(d, strbuf_str(path), inside,
-				       d->use_cache ? &st : NULL);
-	if (!is_dir)
-		return 0;
-	sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sub < 0) {
-		ERR(d->ctx, "%s: %s", strbuf_str(path), strerror(errno));
-		return 0;
-	}
-	return scan_dir(d, sub, path, inside, depth + 1) == -ENOMEM ? -ENOMEM : 0;
-}
-
-/* The entries of a buffer getdents64() filled, whose layout is struct dirent64's. */
-static int scan_entries(struct depmod *d, int dfd, const char *buf, size_t n,
-			struct strbuf *path, bool inside, int depth)
-{
-	size_t len = path->len, name_at = offsetof(struct dirent64, d_name);
-	int r = 0;
-
-	for (size_t off = 0; off + name_at < n && r == 0;) {
-		const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-
-		if (de->d_reclen <= name_at || de->d_reclen > n - off)
-			break;
-		off += de->d_reclen;
-		if (excluded(d, de->d_name))
-			continue;
-		path->len = len;
-		r = strbuf_putc(path, '/');
-		if (r == 0)
-			r = strbuf_puts(path, de->d_name);
-		if (r == -ENOMEM)
-			break; /* not a reason to leave the entry out silently */
-		if (r < 0 || path->len >= PATH_MAX) {
-			ERR(d->ctx, "path is too long %s", strbuf_str(path));
-			r = 0;
-			continue;
-		}
-		r = scan_entry(d, dfd, de->d_name, de->d_type, path, inside, depth);
-	}
-	path->len = len;
-	return r;
-}
-
-/* Reading the directory with getdents64() rather than readdir() saves the fstat() and
- * fcntl() fdopendir() makes, a third of the system calls of a run that reads nothing. */
-static int scan_dir(struct depmod *d, int dfd, struct strbuf *path, bool inside,
-		    int depth)
-{
-	char *buf = NULL;
-	ssize_t n;
-	int r = 0;
-
-	if (depth > SCAN_DEPTH_MAX) {
-		ERR(d->ctx, "%s: directories nested too deep (symlink loop?)",
-		    strbuf_str(path));
-		close(dfd);
-		return 0;
-	}
-	buf = malloc(DIRENT_BUF);
-	if (buf == NULL) {
-		close(dfd);
-		return -ENOMEM;
-	}
-	while (r == 0 && (n = getdents64(dfd, buf, DIRENT_BUF)) > 0)
-		r = scan_entries(d, dfd, buf, (size_t)n, path, inside, depth);
-	if (r == 0 && n < 0)
-		r = -errno;
-	free(buf);
-	close(dfd);
-	return r;
-}
-
-static int scan_root(struct depmod *d, const char *root, bool inside)
-{
-	struct strbuf path = {.max = PATH_MAX * 2};
-	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return -errno;
-	r = strbuf_puts(&path, root);
-	while (r == 0 && path.len > 1 && path.buf[path.len - 1] == '/')
-		path.len--;
-	if (r == 0)
-		r = scan_dir(d, fd, &path, inside, 0);
-	else
-		close(fd);
-	strbuf_release(&path);
-	return r;
-}
-
 /* ---- module order ---- */
 
 static int kmod_order_cmp(const void *a, const void *b)
 {
 	const struct dm_module *x = *(struct dm_module *const *)a;
 	const struct dm_module *y = *(struct dm_module *const *)b;
+	uint32_t bx = x->name_hash & 511, by = y->name_hash & 511;
 
-	return hash_kmod_order_cmp(x->modname, y->modname, 512);
+	/* kmod's order: its hash table's 512 buckets, strcmp() within one */
+	return bx != by ? (bx < by ? -1 : 1) : strcmp(x->modname, y->modname);
 }
 
 static int rank_cmp(const void *a, const void *b)
@@ -423,12 +295,13 @@ static const char *symbol_key(const struct depmod *d, const char *name, bool und
 }
 
 /* The symbol called key, created if new; a new one keeps key itself as its name (it
- * must live as long as d) unless copy is set. */
-static struct dm_symbol *intern(struct depmod *d, const char *key, bool copy)
+ * must live as long as d) unless copy is set. hv: superfasthash(key), or 0. */
+static struct dm_symbol *intern(struct depmod *d, const char *key, bool copy, uint32_t hv)
 {
 	struct hash_entry *e;
 	struct dm_symbol *s;
-	int r = hash_insert(&d->symbols, key, &e);
+	int r = hv ? hash_insert_hashed(&d->symbols, key, hv, &e)
+		   : hash_insert(&d->symbols, key, &e);
 
 	if (r <= 0)
 		return r == 0 ? e->value : NULL;
@@ -445,21 +318,24 @@ static struct dm_symbol *intern(struct depmod *d, const char *key, bool copy)
 	return s;
 }
 
-struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool undefined)
+struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool undefined,
+				   uint32_t hash)
 {
-	return intern(d, symbol_key(d, name, undefined), false);
+	const char *key = symbol_key(d, name, undefined);
+
+	/* the hash is the name's, not of what is left of it */
+	return intern(d, key, false, key == name ? hash : 0);
 }
 
 int dm_intern_module(struct depmod *d, struct dm_module *m)
 {
-	for (size_t j = 0; j < m->n_exports; j++) {
-		m->exports[j].sym = dm_symbol_intern(d, m->exports[j].name, false);
-		if (m->exports[j].sym == NULL)
-			return -ENOMEM;
-	}
-	for (size_t j = 0; j < m->n_undefs; j++) {
-		m->undefs[j].sym = dm_symbol_intern(d, m->undefs[j].name, true);
-		if (m->undefs[j].sym == NULL)
+	for (size_t j = 0; j < m->n_exports + m->n_undefs; j++) {
+		bool undefined = j >= m->n_exports;
+		struct dm_symref *s =
+			undefined ? &m->undefs[j - m->n_exports] : &m->exports[j];
+
+		s->sym = dm_symbol_intern(d, s->name, undefined, s->hash);
+		if (s->sym == NULL)
 			return -ENOMEM;
 	}
 	return 0;
@@ -473,7 +349,7 @@ static int symbol_add(struct depmod *d, const char *name, bool prefix_skipped,
 
 	if (!prefix_skipped)
 		name = symbol_key(d, name, false);
-	s = intern(d, name, true);
+	s = intern(d, name, true, 0);
 	if (s == NULL)
 		return -ENOMEM;
 	s->owner = NULL;
@@ -675,6 +551,8 @@ static bool newer(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
 }
 
+#define SCAN_DEPTH_MAX 64
+
 /* 1 if a module file under the directory is newer than t, 0 if none, -errno. */
 static int tree_newer_than(const struct depmod *d, int dfd, const struct timespec *t, int depth)
 {
@@ -689,7 +567,8 @@ static int tree_newer_than(const struct depmod *d, int dfd, const struct timespe
 	while (r == 0 && depth < SCAN_DEPTH_MAX && (de = readdir(dir)) != NULL) {
 		struct stat st;
 
-		if (excluded(d, de->d_name) || fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
+		if (dm_excluded(d, de->d_name) ||
+		    fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -796,7 +675,7 @@ static int scan_external(struct depmod *d, const char *dir)
 		r = -ENAMETOOLONG;
 	if (r == 0) {
 		d->scan_strip = strlen(path) - strlen(dir);
-		r = scan_root(d, path, false);
+		r = dm_scan_root(d, path, false);
 		d->scan_strip = 0;
 	}
 	if (r < 0 && r != -ENOMEM)
@@ -825,7 +704,7 @@ static int find_modules(struct depmod *d)
 				CRIT(d->ctx, "could not create module %s: %s", f, strerror(-r));
 				return r;
 			}
-			r = add_module_file(d, f, inside, NULL);
+			r = dm_add_module_file(d, f, inside, NULL);
 			if (r < 0)
 				return r;
 		}
@@ -834,7 +713,7 @@ static int find_modules(struct depmod *d)
 	r = dm_config_load(d->ctx, d->kver, o->config_paths, &d->cfg);
 	if (r < 0)
 		return r;
-	r = scan_root(d, d->moddir, true);
+	r = dm_scan_root(d, d->moddir, true);
 	if (r < 0) {
 		ERR(d->ctx, "could not open directory %s: %s", d->moddir, strerror(-r));
 		CRIT(d->ctx, "could not search modules: %s", strerror(-r));
@@ -905,13 +784,31 @@ static int load_kernel_symbols(struct depmod *d, uint64_t *fp)
 /* Read what the cache does not have, and index it. */
 static int load_modules(struct depmod *d)
 {
+	size_t before = d->n_loaded;
 	int r = dm_load_modules(d);
 
-	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
-		if (!d->mods[i]->from_cache)
+	/* (again for the modules of a first call: the same symbols) */
+	for (size_t i = 0; r == 0 && before < d->n_loaded && i < d->n_mods; i++) {
+		if (d->mods[i]->read)
 			r = dm_intern_module(d, d->mods[i]);
 	}
 	return r;
+}
+
+/* What the cache has for the unchanged modules; if its second part turns out damaged,
+ * those modules are read after all. */
+static int materialize(struct depmod *d)
+{
+	int r = dm_cache_materialize(d);
+
+	if (r != -EBADMSG)
+		return r;
+	DBG(d->ctx, "%s: the cache is damaged: every module is read", d->outdir);
+	for (size_t i = 0; i < d->n_mods; i++)
+		d->mods[i]->from_cache = false;
+	dm_cache_free(d->cache);
+	d->cache = NULL;
+	return load_modules(d);
 }
 
 /* Whether this run may leave the indexes as they are when nothing they depend on
@@ -953,6 +850,8 @@ int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)
 	}
 	if (r == 0)
 		r = load_modules(&d);
+	if (r == 0)
+		dm_log_load_failures(&d); /* in module order, whichever thread met them */
 	if (r == 0 && d.use_cache)
 		r = dm_cache_fingerprint(&d);
 	if (r == 0 && may_skip_outputs(&d) && dm_cache_outputs_current(&d)) {
@@ -961,7 +860,7 @@ int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)
 		if (d.n_loaded > 0)
 			r = dm_outputs_touch(&d);
 	} else if (r == 0) {
-		r = dm_cache_materialize(&d);
+		r = materialize(&d);
 		if (r == 0)
 			r = build_outputs(&d);
 	}

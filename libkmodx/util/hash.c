@@ -108,6 +108,58 @@ uint64_t hash64(const void *data, size_t len, uint64_t seed)
 	return h;
 }
 
+uint64_t hash64_small(const void *data, size_t len, uint64_t seed)
+{
+	const uint8_t *p = data;
+	uint64_t h = seed ^ (len * H64_K3), w = 0;
+
+	for (; len >= 8; len -= 8, p += 8)
+		h = h64_round(h, get64(p));
+	if (len > 0)
+		memcpy(&w, p, len);
+	h = h64_round(h, w);
+	h ^= h >> 29;
+	h *= H64_K3;
+	return h ^ (h >> 32);
+}
+
+void hash64_init(struct hash64_stream *s, uint64_t seed)
+{
+	s->h = seed;
+	s->n = 0;
+}
+
+void hash64_feed(struct hash64_stream *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		size_t k;
+
+		if (s->n == 0 && len >= HASH64_BLOCK) {
+			/* whole blocks straight from the caller's memory */
+			s->h = hash64(p, HASH64_BLOCK, s->h);
+			p += HASH64_BLOCK;
+			len -= HASH64_BLOCK;
+			continue;
+		}
+		k = MIN(len, HASH64_BLOCK - s->n);
+		memcpy(s->buf + s->n, p, k);
+		s->n += k;
+		p += k;
+		len -= k;
+		if (s->n == HASH64_BLOCK) {
+			s->h = hash64(s->buf, HASH64_BLOCK, s->h);
+			s->n = 0;
+		}
+	}
+}
+
+uint64_t hash64_final(const struct hash64_stream *s)
+{
+	return hash64(s->buf, s->n, s->h);
+}
+
 int hash_kmod_order_cmp(const char *a, const char *b, uint32_t n_buckets)
 {
 	uint32_t ba = superfasthash(a, strlen(a)) & (n_buckets - 1);
@@ -184,7 +236,12 @@ int hash_reserve(struct hash *h, size_t count)
 
 int hash_insert(struct hash *h, const char *key, struct hash_entry **entry)
 {
-	uint32_t hv = hash_of(key);
+	return hash_insert_hashed(h, key, hash_of(key), entry);
+}
+
+int hash_insert_hashed(struct hash *h, const char *key, uint32_t hv,
+		       struct hash_entry **entry)
+{
 	size_t i;
 	int r;
 

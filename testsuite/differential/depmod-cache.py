@@ -15,8 +15,8 @@ Steps: a cold run; nothing changed; a module touched without change; a module ad
 under updates/ (a new name, then one overriding a module of the tree); a module removed;
 a module replaced in place by another with different symbols; a file renamed; a
 compressed module swapped for a plain one (and back); modules.order changed; the
-configuration changed; -E given; the cache truncated, corrupted, and taken from another
-kernel release. Usage: depmod-cache.py KMODX_BIN_DIR
+configuration changed; -E given; the cache truncated, corrupted in either part, and taken
+from another kernel release. Usage: depmod-cache.py KMODX_BIN_DIR
 """
 import lzma
 import os
@@ -52,7 +52,9 @@ class Tree:
         self.chk, self.depmod, self.o34, self.kver = chk, depmod, o34, kver
         self.variant = variant
         self.root = os.path.join(work, "root")
-        self.moddir = copy_tree(src, kver, self.root)
+        # copies, not hard links: another test linking or unlinking the shared tree's
+        # files changes their ctime, and with it every file's identity in the cache
+        self.moddir = copy_tree(src, kver, self.root, shutil.copy2)
         self.cfg = os.path.join(work, "depmod.d")
         os.makedirs(self.cfg)
         self.refs = os.path.join(work, "refs")
@@ -115,12 +117,6 @@ class Tree:
             self.chk.same(f"{what}: modules read", want, len(opened))
         print(f"ok: {what}" + (f" ({len(opened)} modules read)" if opened is not None else ""))
 
-    def privatize(self, path):
-        """The tree's files are hard links to the shared copy: a file this test changes in
-        place gets an inode of its own first."""
-        tmp = path + ".tmp"
-        shutil.copyfile(path, tmp)
-        os.rename(tmp, path)
 
 
 def swap_compression(path):
@@ -137,6 +133,13 @@ def swap_compression(path):
     return new
 
 
+def corrupt(path, offset):
+    data = bytearray(read(path))
+    data[offset] ^= 0x40
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def copy_new(src, dst):
     """A new file (new inode) with src's bytes."""
     os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -146,8 +149,6 @@ def copy_new(src, dst):
 def steps(t, work):
     mods = t.modules()
     ext = t.ext
-    for m in (mods[10], mods[50]):
-        t.privatize(m)
     t.step("cold run", "all")
     t.step("nothing changed", 0)
     os.utime(mods[10])
@@ -178,7 +179,6 @@ def steps(t, work):
     order = os.path.join(t.moddir, "modules.order")
     with open(order) as f:
         lines = f.readlines()
-    os.unlink(order)  # the tree's copy is a hard link: never write through it
     with open(order, "w") as f:
         f.writelines(lines[100:] + lines[:100])
     t.step("modules.order changed", 0)
@@ -192,11 +192,12 @@ def steps(t, work):
     with open(cache, "wb") as f:
         f.write(data[:len(data) // 2])
     t.step("the cache truncated", "all")
-    data = bytearray(read(cache))
-    data[len(data) * 2 // 3] ^= 0x40
-    with open(cache, "wb") as f:
-        f.write(data)
-    t.step("the cache corrupted", "all")
+    corrupt(cache, 2000)  # a record
+    t.step("the cache's first part corrupted", "all")
+    corrupt(cache, -100)  # the string table
+    t.step("its second part corrupted, nothing changed (not read)", 0)
+    copy_new(mods[80], os.path.join(t.moddir, "extra/kmodx_second" + ext))
+    t.step("its second part corrupted, a module added", "all")
     symvers = os.path.join(work, "Module.symvers")
     with open(symvers, "w") as f:
         f.write("0x12345678\tkfree\tvmlinux\tEXPORT_SYMBOL\t\n"
