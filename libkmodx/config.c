@@ -459,7 +459,6 @@ static int conf_file_cmp(const void *a, const void *b)
 	return strcmp(fa->name, fb->name);
 }
 
-
 static int conf_files_collect(struct kmodx_ctx *ctx, struct ptrarray *files)
 {
 	char buf[PATH_MAX];
@@ -538,6 +537,34 @@ int config_load(struct kmodx_ctx *ctx, struct config **out)
 	}
 	*out = c;
 	return 0;
+}
+
+int config_foreach_file(struct kmodx_ctx *ctx,
+			int (*fn)(void *data, const char *path, struct config *c),
+			void *data)
+{
+	struct ptrarray files = PTRARRAY_INIT;
+	int r = conf_files_collect(ctx, &files);
+
+	for (size_t i = 0; r == 0 && i < files.n; i++) {
+		const struct conf_file *f = files.v[i];
+		struct config *c;
+
+		if (streq(f->name, "modules.softdep") ||
+		    streq(f->name, "modules.weakdep"))
+			continue; /* depmod's, not configuration */
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		r = parse_file(ctx, c, f->path);
+		if (r == 0)
+			r = fn(data, f->path, c);
+		config_free(c);
+	}
+	ptrarray_release_with(&files, conf_file_free);
+	return r;
 }
 
 void config_free(struct config *c)

@@ -57,6 +57,11 @@ struct config {
  * directory's modules.softdep and modules.weakdep, then the kernel command line. */
 int config_load(struct kmodx_ctx *ctx, struct config **config);
 void config_free(struct config *config);
+/* Each modprobe.d file of the context on its own, in configuration order, for fn to look
+ * at (--lint says which file names what). 0, a negative errno, or fn's. */
+int config_foreach_file(struct kmodx_ctx *ctx,
+			int (*fn)(void *data, const char *path, struct config *c),
+			void *data);
 
 /* Parse one file's text (name is used in messages); exposed for tests and fuzzing. */
 int config_parse_text(struct kmodx_ctx *ctx, struct config *config, const char *name,

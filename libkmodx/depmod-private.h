@@ -109,6 +109,7 @@ struct dm_symbol {
 	uint64_t crc;
 	uint32_t hash;	      /* superfasthash(name): kmod's iteration order */
 	bool provided;	      /* by the kernel (-E/-F) or a module */
+	uint32_t mark;	      /* scratch of --lint */
 	struct dm_serid *ser; /* scratch of the cache writer */
 };
 
@@ -142,6 +143,8 @@ struct depmod {
 	bool outputs_written; /* dm_write_outputs() wrote or kept every index */
 	struct dm_filekey out_keys[DM_OUTPUTS]; /* the indexes as they are on disk */
 	size_t n_loaded;	 /* modules read from their files in this run */
+	size_t n_kernel_syms;	 /* from -E or -F */
+	struct ptrarray dups;	 /* for --lint: struct dm_dup, modules left out */
 	struct timespec started; /* CLOCK_REALTIME at the start of the run */
 };
 
@@ -152,6 +155,14 @@ struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool unde
 				   uint32_t hash);
 /* Set the sym of every export and undefined symbol of m: 0 or -ENOMEM. */
 int dm_intern_module(struct depmod *d, struct dm_module *m);
+/* The kernel's exported symbols from Module.symvers (its vmlinux lines) or, with
+ * system_map, a System.map (its __ksymtab_ entries), names without the -P prefix: fn is
+ * called for each. fp, if not NULL, receives a hash of the file. 0 or a negative errno
+ * (logged), or fn's. */
+typedef int (*dm_kernel_sym_fn)(struct depmod *d, const char *name, uint64_t crc,
+				void *data);
+int dm_read_kernel_syms(struct depmod *d, const char *file, bool system_map,
+			dm_kernel_sym_fn fn, void *data, uint64_t *fp);
 /* The identity of an open file or a path. */
 void dm_filekey_from_stat(struct dm_filekey *k, const struct stat *st);
 bool dm_filekey_equal(const struct dm_filekey *a, const struct dm_filekey *b);
@@ -164,6 +175,16 @@ bool dm_key_racy(const struct depmod *d, const struct dm_filekey *k);
  * -ENOMEM. */
 int dm_add_module_file(struct depmod *d, const char *path, bool inside,
 		       const struct dm_filekey *key);
+
+/* A module file left out for another of the same name (kept for --lint). */
+struct dm_dup {
+	const char *modname;
+	const char *path;
+};
+
+/* depmod-lint.c: the report of a tree whose modules are loaded and resolved. 0 or
+ * -ENOMEM. */
+int dm_lint(struct depmod *d, struct depmod_lint *lint);
 
 /* depmod-scan.c: add every module file under root (the module directory, inside, or an
  * external directory), in the order a depth-first walk meets them: 0 or a negative
@@ -182,6 +203,10 @@ uint64_t dm_module_content_hash(const struct dm_module *m);
 /* depmod-cycles.c: after the topological sort left modules unsorted (dep_sort_idx
  * UINT32_MAX), log the cycles among them and their number as kmod does. 0 or -ENOMEM. */
 int dm_report_cycles(struct depmod *d);
+/* The strongly connected components with a cycle among the unsorted modules: component
+ * (n_mods entries, by module index) receives 1, 2... for the modules in one, 0 for the
+ * others. Returns their number or -ENOMEM. */
+int dm_cycle_components(struct depmod *d, uint32_t *component);
 /* depmod-output.c: write every index (or print them with -n); then d->out_keys holds
  * their identities. */
 int dm_write_outputs(struct depmod *d);

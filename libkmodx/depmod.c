@@ -120,6 +120,21 @@ static struct dm_module *module_alloc(struct depmod *d, const char *path, bool i
 	return m;
 }
 
+/* For --lint: the module file left out. 0 or -ENOMEM. */
+static int remember_dup(struct depmod *d, const struct dm_module *m)
+{
+	struct dm_dup *dup;
+
+	if (d->opts->lint == NULL)
+		return 0;
+	dup = arena_alloc(&d->arena, sizeof(*dup));
+	if (dup == NULL)
+		return -ENOMEM;
+	dup->modname = m->modname;
+	dup->path = m->idxpath;
+	return ptrarray_push(&d->dups, dup);
+}
+
 int dm_add_module_file(struct depmod *d, const char *path, bool inside,
 		       const struct dm_filekey *key)
 {
@@ -141,11 +156,17 @@ int dm_add_module_file(struct depmod *d, const char *path, bool inside,
 		const char *newpath = m->idxpath;
 		size_t newlen = (size_t)(m->path + m->baselen - newpath) + 1 + strlen(m->modname);
 
-		if (existing_wins(d, old, newpath, newlen)) {
-			DBG(d->ctx, "Ignored lower priority: %s, higher: %s", m->path, old->path);
-			return 0;
-		}
-		DBG(d->ctx, "Replace lower priority %s with new module %s", old->path, m->path);
+		bool keep = existing_wins(d, old, newpath, newlen);
+
+		if (keep)
+			DBG(d->ctx, "Ignored lower priority: %s, higher: %s", m->path,
+			    old->path);
+		else
+			DBG(d->ctx, "Replace lower priority %s with new module %s",
+			    old->path, m->path);
+		r = remember_dup(d, keep ? m : old);
+		if (r < 0 || keep)
+			return r;
 	}
 	e->key = m->modname;
 	e->value = m;
@@ -370,19 +391,13 @@ static int add_fake_symbols(struct depmod *d)
 }
 
 /* -E: Module.symvers lines "CRC<ws>SYMBOL<ws>vmlinux<ws>..."; only vmlinux's count. */
-static int load_symvers(struct depmod *d, const char *file, uint64_t *fp)
+static int parse_symvers(struct depmod *d, const char *file, char *text,
+			 dm_kernel_sym_fn fn, void *data)
 {
-	_cleanup_(freep) char *text = NULL;
 	unsigned linenum = 0;
 	char *save, *line;
-	size_t len;
-	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, &len);
+	int r = 0;
 
-	if (r < 0) {
-		CRIT(d->ctx, "could not load %s: %s", file, strerror(-r));
-		return r;
-	}
-	*fp = hash64(text, len, 'E');
 	for (line = strtok_r(text, "\n", &save); line && r == 0;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *ver, *sym, *where, *end, *s2;
@@ -399,25 +414,19 @@ static int load_symvers(struct depmod *d, const char *file, uint64_t *fp)
 			ERR(d->ctx, "%s:%u Invalid symbol version %s", file, linenum, ver);
 			continue;
 		}
-		r = symbol_add(d, sym, false, crc);
+		r = fn(d, symbol_key(d, sym, false), crc, data);
 	}
-	return r < 0 ? r : add_fake_symbols(d);
+	return r;
 }
 
 /* -F: System.map lines "ADDRESS TYPE NAME"; exported symbols are __ksymtab_NAME. */
-static int load_system_map(struct depmod *d, const char *file, uint64_t *fp)
+static int parse_system_map(struct depmod *d, const char *file, char *text,
+			    dm_kernel_sym_fn fn, void *data)
 {
-	_cleanup_(freep) char *text = NULL;
 	unsigned linenum = 0;
 	char *save, *line;
-	size_t len;
-	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, &len);
+	int r = 0;
 
-	if (r < 0) {
-		CRIT(d->ctx, "could not load %s: %s", file, strerror(-r));
-		return r;
-	}
-	*fp = hash64(text, len, 'F');
 	for (line = strtok_r(text, "\n", &save); line && r == 0;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *p = strchr(line, ' ');
@@ -432,12 +441,37 @@ static int load_system_map(struct depmod *d, const char *file, uint64_t *fp)
 		if (d->opts->sym_prefix && p[0] == d->opts->sym_prefix)
 			p++;
 		if (strncmp(p, "__ksymtab_", 10) == 0)
-			r = symbol_add(d, p + 10, true, 0);
+			r = fn(d, p + 10, 0, data);
 	}
-	return r < 0 ? r : add_fake_symbols(d);
+	return r;
 }
 
-static int add_dependency(struct depmod *d, struct dm_module *m, const struct dm_symbol *s)
+int dm_read_kernel_syms(struct depmod *d, const char *file, bool system_map,
+			dm_kernel_sym_fn fn, void *data, uint64_t *fp)
+{
+	_cleanup_(freep) char *text = NULL;
+	size_t len;
+	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, &len);
+
+	if (r < 0) {
+		CRIT(d->ctx, "could not load %s: %s", file, strerror(-r));
+		return r;
+	}
+	if (fp)
+		*fp = hash64(text, len, system_map ? 'F' : 'E');
+	return system_map ? parse_system_map(d, file, text, fn, data)
+			  : parse_symvers(d, file, text, fn, data);
+}
+
+static int add_kernel_symbol(struct depmod *d, const char *name, uint64_t crc, void *data)
+{
+	(void)data;
+	d->n_kernel_syms++;
+	return symbol_add(d, name, true, crc);
+}
+
+static int add_dependency(struct depmod *d, struct dm_module *m,
+			  const struct dm_symbol *s)
 {
 	struct dm_module *owner = s->owner;
 
@@ -536,6 +570,8 @@ static int sort_topologically(struct depmod *d)
 	}
 	free(users);
 	free(ready);
+	if (sorted < d->n_mods && d->opts->lint_only)
+		return 0; /* the lint reports them its own way */
 	if (sorted < d->n_mods) {
 		int r = dm_report_cycles(d);
 
@@ -654,6 +690,7 @@ static void release(struct depmod *d)
 	free(d->mods);
 	hash_release(&d->by_name);
 	hash_release(&d->symbols);
+	ptrarray_release(&d->dups);
 	dm_cache_free(d->cache);
 	dm_config_release(&d->cfg);
 	arena_release(&d->arena);
@@ -774,10 +811,12 @@ static int load_kernel_symbols(struct depmod *d, uint64_t *fp)
 	int r = hash_reserve(&d->symbols, 1 << 16);
 
 	*fp = 0;
-	if (r == 0 && o->symvers)
-		r = load_symvers(d, o->symvers, fp);
-	else if (r == 0 && o->system_map)
-		r = load_system_map(d, o->system_map, fp);
+	if (r == 0 && (o->symvers || o->system_map)) {
+		r = dm_read_kernel_syms(d, o->symvers ? o->symvers : o->system_map,
+					!o->symvers, add_kernel_symbol, NULL, fp);
+		if (r == 0)
+			r = add_fake_symbols(d);
+	}
 	return r;
 }
 
@@ -815,57 +854,88 @@ static int materialize(struct depmod *d)
  * changed: not when it must print them or more than the indexes. */
 static bool may_skip_outputs(const struct depmod *d)
 {
-	return d->cache && !d->opts->dry_run && !d->opts->verbose;
+	return d->cache && !d->opts->dry_run && !d->opts->verbose && !d->opts->lint;
+}
+
+/* Everything up to what each module holds: kernel symbols, the module set in its order,
+ * the cache and the modules it lacks. */
+static int gather(struct depmod *d)
+{
+	uint64_t ksyms = 0;
+	int r = load_kernel_symbols(d, &ksyms);
+
+	if (r == 0)
+		r = find_modules(d);
+	if (r == 0)
+		r = build_array(d);
+	if (r == 0 && d->use_cache) {
+		dm_cache_options(d, ksyms);
+		r = dm_cache_load(d);
+		if (r == 0)
+			r = dm_cache_match(d);
+	}
+	if (r == 0)
+		r = load_modules(d);
+	if (r == 0)
+		dm_log_load_failures(d); /* in module order, whichever thread met them */
+	if (r == 0 && d->use_cache)
+		r = dm_cache_fingerprint(d);
+	return r;
+}
+
+/* The indexes: built and written, or left as they are if they are what this run would
+ * write. */
+static int index_tree(struct depmod *d)
+{
+	int r = 0;
+
+	if (may_skip_outputs(d) && dm_cache_outputs_current(d)) {
+		DBG(d->ctx, "%s: the indexes are up to date", d->outdir);
+		d->outputs_clean = true;
+		return d->n_loaded > 0 ? dm_outputs_touch(d) : 0;
+	}
+	r = materialize(d);
+	return r < 0 ? r : build_outputs(d);
+}
+
+/* --lint alone: dependencies resolved, nothing written. */
+static int resolve_quietly(struct depmod *d)
+{
+	int r = materialize(d);
+
+	if (r == 0)
+		r = resolve_dependencies(d);
+	return r < 0 ? r : sort_topologically(d);
 }
 
 int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)
 {
 	struct depmod d;
-	uint64_t ksyms = 0;
 	int r = init(&d, ctx, o);
 
 	if (r < 0)
 		goto out;
-	if (o->quick && !o->dry_run && outputs_up_to_date(&d)) {
+	if (o->quick && !o->dry_run && !o->lint && outputs_up_to_date(&d)) {
 		r = 0;
 		goto out;
 	}
 	d.check_symvers = o->symvers != NULL;
-	d.errsyms = o->errsyms;
-	if (o->errsyms && !o->symvers && !o->system_map) {
+	d.errsyms = o->errsyms && !o->lint_only;
+	if (d.errsyms && !o->symvers && !o->system_map) {
 		WARN(ctx, "-e needs -E or -F");
 		d.errsyms = false;
 	}
 	d.use_cache = !o->no_cache && !(o->files && o->files[0]);
-	r = load_kernel_symbols(&d, &ksyms);
+	r = gather(&d);
 	if (r == 0)
-		r = find_modules(&d);
-	if (r == 0)
-		r = build_array(&d);
-	if (r == 0 && d.use_cache) {
-		dm_cache_options(&d, ksyms);
-		r = dm_cache_load(&d);
-		if (r == 0)
-			r = dm_cache_match(&d);
-	}
-	if (r == 0)
-		r = load_modules(&d);
-	if (r == 0)
-		dm_log_load_failures(&d); /* in module order, whichever thread met them */
-	if (r == 0 && d.use_cache)
-		r = dm_cache_fingerprint(&d);
-	if (r == 0 && may_skip_outputs(&d) && dm_cache_outputs_current(&d)) {
-		DBG(ctx, "%s: the indexes are up to date", d.outdir);
-		d.outputs_clean = true;
-		if (d.n_loaded > 0)
-			r = dm_outputs_touch(&d);
-	} else if (r == 0) {
-		r = materialize(&d);
-		if (r == 0)
-			r = build_outputs(&d);
-	}
-	if (r == 0 && d.use_cache && !o->dry_run && dm_cache_stale(&d))
+		r = o->lint_only ? resolve_quietly(&d) : index_tree(&d);
+	if (r == 0 && d.use_cache && !o->dry_run && !o->lint_only && dm_cache_stale(&d))
 		dm_cache_save(&d); /* a cache that could not be written is only slower */
+	if ((r == 0 || r == -ELOOP) && o->lint) {
+		int e = dm_lint(&d, o->lint);
+
+		r = e < 0 ? e : r;
+	}
 out:
 	release(&d);
 	return r;
