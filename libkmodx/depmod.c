@@ -148,7 +148,7 @@ int dm_add_module_file(struct depmod *d, const char *path, bool inside,
 		m->key = *key;
 		m->have_key = true;
 	}
-	r = hash_insert(&d->by_name, m->modname, &e);
+	r = hash_insert_hashed(&d->by_name, m->modname, m->name_hash, &e);
 	if (r < 0)
 		return r;
 	old = e->value;
