@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "depmod-private.h"
 #include "util/strbuf.h"
@@ -55,6 +56,8 @@ struct cycles {
 	struct dm_module **stack;
 	uint32_t *index, *low;
 	uint32_t *next, *prev; /* the ring of starting points */
+	uint32_t *component; /* if not NULL: per module, its cyclic component (1, 2...) */
+	uint32_t n_components;
 	uint32_t head;
 	size_t n_in_cycles;
 	size_t steps;
@@ -80,6 +83,7 @@ static void close_component(struct cycles *c, struct dm_module *v, size_t *sp)
 	cyclic = *sp - first > 1;
 	for (size_t j = 0; !cyclic && j < v->n_deps; j++)
 		cyclic = v->deps[j] == v;
+	c->n_components += cyclic;
 	for (size_t k = first; k < *sp; k++) {
 		uint32_t w = c->stack[k]->idx;
 
@@ -87,6 +91,8 @@ static void close_component(struct cycles *c, struct dm_module *v, size_t *sp)
 		if (cyclic) {
 			c->flags[w] |= CYCLIC;
 			c->n_in_cycles++;
+			if (c->component)
+				c->component[w] = c->n_components;
 		}
 	}
 	*sp = first;
@@ -246,6 +252,33 @@ static int walk_from(struct cycles *c, struct dm_module *root)
 	}
 	while (depth > 0)
 		c->flags[c->frames[--depth].m->idx] &= (uint8_t)~ON_PATH;
+	return r;
+}
+
+int dm_cycle_components(struct depmod *d, uint32_t *component)
+{
+	size_t n = d->n_mods;
+	struct cycles c = {
+		.d = d,
+		.flags = calloc(n + 1, 1),
+		.frames = malloc((n + 1) * sizeof(*c.frames)),
+		.stack = malloc((n + 1) * sizeof(*c.stack)),
+		.index = calloc(n + 1, sizeof(*c.index)),
+		.low = calloc(n + 1, sizeof(*c.low)),
+		.component = component,
+	};
+	int r = -ENOMEM;
+
+	if (c.flags && c.frames && c.stack && c.index && c.low) {
+		memset(component, 0, n * sizeof(*component));
+		find_components(&c);
+		r = (int)c.n_components;
+	}
+	free(c.flags);
+	free(c.frames);
+	free(c.stack);
+	free(c.index);
+	free(c.low);
 	return r;
 }
 

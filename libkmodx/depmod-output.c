@@ -32,6 +32,7 @@ struct output {
 	const char *name;
 	bool binary;
 	bool skip; /* nothing to write (binary files with -n) */
+	int fd;	   /* the temporary file, written and not flushed yet */
 	uint8_t *data;
 	size_t len;
 	char tmp[NAME_MAX + 1];
@@ -51,6 +52,8 @@ enum {
 	OUT_DEVNAME,
 	OUT_COUNT,
 };
+
+_Static_assert(OUT_COUNT == DM_OUTPUTS, "the cache records every index");
 
 static const struct {
 	const char *name;
@@ -73,6 +76,31 @@ static const char *mod_path(const struct dm_module *m)
 {
 	return m->idxpath;
 }
+
+/* Append the strings of a NULL-terminated list: the indexes have hundreds of thousands of
+ * lines, and printf's format parsing (twice, to measure first) showed in every profile.
+ */
+static int strbuf_cat(struct strbuf *sb, const char *const *parts)
+{
+	size_t len[8], total = 0, n;
+	int r;
+
+	for (n = 0; parts[n]; n++)
+		total += len[n] = strlen(parts[n]);
+	r = strbuf_reserve(sb, total);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		memcpy(sb->buf + sb->len, parts[i], len[i]);
+		sb->len += len[i];
+	}
+	return r;
+}
+
+#define CAT(sb, ...)                                                                     \
+	({                                                                               \
+		const char *const parts_[] = {__VA_ARGS__, NULL};                        \
+		_Static_assert(ARRAY_SIZE(parts_) <= 8, "CAT: at most 7 strings");       \
+		strbuf_cat((sb), parts_);                                                \
+	})
 
 /* ---- modules.dep ---- */
 
@@ -104,19 +132,36 @@ static int by_dep_sort_idx(const void *a, const void *b)
 	return x < y ? -1 : (x > y);
 }
 
+/* Most closures are a handful of modules: qsort()'s set-up costs more than sorting. */
+static void sort_deps(struct dm_module **v, size_t n)
+{
+	if (n > 16) {
+		sort(v, n, sizeof(*v), by_dep_sort_idx);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct dm_module *m = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1]->dep_sort_idx > m->dep_sort_idx; j--)
+			v[j] = v[j - 1];
+		v[j] = m;
+	}
+}
+
 /* "<path>:" and the paths of every dependency, direct or not, the ones used by others
  * first (so modprobe loads them right to left). */
 static int dep_line(const struct depmod *d, struct closure *c, const struct dm_module *m,
 		    struct strbuf *sb)
 {
-	int r = strbuf_printf(sb, "%s:", mod_path(m));
+	int r = CAT(sb, mod_path(m), ":");
 
 	c->gen++;
 	c->n = 0;
 	closure_walk(c, m);
-	sort(c->list, c->n, sizeof(*c->list), by_dep_sort_idx);
+	sort_deps(c->list, c->n);
 	for (size_t i = 0; i < c->n && r == 0; i++)
-		r = strbuf_printf(sb, " %s", mod_path(c->list[i]));
+		r = CAT(sb, " ", mod_path(c->list[i]));
 	(void)d;
 	return r;
 }
@@ -166,10 +211,13 @@ static int build_deps(struct depmod *d, struct output *text, struct output *bin)
 
 /* A copy of the alias with '-' turned into '_' outside brackets; NULL (with kmod's
  * warning) for unmatched brackets. */
-static char *normalized_alias(const struct depmod *d, const char *alias, char *buf)
+static const char *normalized_alias(const struct depmod *d, const char *alias, char *buf)
 {
-	size_t len = strlen(alias);
+	size_t len;
 
+	if (strpbrk(alias, "-[]") == NULL)
+		return alias; /* nothing to change, as for most of them */
+	len = strlen(alias);
 	if (len >= PATH_MAX)
 		return NULL;
 	memcpy(buf, alias, len + 1);
@@ -195,14 +243,17 @@ static int build_aliases(struct depmod *d, struct output *text, struct output *b
 		for (size_t j = 0; j < m->n_aliases && r == 0; j++) {
 			const char *key;
 
-			r = strbuf_printf(&out, "alias %s %s\n", m->aliases[j], m->modname);
-			if (r < 0 || t == NULL || !(key = normalized_alias(d, m->aliases[j], buf)))
+			r = CAT(&out, "alias ", m->aliases[j], " ", m->modname, "\n");
+			if (r < 0 || t == NULL ||
+			    !(key = normalized_alias(d, m->aliases[j], buf)))
 				continue;
-			r = trie_add(t, key, m->modname, m->idx);
+			r = trie_add_static(t, key, m->modname, m->idx);
 			if (r == 1 && d->opts->warn_dups)
 				WARN(d->ctx, "duplicate module alias:\n%s %s", key, m->modname);
 			if (r == -EILSEQ)
-				ERR(d->ctx, "Module index: bad character in alias '%s' of %s - only 7-bit ASCII is supported",
+				ERR(d->ctx,
+				    "Module index: bad character in alias '%s' of %s - "
+				    "only 7-bit ASCII is supported",
 				    m->aliases[j], m->modname);
 			r = r == 1 || r == -EILSEQ ? 0 : r;
 		}
@@ -231,7 +282,7 @@ static int build_deplist(struct depmod *d, struct output *text, const char *head
 		size_t n = soft ? m->n_softdeps : m->n_weakdeps;
 
 		for (size_t j = 0; j < n && r == 0; j++)
-			r = strbuf_printf(&out, "%s %s %s\n", keyword, m->modname, v[j]);
+			r = CAT(&out, keyword, " ", m->modname, " ", v[j], "\n");
 	}
 	if (r == 0) {
 		text->len = out.len;
@@ -244,10 +295,37 @@ static int build_deplist(struct depmod *d, struct output *text, const char *head
 
 /* ---- symbols ---- */
 
+/* kmod's order: its hash table's 2048 buckets, strcmp() within one */
 static int symbol_order(const void *a, const void *b)
 {
-	return hash_kmod_order_cmp((*(const struct dm_symbol *const *)a)->name,
-				   (*(const struct dm_symbol *const *)b)->name, 2048);
+	const struct dm_symbol *x = *(const struct dm_symbol *const *)a;
+	const struct dm_symbol *y = *(const struct dm_symbol *const *)b;
+	uint32_t bx = x->hash & 2047, by = y->hash & 2047;
+
+	return bx != by ? (bx < by ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+/* kmod iterates its 2048-bucket hash table: reproduce that order, by bucket first
+ * (a counting sort), then strcmp() within each bucket, which holds a handful. */
+static int order_symbols(struct dm_symbol **syms, size_t n)
+{
+	size_t start[2049] = {0};
+	struct dm_symbol **tmp = malloc((n + 1) * sizeof(*tmp));
+
+	if (tmp == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		start[(syms[i]->hash & 2047) + 1]++;
+	for (size_t b = 1; b <= 2048; b++)
+		start[b] += start[b - 1];
+	for (size_t i = 0; i < n; i++)
+		tmp[start[syms[i]->hash & 2047]++] = syms[i];
+	/* start[b] is now where bucket b ends */
+	for (size_t b = 0, from = 0; b < 2048; from = start[b++])
+		sort(tmp + from, start[b] - from, sizeof(*tmp), symbol_order);
+	memcpy(syms, tmp, n * sizeof(*tmp));
+	free(tmp);
+	return 0;
 }
 
 static int build_symbols(struct depmod *d, struct output *text, struct output *bin)
@@ -265,20 +343,20 @@ static int build_symbols(struct depmod *d, struct output *text, struct output *b
 		if (e->key && ((struct dm_symbol *)e->value)->owner)
 			syms[n++] = e->value;
 	}
-	/* kmod iterates its 2048-bucket hash table: reproduce that order */
-	if (syms)
-		sort(syms, n, sizeof(*syms), symbol_order);
+	if (syms && order_symbols(syms, n) < 0)
+		r = -ENOMEM;
 	if (r == 0 && !bin->skip)
 		r = trie_new(&t);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const struct dm_symbol *s = syms[i];
 
-		r = strbuf_printf(&out, "alias symbol:%s %s\n", s->name, s->owner->modname);
+		r = CAT(&out, "alias symbol:", s->name, " ", s->owner->modname, "\n");
 		if (r == 0 && t) {
 			strbuf_clear(&key);
-			r = strbuf_printf(&key, "symbol:%s", s->name);
+			r = CAT(&key, "symbol:", s->name);
 			if (r == 0)
-				r = trie_add(t, strbuf_str(&key), s->owner->modname, s->owner->idx);
+				r = trie_add_static(t, strbuf_str(&key),
+						    s->owner->modname, s->owner->idx);
 			if (r == 1 && d->opts->warn_dups)
 				WARN(d->ctx, "duplicate module syms:\n%s %s", strbuf_str(&key),
 				     s->owner->modname);
@@ -368,7 +446,8 @@ static int build_builtin_alias(struct depmod *d, struct output *bin)
 		return empty_index(bin);
 	r = trie_new(&t);
 	for (char *p = text, *end = text + len; p < end && r >= 0; p += strlen(p) + 1) {
-		char *dot = strchr(p, '.'), *key;
+		char *dot = strchr(p, '.');
+		const char *key;
 
 		if (dot == NULL || strncmp(dot + 1, "alias=", 6) != 0)
 			continue;
@@ -402,11 +481,15 @@ static int build_devname(struct depmod *d, struct output *text)
 			const char *a = m->aliases[j];
 			unsigned maj, min;
 
+			/* sscanf() only where it can match: there are tens of thousands
+			 * of aliases */
 			if (strstartswith(a, "devname:"))
 				devname = a + 8;
-			else if (sscanf(a, "char-major-%u-%u", &maj, &min) == 2)
+			else if (a[0] == 'c' &&
+				 sscanf(a, "char-major-%u-%u", &maj, &min) == 2)
 				type = 'c', major = maj, minor = min;
-			else if (sscanf(a, "block-major-%u-%u", &maj, &min) == 2)
+			else if (a[0] == 'b' &&
+				 sscanf(a, "block-major-%u-%u", &maj, &min) == 2)
 				type = 'b', major = maj, minor = min;
 			if (type && devname)
 				break;
@@ -415,7 +498,8 @@ static int build_devname(struct depmod *d, struct output *text)
 			continue;
 		if (type == '\0') {
 			ERR(d->ctx,
-			    "Module '%s' has devname (%s) but lacks major and minor information. "
+			    "Module '%s' has devname (%s) but lacks major and minor "
+			    "information. "
 			    "Ignoring.",
 			    m->modname, devname);
 			continue;
@@ -462,31 +546,127 @@ static void remove_stale_temps(int dfd)
 	closedir(dir);
 }
 
-static int write_temp(struct depmod *d, int dfd, struct output *o, unsigned n)
+/* Write parts to a new temporary file for name: 0 or a negative errno. tmp receives
+ * the temporary file's name, "" if none was created. With keep, the file is left open
+ * there for the caller to flush and close (-1 if none), its writeback started. */
+static int write_temp(int dfd, const char *name, const struct fileio_part *parts,
+		      size_t n, unsigned seq, char tmp[NAME_MAX + 1], int *keep)
 {
-	int fd, r;
+	int fd, r = 0;
 
-	snprintf(o->tmp, sizeof(o->tmp), ".%s" TMP_TAG "%d.%u", o->name, (int)getpid(), n);
-	fd = openat(dfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	snprintf(tmp, NAME_MAX + 1, ".%s" TMP_TAG "%d.%u", name, (int)getpid(), seq);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		r = -errno;
-		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name, strerror(-r));
-		o->tmp[0] = '\0';
-		return r;
+		tmp[0] = '\0';
+		return -errno;
 	}
-	r = write_all(fd, o->data, o->len);
-	if (r == 0 && fdatasync(fd) < 0)
-		r = -errno;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = write_all(fd, parts[i].data, parts[i].len);
+	if (r == 0 && keep) {
+		/* every file's data on its way to the disk before waiting for any */
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		*keep = fd;
+		return 0;
+	}
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
+	return r;
+}
+
+static int write_output(struct depmod *d, int dfd, struct output *o, unsigned n)
+{
+	struct fileio_part part = {o->data, o->len};
+	int r = write_temp(dfd, o->name, &part, 1, n, o->tmp, &o->fd);
+
 	if (r < 0)
-		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name, strerror(-r));
+		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name,
+		    strerror(-r));
+	return r;
+}
+
+/* Wait for every written file to be on disk: 0 or the first error, logged. */
+static int flush_outputs(struct depmod *d, struct output *outs)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < OUT_COUNT; i++) {
+		if (outs[i].fd < 0)
+			continue;
+		if (r == 0 && fdatasync(outs[i].fd) < 0) {
+			r = -errno;
+			ERR(d->ctx, "could not write %s/%s: %s", d->outdir, outs[i].name,
+			    strerror(-r));
+		}
+		if (close(outs[i].fd) < 0 && r == 0)
+			r = -errno;
+		outs[i].fd = -1;
+	}
+	return r;
+}
+
+/* The identities of every index, as the cache records them. */
+static int read_keys(struct depmod *d, int dfd, struct dm_filekey *keys)
+{
+	for (unsigned i = 0; i < OUT_COUNT; i++) {
+		struct stat st;
+
+		if (fstatat(dfd, files[i].name, &st, 0) < 0)
+			return -errno;
+		dm_filekey_from_stat(&keys[i], &st);
+	}
+	return 0;
+}
+
+bool dm_outputs_unchanged(struct depmod *d, const struct dm_filekey *keys)
+{
+	struct dm_filekey now[OUT_COUNT];
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool same = dfd >= 0 && read_keys(d, dfd, now) == 0;
+
+	for (unsigned i = 0; same && i < OUT_COUNT; i++)
+		same = dm_filekey_equal(&now[i], &keys[i]);
+	if (dfd >= 0)
+		close(dfd);
+	return same;
+}
+
+int dm_outputs_touch(struct depmod *d)
+{
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (dfd < 0)
+		return -errno;
+	if (utimensat(dfd, files[OUT_DEP].name, NULL, 0) < 0 ||
+	    read_keys(d, dfd, d->out_keys) < 0)
+		r = -errno;
+	close(dfd);
+	if (r < 0)
+		ERR(d->ctx, "could not update %s/%s: %s", d->outdir, files[OUT_DEP].name,
+		    strerror(-r));
+	return r;
+}
+
+int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
+		    size_t n)
+{
+	char tmp[NAME_MAX + 1];
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (dfd < 0)
+		return -errno;
+	remove_stale_temps(dfd);
+	r = write_temp(dfd, name, parts, n, OUT_COUNT, tmp, NULL);
+	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0 && tmp[0])
+		unlinkat(dfd, tmp, 0);
+	close(dfd);
 	return r;
 }
 
 static int write_files(struct depmod *d, struct output *outs)
 {
-	int dfd, r = mkdir_p(d->outdir, 0755);
+	int dfd, f, r = mkdir_p(d->outdir, 0755);
 
 	if (r < 0) {
 		ERR(d->ctx, "could not create directory %s: %s", d->outdir, strerror(-r));
@@ -500,7 +680,10 @@ static int write_files(struct depmod *d, struct output *outs)
 	}
 	remove_stale_temps(dfd);
 	for (unsigned i = 0; i < OUT_COUNT && r == 0; i++)
-		r = write_temp(d, dfd, &outs[i], i);
+		r = write_output(d, dfd, &outs[i], i);
+	f = flush_outputs(d, outs);
+	if (r == 0)
+		r = f;
 	for (unsigned i = 0; i < OUT_COUNT; i++) {
 		if (outs[i].tmp[0] == '\0')
 			continue;
@@ -515,6 +698,8 @@ static int write_files(struct depmod *d, struct output *outs)
 	}
 	if (r == 0 && fsync(dfd) < 0)
 		r = -errno;
+	/* for the cache: what the indexes are, so that the next run can trust them */
+	d->outputs_written = r == 0 && read_keys(d, dfd, d->out_keys) == 0;
 	close(dfd);
 	if (r < 0)
 		ERR(d->ctx, "%s: the indexes were left as they were", d->outdir);
@@ -604,6 +789,7 @@ int dm_write_outputs(struct depmod *d)
 		outs[i].name = files[i].name;
 		outs[i].binary = files[i].binary;
 		outs[i].skip = dry && files[i].binary;
+		outs[i].fd = -1;
 	}
 	for (size_t i = 0; i + 1 < ARRAY_SIZE(tasks); i++)
 		started[i] = pthread_create(&threads[i], NULL, task_main, &tasks[i]) == 0;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "depmod.h"
 #include "libkmodx-private.h"
@@ -41,10 +43,23 @@ int dm_config_parse_text(struct kmodx_ctx *ctx, struct dm_config *cfg, const cha
 
 /* ---- the module set ---- */
 
+struct dm_symbol;
+
 struct dm_symref {
-	const char *name;
+	const char *name;      /* as the module has it */
+	struct dm_symbol *sym; /* the symbol it stands for (prefixes stripped) */
 	uint64_t crc;
+	uint32_t hash; /* superfasthash(name), computed while reading; 0: not */
 	bool weak;
+};
+
+/* What tells a file's contents apart cheaply: a file with the same key has the same
+ * contents, unless it was written within the timestamps' granularity of being read
+ * (see dm_key_racy()). */
+struct dm_filekey {
+	uint64_t dev, ino, size;
+	int64_t mtime, ctime; /* seconds */
+	uint32_t mtime_ns, ctime_ns;
 };
 
 struct dm_module {
@@ -53,14 +68,24 @@ struct dm_module {
 	const char *idxpath;   /* in the indexes: relpath, else path without the root */
 	char *uncrelpath;      /* relpath cut to "<dir>/<name>.ko" for modules.order */
 	const char *modname;
+	uint32_t name_hash;    /* superfasthash(modname): kmod's iteration order */
 	size_t baselen;	       /* offset of the last '/' in path */
 	int sort_idx;	       /* modules.order rank */
 	uint32_t idx;	       /* position in the final array */
 	uint32_t dep_sort_idx; /* topological order */
 	uint32_t users;
 	uint32_t stamp; /* scratch for duplicate checks */
-	bool loaded;
+	bool have_key;	/* key holds the file's identity (cache lookups) */
+	bool from_cache;
+	bool read;	    /* read from its file in this run */
+	uint32_t cache_rec; /* its record in the cache, plus one */
+	struct dm_filekey key;
 	/* from the module's file */
+	int load_err;	  /* why it could not be read (negative errno), or 0 */
+	uint64_t content; /* hash of all below: for the cache and the outputs' check */
+	const char *vermagic;
+	const char **firmware;
+	size_t n_firmware;
 	const char **aliases;
 	size_t n_aliases;
 	const char **softdeps;
@@ -76,11 +101,22 @@ struct dm_module {
 	size_t n_deps, cap_deps;
 };
 
+struct dm_serid;
+
 struct dm_symbol {
 	const char *name;
 	struct dm_module *owner; /* NULL for kernel symbols from -E/-F */
 	uint64_t crc;
+	uint32_t hash;	      /* superfasthash(name): kmod's iteration order */
+	bool provided;	      /* by the kernel (-E/-F) or a module */
+	uint32_t mark;	      /* scratch of --lint */
+	struct dm_serid *ser; /* scratch of the cache writer */
 };
+
+/* The indexes depmod writes, in the order it writes them. */
+#define DM_OUTPUTS 11
+
+struct dm_cache;
 
 struct depmod {
 	struct kmodx_ctx *ctx;
@@ -98,12 +134,125 @@ struct depmod {
 	struct hash symbols; /* name -> struct dm_symbol */
 	bool check_symvers;
 	bool errsyms; /* -e, if it can work (it needs -E or -F) */
+	/* the cache (depmod-cache.c) */
+	bool use_cache;
+	struct dm_cache *cache; /* what the last run left, if it is usable */
+	uint64_t options_fp;  /* everything but the modules that the outputs depend on */
+	uint64_t outputs_fp;  /* ... and the modules too */
+	bool outputs_clean;   /* the outputs were built without a message */
+	bool outputs_written; /* dm_write_outputs() wrote or kept every index */
+	struct dm_filekey out_keys[DM_OUTPUTS]; /* the indexes as they are on disk */
+	size_t n_loaded;	 /* modules read from their files in this run */
+	size_t n_kernel_syms;	 /* from -E or -F */
+	struct ptrarray dups;	 /* for --lint: struct dm_dup, modules left out */
+	struct timespec started; /* CLOCK_REALTIME at the start of the run */
 };
 
-/* depmod-load.c: read every module's symbols and information, in parallel. */
+/* Interning: the symbol for a name, created (not provided) if it is new. NULL: ENOMEM.
+ * An undefined symbol's name loses a leading '.' (ppc64) before the -P prefix. hash is
+ * superfasthash(name) if known, else 0. */
+struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool undefined,
+				   uint32_t hash);
+/* Set the sym of every export and undefined symbol of m: 0 or -ENOMEM. */
+int dm_intern_module(struct depmod *d, struct dm_module *m);
+/* The kernel's exported symbols from Module.symvers (its vmlinux lines) or, with
+ * system_map, a System.map (its __ksymtab_ entries), names without the -P prefix: fn is
+ * called for each. fp, if not NULL, receives a hash of the file. 0 or a negative errno
+ * (logged), or fn's. */
+typedef int (*dm_kernel_sym_fn)(struct depmod *d, const char *name, uint64_t crc,
+				void *data);
+int dm_read_kernel_syms(struct depmod *d, const char *file, bool system_map,
+			dm_kernel_sym_fn fn, void *data, uint64_t *fp);
+/* The identity of an open file or a path. */
+void dm_filekey_from_stat(struct dm_filekey *k, const struct stat *st);
+bool dm_filekey_equal(const struct dm_filekey *a, const struct dm_filekey *b);
+/* Changed so shortly before the run started that a change made while it read the file
+ * could keep the same timestamps: such a file is read again next time. */
+bool dm_key_racy(const struct depmod *d, const struct dm_filekey *k);
+
+/* A module file found while scanning (or given on the command line); key, if not
+ * NULL, is its identity for the cache. Decides between modules of the same name. 0 or
+ * -ENOMEM. */
+int dm_add_module_file(struct depmod *d, const char *path, bool inside,
+		       const struct dm_filekey *key);
+
+/* A module file left out for another of the same name (kept for --lint). */
+struct dm_dup {
+	const char *modname;
+	const char *path;
+};
+
+/* depmod-lint.c: the report of a tree whose modules are loaded and resolved. 0 or
+ * -ENOMEM. */
+int dm_lint(struct depmod *d, struct depmod_lint *lint);
+
+/* depmod-scan.c: add every module file under root (the module directory, inside, or an
+ * external directory), in the order a depth-first walk meets them: 0 or a negative
+ * errno (the directory could not be read; logged by the caller). */
+int dm_scan_root(struct depmod *d, const char *root, bool inside);
+/* Directory entries the scans skip: ".", "..", "build", "source" and exclude's. */
+bool dm_excluded(const struct depmod *d, const char *name);
+
+/* depmod-load.c: read the symbols and information of every module not taken from the
+ * cache nor read yet, in parallel. */
 int dm_load_modules(struct depmod *d);
+/* Log, in module order, why any module could not be read (now or when it was cached). */
+void dm_log_load_failures(struct depmod *d);
+/* The content hash of a module's information (m->content). */
+uint64_t dm_module_content_hash(const struct dm_module *m);
 /* depmod-cycles.c: after the topological sort left modules unsorted (dep_sort_idx
  * UINT32_MAX), log the cycles among them and their number as kmod does. 0 or -ENOMEM. */
 int dm_report_cycles(struct depmod *d);
-/* depmod-output.c: write every index (or print them with -n). */
+/* The strongly connected components with a cycle among the unsorted modules: component
+ * (n_mods entries, by module index) receives 1, 2... for the modules in one, 0 for the
+ * others. Returns their number or -ENOMEM. */
+int dm_cycle_components(struct depmod *d, uint32_t *component);
+/* depmod-output.c: write every index (or print them with -n); then d->out_keys holds
+ * their identities. */
 int dm_write_outputs(struct depmod *d);
+/* Whether every index on disk still has the identity in keys. */
+bool dm_outputs_unchanged(struct depmod *d, const struct dm_filekey *keys);
+/* Give modules.dep the current time (-A compares it with the modules'), then read every
+ * index's identity into d->out_keys: 0 or a negative errno. */
+int dm_outputs_touch(struct depmod *d);
+/*
+ * Replace dir/name with the concatenation of parts: a temporary file named like the
+ * indexes' (so that a killed run's leftovers are removed by the next), renamed over
+ * name. Not flushed: only for files whose damage is detected on reading.
+ */
+struct fileio_part;
+int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
+		    size_t n);
+
+/* ---- depmod-cache.c ---- */
+
+/* The fingerprint of the options and configuration (d->options_fp), from the hash of
+ * the kernel's symbols (-E/-F; 0 without). */
+void dm_cache_options(struct depmod *d, uint64_t kernel_syms);
+/* Read the cache the last run left in the output directory; a missing, damaged or
+ * foreign one is ignored (logged at debug level). 0 or -ENOMEM. */
+int dm_cache_load(struct depmod *d);
+/* Modules whose file is unchanged are marked to be taken from the cache (from_cache,
+ * content); dm_cache_materialize() then fills in what the cache has for them, when the
+ * indexes are to be built. 0 or -ENOMEM. */
+int dm_cache_match(struct depmod *d);
+int dm_cache_materialize(struct depmod *d);
+/* The outputs' fingerprint (d->outputs_fp): 0 or -ENOMEM. Then true if the indexes on
+ * disk are what a full run would write. */
+int dm_cache_fingerprint(struct depmod *d);
+bool dm_cache_outputs_current(struct depmod *d);
+/* Whether the cache on disk must be rewritten (something in it changed). */
+bool dm_cache_stale(const struct depmod *d);
+/* Write the cache for the modules of this run: 0 or a negative errno (logged). */
+int dm_cache_save(struct depmod *d);
+void dm_cache_free(struct dm_cache *c);
+
+/* The parser alone, for the fuzzer: 0, -EBADMSG (damaged: not a cache of this format,
+ * bad checksum or structure) or -ENOMEM. dm_cache_seal() fixes the checksum of an image
+ * the fuzzer changed; dm_cache_record() turns record i into a module's fields. */
+int dm_cache_parse(struct kmodx_ctx *ctx, const uint8_t *data, size_t len,
+		   struct dm_cache **cache);
+size_t dm_cache_count(const struct dm_cache *c);
+void dm_cache_seal(uint8_t *data, size_t len);
+int dm_cache_record(struct dm_cache *c, size_t i, struct arena *arena,
+		    struct dm_module *m);

@@ -98,14 +98,15 @@ static struct dm_module *module_alloc(struct depmod *d, const char *path, bool i
 	if (m->path == NULL || modname_normalize(path_basename(path), name, &namelen) == NULL)
 		return NULL;
 	m->modname = arena_strdup(&d->arena, name);
+	m->name_hash = superfasthash(name, namelen);
 	m->baselen = path_dirlen(path);
 	m->sort_idx = 1;
 	m->idxpath = m->path + d->scan_strip;
 	if (m->modname == NULL)
 		return NULL;
 	if (inside) {
-		/* "<dir>/<first strlen(modname)+3 bytes of the file name>", as kmod matches
-		 * modules.order lines against compressed files */
+		/* "<dir>/<first strlen(modname)+3 bytes of the file name>", as kmod
+		 * matches modules.order lines against compressed files */
 		size_t dirlen = m->baselen - d->moddir_len - 1;
 		size_t n = dirlen + 1 + namelen + 3;
 
@@ -119,8 +120,23 @@ static struct dm_module *module_alloc(struct depmod *d, const char *path, bool i
 	return m;
 }
 
-/* A module file found while scanning (or given on the command line). */
-static int add_module_file(struct depmod *d, const char *path, bool inside)
+/* For --lint: the module file left out. 0 or -ENOMEM. */
+static int remember_dup(struct depmod *d, const struct dm_module *m)
+{
+	struct dm_dup *dup;
+
+	if (d->opts->lint == NULL)
+		return 0;
+	dup = arena_alloc(&d->arena, sizeof(*dup));
+	if (dup == NULL)
+		return -ENOMEM;
+	dup->modname = m->modname;
+	dup->path = m->idxpath;
+	return ptrarray_push(&d->dups, dup);
+}
+
+int dm_add_module_file(struct depmod *d, const char *path, bool inside,
+		       const struct dm_filekey *key)
 {
 	struct dm_module *m = module_alloc(d, path, inside), *old;
 	struct hash_entry *e;
@@ -128,7 +144,11 @@ static int add_module_file(struct depmod *d, const char *path, bool inside)
 
 	if (m == NULL)
 		return -ENOMEM;
-	r = hash_insert(&d->by_name, m->modname, &e);
+	if (key) {
+		m->key = *key;
+		m->have_key = true;
+	}
+	r = hash_insert_hashed(&d->by_name, m->modname, m->name_hash, &e);
 	if (r < 0)
 		return r;
 	old = e->value;
@@ -136,105 +156,21 @@ static int add_module_file(struct depmod *d, const char *path, bool inside)
 		const char *newpath = m->idxpath;
 		size_t newlen = (size_t)(m->path + m->baselen - newpath) + 1 + strlen(m->modname);
 
-		if (existing_wins(d, old, newpath, newlen)) {
-			DBG(d->ctx, "Ignored lower priority: %s, higher: %s", m->path, old->path);
-			return 0;
-		}
-		DBG(d->ctx, "Replace lower priority %s with new module %s", old->path, m->path);
+		bool keep = existing_wins(d, old, newpath, newlen);
+
+		if (keep)
+			DBG(d->ctx, "Ignored lower priority: %s, higher: %s", m->path,
+			    old->path);
+		else
+			DBG(d->ctx, "Replace lower priority %s with new module %s",
+			    old->path, m->path);
+		r = remember_dup(d, keep ? m : old);
+		if (r < 0 || keep)
+			return r;
 	}
 	e->key = m->modname;
 	e->value = m;
 	return 0;
-}
-
-static bool excluded(const struct depmod *d, const char *name)
-{
-	if (streq(name, ".") || streq(name, "..") || streq(name, "build") || streq(name, "source"))
-		return true;
-	for (size_t i = 0; i < d->cfg.excludes.n; i++) {
-		if (streq(d->cfg.excludes.v[i], name))
-			return true;
-	}
-	return false;
-}
-
-#define SCAN_DEPTH_MAX 64
-
-static int scan_dir(struct depmod *d, int dfd, struct strbuf *path, bool inside, int depth)
-{
-	DIR *dir = fdopendir(dfd);
-	struct dirent *de;
-	size_t len = path->len;
-	int r = 0;
-
-	if (dir == NULL) {
-		close(dfd);
-		return -errno;
-	}
-	if (depth > SCAN_DEPTH_MAX) {
-		ERR(d->ctx, "%s: directories nested too deep (symlink loop?)", strbuf_str(path));
-		closedir(dir);
-		return 0;
-	}
-	while (r == 0 && (de = readdir(dir)) != NULL) {
-		bool is_dir = de->d_type == DT_DIR, is_reg = de->d_type == DT_REG;
-		struct stat st;
-
-		if (excluded(d, de->d_name))
-			continue;
-		path->len = len;
-		r = strbuf_printf(path, "/%s", de->d_name);
-		if (r == -ENOMEM)
-			break; /* not a reason to leave the entry out silently */
-		if (r < 0 || path->len >= PATH_MAX) {
-			ERR(d->ctx, "path is too long %s", strbuf_str(path));
-			r = 0;
-			continue;
-		}
-		if (!is_dir && !is_reg) {
-			if (fstatat(dirfd(dir), de->d_name, &st, 0) < 0) {
-				ERR(d->ctx, "%s: %s", strbuf_str(path), strerror(errno));
-				continue;
-			}
-			is_dir = S_ISDIR(st.st_mode);
-			is_reg = S_ISREG(st.st_mode);
-		}
-		if (is_dir) {
-			int sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-			if (sub < 0) {
-				ERR(d->ctx, "%s: %s", strbuf_str(path), strerror(errno));
-				continue;
-			}
-			r = scan_dir(d, sub, path, inside, depth + 1);
-			if (r == -ENOMEM)
-				break;
-			r = 0;
-		} else if (is_reg && path_has_module_ext(de->d_name)) {
-			r = add_module_file(d, strbuf_str(path), inside);
-		}
-	}
-	path->len = len;
-	closedir(dir);
-	return r;
-}
-
-static int scan_root(struct depmod *d, const char *root, bool inside)
-{
-	struct strbuf path = {.max = PATH_MAX * 2};
-	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return -errno;
-	r = strbuf_puts(&path, root);
-	while (r == 0 && path.len > 1 && path.buf[path.len - 1] == '/')
-		path.len--;
-	if (r == 0)
-		r = scan_dir(d, fd, &path, inside, 0);
-	else
-		close(fd);
-	strbuf_release(&path);
-	return r;
 }
 
 /* ---- module order ---- */
@@ -243,8 +179,10 @@ static int kmod_order_cmp(const void *a, const void *b)
 {
 	const struct dm_module *x = *(struct dm_module *const *)a;
 	const struct dm_module *y = *(struct dm_module *const *)b;
+	uint32_t bx = x->name_hash & 511, by = y->name_hash & 511;
 
-	return hash_kmod_order_cmp(x->modname, y->modname, 512);
+	/* kmod's order: its hash table's 512 buckets, strcmp() within one */
+	return bx != by ? (bx < by ? -1 : 1) : strcmp(x->modname, y->modname);
 }
 
 static int rank_cmp(const void *a, const void *b)
@@ -329,67 +267,139 @@ static int build_array(struct depmod *d)
 
 /* ---- symbols and dependencies ---- */
 
-static int symbol_add(struct depmod *d, const char *name, bool prefix_skipped, uint64_t crc,
-		      struct dm_module *owner)
+void dm_filekey_from_stat(struct dm_filekey *k, const struct stat *st)
 {
-	struct hash_entry *e;
-	struct dm_symbol *s;
-	int r;
-
-	if (!prefix_skipped && d->opts->sym_prefix && name[0] == d->opts->sym_prefix)
-		name++;
-	r = hash_insert(&d->symbols, name, &e);
-	if (r < 0)
-		return r;
-	s = e->value;
-	if (s == NULL) {
-		s = arena_alloc(&d->arena, sizeof(*s));
-		if (s == NULL)
-			return -ENOMEM;
-		s->name = e->key = arena_strdup(&d->arena, name);
-		if (s->name == NULL)
-			return -ENOMEM;
-		e->value = s;
-	}
-	/* a later module takes the symbol over; the key keeps its place */
-	s->owner = owner;
-	s->crc = crc;
-	return 0;
+	memset(k, 0, sizeof(*k));
+	k->dev = (uint64_t)st->st_dev;
+	k->ino = (uint64_t)st->st_ino;
+	k->size = (uint64_t)st->st_size;
+	k->mtime = (int64_t)st->st_mtim.tv_sec;
+	k->mtime_ns = (uint32_t)st->st_mtim.tv_nsec;
+	k->ctime = (int64_t)st->st_ctim.tv_sec;
+	k->ctime_ns = (uint32_t)st->st_ctim.tv_nsec;
 }
 
-static struct dm_symbol *symbol_find(const struct depmod *d, const char *name)
+bool dm_filekey_equal(const struct dm_filekey *a, const struct dm_filekey *b)
 {
-	if (name[0] == '.') /* ppc64: .foo is foo */
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime == b->mtime && a->mtime_ns == b->mtime_ns &&
+	       a->ctime == b->ctime && a->ctime_ns == b->ctime_ns;
+}
+
+/* File timestamps come from a clock that ticks every few milliseconds: a file written
+ * again within the tick in which it was read keeps its timestamps. Anything changed in
+ * the two seconds before the run is therefore not trusted by the next one. */
+#define RACY_WINDOW_S 2
+
+static bool not_before(int64_t s, uint32_t ns, const struct timespec *t)
+{
+	return s > (int64_t)t->tv_sec ||
+	       (s == (int64_t)t->tv_sec && ns >= (uint32_t)t->tv_nsec);
+}
+
+bool dm_key_racy(const struct depmod *d, const struct dm_filekey *k)
+{
+	struct timespec limit = d->started;
+
+	limit.tv_sec -= RACY_WINDOW_S;
+	return not_before(k->mtime, k->mtime_ns, &limit) ||
+	       not_before(k->ctime, k->ctime_ns, &limit);
+}
+
+static const char *symbol_key(const struct depmod *d, const char *name, bool undefined)
+{
+	if (undefined && name[0] == '.') /* ppc64: .foo is foo */
 		name++;
 	if (d->opts->sym_prefix && name[0] == d->opts->sym_prefix)
 		name++;
-	return hash_find(&d->symbols, name);
+	return name;
+}
+
+/* The symbol called key, created if new; a new one keeps key itself as its name (it
+ * must live as long as d) unless copy is set. hv: superfasthash(key), or 0. */
+static struct dm_symbol *intern(struct depmod *d, const char *key, bool copy, uint32_t hv)
+{
+	struct hash_entry *e;
+	struct dm_symbol *s;
+	int r = hv ? hash_insert_hashed(&d->symbols, key, hv, &e)
+		   : hash_insert(&d->symbols, key, &e);
+
+	if (r <= 0)
+		return r == 0 ? e->value : NULL;
+	s = arena_zalloc(&d->arena, sizeof(*s));
+	if (s && copy)
+		key = arena_strdup(&d->arena, key);
+	if (s == NULL || key == NULL) {
+		hash_remove_entry(&d->symbols, e);
+		return NULL;
+	}
+	s->name = e->key = key;
+	s->hash = e->hash;
+	e->value = s;
+	return s;
+}
+
+struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool undefined,
+				   uint32_t hash)
+{
+	const char *key = symbol_key(d, name, undefined);
+
+	/* the hash is the name's, not of what is left of it */
+	return intern(d, key, false, key == name ? hash : 0);
+}
+
+int dm_intern_module(struct depmod *d, struct dm_module *m)
+{
+	for (size_t j = 0; j < m->n_exports + m->n_undefs; j++) {
+		bool undefined = j >= m->n_exports;
+		struct dm_symref *s =
+			undefined ? &m->undefs[j - m->n_exports] : &m->exports[j];
+
+		s->sym = dm_symbol_intern(d, s->name, undefined, s->hash);
+		if (s->sym == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A kernel symbol from -E or -F. */
+static int symbol_add(struct depmod *d, const char *name, bool prefix_skipped,
+		      uint64_t crc)
+{
+	struct dm_symbol *s;
+
+	if (!prefix_skipped)
+		name = symbol_key(d, name, false);
+	s = intern(d, name, true, 0);
+	if (s == NULL)
+		return -ENOMEM;
+	s->owner = NULL;
+	s->crc = crc;
+	s->provided = true;
+	return 0;
 }
 
 static int add_fake_symbols(struct depmod *d)
 {
-	int r = symbol_add(d, "__this_module", true, 0, NULL);
+	int r = symbol_add(d, "__this_module", true, 0);
 
 	if (r == 0)
-		r = symbol_add(d, "_GLOBAL_OFFSET_TABLE_", true, 0, NULL);
-	if (r == 0 && symbol_find(d, "TOC.") == NULL)
-		r = symbol_add(d, "TOC.", true, 0, NULL);
+		r = symbol_add(d, "_GLOBAL_OFFSET_TABLE_", true, 0);
+	if (r == 0 && hash_find(&d->symbols, "TOC.") == NULL)
+		r = symbol_add(d, "TOC.", true, 0);
 	return r;
 }
 
 /* -E: Module.symvers lines "CRC<ws>SYMBOL<ws>vmlinux<ws>..."; only vmlinux's count. */
-static int load_symvers(struct depmod *d, const char *file)
+static int parse_symvers(struct depmod *d, const char *file, char *text,
+			 dm_kernel_sym_fn fn, void *data)
 {
-	_cleanup_(freep) char *text = NULL;
 	unsigned linenum = 0;
 	char *save, *line;
-	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, NULL);
+	int r = 0;
 
-	if (r < 0) {
-		CRIT(d->ctx, "could not load %s: %s", file, strerror(-r));
-		return r;
-	}
-	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line && r == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *ver, *sym, *where, *end, *s2;
 		uint64_t crc;
 
@@ -404,24 +414,21 @@ static int load_symvers(struct depmod *d, const char *file)
 			ERR(d->ctx, "%s:%u Invalid symbol version %s", file, linenum, ver);
 			continue;
 		}
-		r = symbol_add(d, sym, false, crc, NULL);
+		r = fn(d, symbol_key(d, sym, false), crc, data);
 	}
-	return r < 0 ? r : add_fake_symbols(d);
+	return r;
 }
 
 /* -F: System.map lines "ADDRESS TYPE NAME"; exported symbols are __ksymtab_NAME. */
-static int load_system_map(struct depmod *d, const char *file)
+static int parse_system_map(struct depmod *d, const char *file, char *text,
+			    dm_kernel_sym_fn fn, void *data)
 {
-	_cleanup_(freep) char *text = NULL;
 	unsigned linenum = 0;
 	char *save, *line;
-	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, NULL);
+	int r = 0;
 
-	if (r < 0) {
-		CRIT(d->ctx, "could not load %s: %s", file, strerror(-r));
-		return r;
-	}
-	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line && r == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *p = strchr(line, ' ');
 
 		linenum++;
@@ -434,12 +441,37 @@ static int load_system_map(struct depmod *d, const char *file)
 		if (d->opts->sym_prefix && p[0] == d->opts->sym_prefix)
 			p++;
 		if (strncmp(p, "__ksymtab_", 10) == 0)
-			r = symbol_add(d, p + 10, true, 0, NULL);
+			r = fn(d, p + 10, 0, data);
 	}
-	return r < 0 ? r : add_fake_symbols(d);
+	return r;
 }
 
-static int add_dependency(struct depmod *d, struct dm_module *m, const struct dm_symbol *s)
+int dm_read_kernel_syms(struct depmod *d, const char *file, bool system_map,
+			dm_kernel_sym_fn fn, void *data, uint64_t *fp)
+{
+	_cleanup_(freep) char *text = NULL;
+	size_t len;
+	int r = read_file_at(AT_FDCWD, file, (size_t)256 << 20, &text, &len);
+
+	if (r < 0) {
+		CRIT(d->ctx, "could not load %s: %s", file, strerror(-r));
+		return r;
+	}
+	if (fp)
+		*fp = hash64(text, len, system_map ? 'F' : 'E');
+	return system_map ? parse_system_map(d, file, text, fn, data)
+			  : parse_symvers(d, file, text, fn, data);
+}
+
+static int add_kernel_symbol(struct depmod *d, const char *name, uint64_t crc, void *data)
+{
+	(void)data;
+	d->n_kernel_syms++;
+	return symbol_add(d, name, true, crc);
+}
+
+static int add_dependency(struct depmod *d, struct dm_module *m,
+			  const struct dm_symbol *s)
 {
 	struct dm_module *owner = s->owner;
 
@@ -462,19 +494,36 @@ static int add_dependency(struct depmod *d, struct dm_module *m, const struct dm
 	return 0;
 }
 
+/* Every module's exports, in module order: a later module takes a symbol over. */
+static void assign_owners(struct depmod *d)
+{
+	for (size_t i = 0; i < d->n_mods; i++) {
+		struct dm_module *m = d->mods[i];
+
+		for (size_t j = 0; j < m->n_exports; j++) {
+			struct dm_symbol *s = m->exports[j].sym;
+
+			s->owner = m;
+			s->crc = m->exports[j].crc;
+			s->provided = true;
+		}
+	}
+}
+
 static int resolve_dependencies(struct depmod *d)
 {
 	bool warn = d->errsyms;
 	int r = 0;
 
+	assign_owners(d);
 	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
 		struct dm_module *m = d->mods[i];
 
 		for (size_t j = 0; j < m->n_undefs && r == 0; j++) {
 			const struct dm_symref *u = &m->undefs[j];
-			const struct dm_symbol *s = symbol_find(d, u->name);
+			const struct dm_symbol *s = u->sym;
 
-			if (s == NULL) {
+			if (!s->provided) {
 				if (warn && !u->weak)
 					WARN(d->ctx, "%s needs unknown symbol %s", m->path, u->name);
 				continue;
@@ -521,6 +570,8 @@ static int sort_topologically(struct depmod *d)
 	}
 	free(users);
 	free(ready);
+	if (sorted < d->n_mods && d->opts->lint_only)
+		return 0; /* the lint reports them its own way */
 	if (sorted < d->n_mods) {
 		int r = dm_report_cycles(d);
 
@@ -536,6 +587,8 @@ static bool newer(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
 }
 
+#define SCAN_DEPTH_MAX 64
+
 /* 1 if a module file under the directory is newer than t, 0 if none, -errno. */
 static int tree_newer_than(const struct depmod *d, int dfd, const struct timespec *t, int depth)
 {
@@ -550,7 +603,8 @@ static int tree_newer_than(const struct depmod *d, int dfd, const struct timespe
 	while (r == 0 && depth < SCAN_DEPTH_MAX && (de = readdir(dir)) != NULL) {
 		struct stat st;
 
-		if (excluded(d, de->d_name) || fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
+		if (dm_excluded(d, de->d_name) ||
+		    fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -606,6 +660,7 @@ static int init(struct depmod *d, struct kmodx_ctx *ctx, const struct depmod_opt
 	memset(d, 0, sizeof(*d));
 	d->ctx = ctx;
 	d->opts = o;
+	clock_gettime(CLOCK_REALTIME, &d->started);
 	d->arena.chunk_size = 1 << 20;
 	r = ctx_prepare(ctx);
 	if (r < 0)
@@ -635,6 +690,8 @@ static void release(struct depmod *d)
 	free(d->mods);
 	hash_release(&d->by_name);
 	hash_release(&d->symbols);
+	ptrarray_release(&d->dups);
+	dm_cache_free(d->cache);
 	dm_config_release(&d->cfg);
 	arena_release(&d->arena);
 }
@@ -655,7 +712,7 @@ static int scan_external(struct depmod *d, const char *dir)
 		r = -ENAMETOOLONG;
 	if (r == 0) {
 		d->scan_strip = strlen(path) - strlen(dir);
-		r = scan_root(d, path, false);
+		r = dm_scan_root(d, path, false);
 		d->scan_strip = 0;
 	}
 	if (r < 0 && r != -ENOMEM)
@@ -684,7 +741,7 @@ static int find_modules(struct depmod *d)
 				CRIT(d->ctx, "could not create module %s: %s", f, strerror(-r));
 				return r;
 			}
-			r = add_module_file(d, f, inside);
+			r = dm_add_module_file(d, f, inside, NULL);
 			if (r < 0)
 				return r;
 		}
@@ -693,7 +750,7 @@ static int find_modules(struct depmod *d)
 	r = dm_config_load(d->ctx, d->kver, o->config_paths, &d->cfg);
 	if (r < 0)
 		return r;
-	r = scan_root(d, d->moddir, true);
+	r = dm_scan_root(d, d->moddir, true);
 	if (r < 0) {
 		ERR(d->ctx, "could not open directory %s: %s", d->moddir, strerror(-r));
 		CRIT(d->ctx, "could not search modules: %s", strerror(-r));
@@ -707,6 +764,150 @@ static int find_modules(struct depmod *d)
 	return 0;
 }
 
+/* Counts the messages of the stages whose messages a skipped run would not repeat. */
+struct log_counter {
+	kmodx_log_fn fn;
+	void *data;
+	unsigned n;
+};
+
+static void count_message(void *data, int prio, const char *msg)
+{
+	struct log_counter *c = data;
+
+	c->n++;
+	c->fn(c->data, prio, msg);
+}
+
+/* From the modules to the indexes: symbols, dependencies, order, outputs. */
+static int build_outputs(struct depmod *d)
+{
+	struct kmodx_ctx *ctx = d->ctx;
+	struct log_counter c = {ctx->log_fn, ctx->log_data, 0};
+	int r;
+
+	if (c.fn) {
+		ctx->log_fn = count_message;
+		ctx->log_data = &c;
+	}
+	r = resolve_dependencies(d);
+	if (r == 0)
+		r = sort_topologically(d);
+	if (r == 0)
+		r = dm_write_outputs(d);
+	if (c.fn) {
+		ctx->log_fn = c.fn;
+		ctx->log_data = c.data;
+	}
+	/* a run that printed nothing at the warning level prints nothing when skipped */
+	d->outputs_clean = c.n == 0 && ctx->log_prio >= LOG_WARNING;
+	return r;
+}
+
+static int load_kernel_symbols(struct depmod *d, uint64_t *fp)
+{
+	const struct depmod_options *o = d->opts;
+	/* kernel symbols first: a later module exporting the same name takes it over */
+	int r = hash_reserve(&d->symbols, 1 << 16);
+
+	*fp = 0;
+	if (r == 0 && (o->symvers || o->system_map)) {
+		r = dm_read_kernel_syms(d, o->symvers ? o->symvers : o->system_map,
+					!o->symvers, add_kernel_symbol, NULL, fp);
+		if (r == 0)
+			r = add_fake_symbols(d);
+	}
+	return r;
+}
+
+/* Read what the cache does not have, and index it. */
+static int load_modules(struct depmod *d)
+{
+	size_t before = d->n_loaded;
+	int r = dm_load_modules(d);
+
+	/* (again for the modules of a first call: the same symbols) */
+	for (size_t i = 0; r == 0 && before < d->n_loaded && i < d->n_mods; i++) {
+		if (d->mods[i]->read)
+			r = dm_intern_module(d, d->mods[i]);
+	}
+	return r;
+}
+
+/* What the cache has for the unchanged modules; if its second part turns out damaged,
+ * those modules are read after all. */
+static int materialize(struct depmod *d)
+{
+	int r = dm_cache_materialize(d);
+
+	if (r != -EBADMSG)
+		return r;
+	DBG(d->ctx, "%s: the cache is damaged: every module is read", d->outdir);
+	for (size_t i = 0; i < d->n_mods; i++)
+		d->mods[i]->from_cache = false;
+	dm_cache_free(d->cache);
+	d->cache = NULL;
+	return load_modules(d);
+}
+
+/* Whether this run may leave the indexes as they are when nothing they depend on
+ * changed: not when it must print them or more than the indexes. */
+static bool may_skip_outputs(const struct depmod *d)
+{
+	return d->cache && !d->opts->dry_run && !d->opts->verbose && !d->opts->lint;
+}
+
+/* Everything up to what each module holds: kernel symbols, the module set in its order,
+ * the cache and the modules it lacks. */
+static int gather(struct depmod *d)
+{
+	uint64_t ksyms = 0;
+	int r = load_kernel_symbols(d, &ksyms);
+
+	if (r == 0)
+		r = find_modules(d);
+	if (r == 0)
+		r = build_array(d);
+	if (r == 0 && d->use_cache) {
+		dm_cache_options(d, ksyms);
+		r = dm_cache_load(d);
+		if (r == 0)
+			r = dm_cache_match(d);
+	}
+	if (r == 0)
+		r = load_modules(d);
+	if (r == 0)
+		dm_log_load_failures(d); /* in module order, whichever thread met them */
+	if (r == 0 && d->use_cache)
+		r = dm_cache_fingerprint(d);
+	return r;
+}
+
+/* The indexes: built and written, or left as they are if they are what this run would
+ * write. */
+static int index_tree(struct depmod *d)
+{
+	int r = 0;
+
+	if (may_skip_outputs(d) && dm_cache_outputs_current(d)) {
+		DBG(d->ctx, "%s: the indexes are up to date", d->outdir);
+		d->outputs_clean = true;
+		return d->n_loaded > 0 ? dm_outputs_touch(d) : 0;
+	}
+	r = materialize(d);
+	return r < 0 ? r : build_outputs(d);
+}
+
+/* --lint alone: dependencies resolved, nothing written. */
+static int resolve_quietly(struct depmod *d)
+{
+	int r = materialize(d);
+
+	if (r == 0)
+		r = resolve_dependencies(d);
+	return r < 0 ? r : sort_topologically(d);
+}
+
 int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)
 {
 	struct depmod d;
@@ -714,40 +915,27 @@ int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)
 
 	if (r < 0)
 		goto out;
-	if (o->quick && !o->dry_run && outputs_up_to_date(&d)) {
+	if (o->quick && !o->dry_run && !o->lint && outputs_up_to_date(&d)) {
 		r = 0;
 		goto out;
 	}
 	d.check_symvers = o->symvers != NULL;
-	d.errsyms = o->errsyms;
-	if (o->errsyms && !o->symvers && !o->system_map) {
+	d.errsyms = o->errsyms && !o->lint_only;
+	if (d.errsyms && !o->symvers && !o->system_map) {
 		WARN(ctx, "-e needs -E or -F");
 		d.errsyms = false;
 	}
-	/* kernel symbols first: a later module exporting the same name takes it over */
-	r = hash_reserve(&d.symbols, 1 << 15);
-	if (r == 0 && o->symvers)
-		r = load_symvers(&d, o->symvers);
-	else if (r == 0 && o->system_map)
-		r = load_system_map(&d, o->system_map);
+	d.use_cache = !o->no_cache && !(o->files && o->files[0]);
+	r = gather(&d);
 	if (r == 0)
-		r = find_modules(&d);
-	if (r == 0)
-		r = build_array(&d);
-	if (r == 0)
-		r = dm_load_modules(&d);
-	for (size_t i = 0; r == 0 && i < d.n_mods; i++) {
-		struct dm_module *m = d.mods[i];
+		r = o->lint_only ? resolve_quietly(&d) : index_tree(&d);
+	if (r == 0 && d.use_cache && !o->dry_run && !o->lint_only && dm_cache_stale(&d))
+		dm_cache_save(&d); /* a cache that could not be written is only slower */
+	if ((r == 0 || r == -ELOOP) && o->lint) {
+		int e = dm_lint(&d, o->lint);
 
-		for (size_t j = 0; j < m->n_exports && r == 0; j++)
-			r = symbol_add(&d, m->exports[j].name, false, m->exports[j].crc, m);
+		r = e < 0 ? e : r;
 	}
-	if (r == 0)
-		r = resolve_dependencies(&d);
-	if (r == 0)
-		r = sort_topologically(&d);
-	if (r == 0)
-		r = dm_write_outputs(&d);
 out:
 	release(&d);
 	return r;

@@ -68,16 +68,20 @@ void trie_free(struct trie *t)
 	free(t);
 }
 
+/* A word at a time: depmod checks every byte of every key and value it indexes. */
 static bool ascii7(const char *s, size_t *len)
 {
-	size_t i;
+	size_t n = strlen(s), i = 0;
+	uint64_t high = 0, w;
 
-	for (i = 0; s[i]; i++) {
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, sizeof(w));
+		high |= w;
 	}
-	*len = i;
-	return true;
+	for (; i < n; i++)
+		high |= (unsigned char)s[i];
+	*len = n;
+	return (high & 0x8080808080808080ull) == 0;
 }
 
 static struct tnode *child_find(const struct tnode *n, uint8_t c)
@@ -115,7 +119,7 @@ static int child_add(struct trie *t, struct tnode *n, uint8_t c, struct tnode *c
 }
 
 static int value_add(struct trie *t, struct tnode *n, const char *value, size_t len,
-		     uint32_t priority)
+		     uint32_t priority, bool copy)
 {
 	struct tvalue **pp = &n->values, *v = arena_alloc(&t->arena, sizeof(*v));
 	bool duplicate = false;
@@ -124,7 +128,7 @@ static int value_add(struct trie *t, struct tnode *n, const char *value, size_t 
 		return -ENOMEM;
 	for (const struct tvalue *o = n->values; o && !duplicate; o = o->next)
 		duplicate = o->len == len && memcmp(o->value, value, len) == 0;
-	v->value = arena_strndup(&t->arena, value, len);
+	v->value = copy ? arena_strndup(&t->arena, value, len) : value;
 	if (v->value == NULL)
 		return -ENOMEM;
 	v->len = len;
@@ -162,7 +166,8 @@ static int node_split(struct trie *t, struct tnode *n, size_t j)
 	return child_add(t, n, edge, rest);
 }
 
-int trie_add(struct trie *t, const char *key, const char *value, uint32_t priority)
+static int add(struct trie *t, const char *key, const char *value, uint32_t priority,
+	       bool copy)
 {
 	struct tnode *n = t->root;
 	size_t keylen, valuelen, i = 0;
@@ -186,7 +191,7 @@ int trie_add(struct trie *t, const char *key, const char *value, uint32_t priori
 		}
 		i += j;
 		if (key[i] == '\0')
-			return value_add(t, n, value, valuelen, priority);
+			return value_add(t, n, value, valuelen, priority, copy);
 		child = child_find(n, (uint8_t)key[i]);
 		if (child == NULL) {
 			child = arena_zalloc(&t->arena, sizeof(*child));
@@ -199,11 +204,21 @@ int trie_add(struct trie *t, const char *key, const char *value, uint32_t priori
 			r = child_add(t, n, (uint8_t)key[i], child);
 			if (r < 0)
 				return r;
-			return value_add(t, child, value, valuelen, priority);
+			return value_add(t, child, value, valuelen, priority, copy);
 		}
 		n = child;
 		i++;
 	}
+}
+
+int trie_add(struct trie *t, const char *key, const char *value, uint32_t priority)
+{
+	return add(t, key, value, priority, true);
+}
+
+int trie_add_static(struct trie *t, const char *key, const char *value, uint32_t priority)
+{
+	return add(t, key, value, priority, false);
 }
 
 static uint32_t node_flags(const struct tnode *n)

@@ -13,8 +13,9 @@ same. The renderings are written from the documented formats, not from kmodx's c
                                                exit 77 without the tree
   json-consistency.py fixtures SIM_BIN_DIR FIXTURES
                                                lsmod, modprobe -D/-R/-c/--show-modversions/
-                                               --show-exports, static-nodes, modinfo on the
-                                               scenarios of rootfs-fixtures/
+                                               --show-exports, static-nodes, modinfo,
+                                               depmod --lint on the scenarios of
+                                               rootfs-fixtures/
 """
 import importlib.util
 import json
@@ -178,6 +179,57 @@ def render_devname(doc):
                    for n in doc["nodes"]).encode()
 
 
+def render_lint(doc):
+    """depmod --lint's report (depmod.8, LINT), from its document."""
+    def n(count, one, more):
+        return f"{count} {one if count == 1 else more}"
+
+    ex, out = doc["kernel_exports"], []
+    if ex["stub"]:
+        out.append(f"kernel exports: {ex['stub']} is a stub (no exported symbol): not used")
+    if ex["file"]:
+        out.append(f"kernel exports: {ex['file']} ({ex['kind']}, "
+                   f"{n(ex['symbols'], 'symbol', 'symbols')})")
+    else:
+        out.append("kernel exports: none found (-E, -F, or Module.symvers in the module "
+                   "directory's build/ or /usr/src/linux-headers-<release>/): taken to be "
+                   "what the modules of kernel/ need and no module provides")
+    if not doc["firmware_checked"]:
+        out.append("firmware: not checked: no /lib/firmware directory")
+    if doc["cycles"]:
+        out.append(f"dependency cycles: {len(doc['cycles'])}")
+    out += ["  " + " ".join(c["modules"]) for c in doc["cycles"]]
+    u = doc["unknown_symbols"]
+    if u:
+        out.append(f"unknown symbols: {sum(len(x['symbols']) for x in u)} in "
+                   f"{n(len(u), 'module', 'modules')}")
+    out += [f"  {x['module']} ({len(x['symbols'])}): " + " ".join(x["symbols"]) for x in u]
+    v = doc["vermagic_differs"]
+    if v:
+        out.append(f"vermagic: {n(len(v), 'module differs', 'modules differ')} from the "
+                   f"kernel's ({doc['vermagic']})")
+    out += [f"  {x['module']}: {x['vermagic'] or '(none)'}" for x in v]
+    if doc["duplicates"]:
+        out.append(f"duplicate modules: {len(doc['duplicates'])}")
+    out += [f"  {x['name']}: {x['used']} is used, not: " + " ".join(x["ignored"])
+            for x in doc["duplicates"]]
+    m = doc["missing_modules"]
+    if m:
+        out.append(f"missing modules: {sum(len(x['names']) for x in m)}")
+    out += [f"  {x['in']} {x['kind']}: " + " ".join(x["names"]) for x in m]
+    f = doc["missing_firmware"]
+    if f:
+        out.append(f"missing firmware: {sum(len(x['files']) for x in f)} in "
+                   f"{n(len(f), 'module', 'modules')}")
+    out += [f"  {x['module']} ({len(x['files'])}): " + " ".join(x["files"]) for x in f]
+    if doc["unreadable"]:
+        out.append(f"unreadable modules: {len(doc['unreadable'])}")
+    out += [f"  {x['module']}: {x['error']}" for x in doc["unreadable"]]
+    p = doc["problems"]
+    out.append(n(p, "problem", "problems") if p else "no problems")
+    return "".join(line + "\n" for line in out).encode()
+
+
 def check_rendered(chk, what, argv, render, json_argv=None):
     doc, plain = both(chk, what, argv, json_argv)
     if doc is not None:
@@ -253,6 +305,9 @@ def fixture_checks(chk, bindir, name, root):
     for mdir in module_dirs(root):
         kver = os.path.basename(mdir)
         modprobe = tool("modprobe") + ["-S", kver]
+        if kver[:1].isdigit() and "." in kver:  # depmod refuses other names
+            check_rendered(chk, f"{name}: depmod --lint", tool("depmod") + ["--lint", kver],
+                           render_lint)
         check_rendered(chk, f"{name}: modprobe -c", modprobe + ["-c"], render_config)
         check_rendered(chk, f"{name}: static-nodes",
                        [os.path.join(bindir, "kmodx"), "static-nodes", "--root=" + root,

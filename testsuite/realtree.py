@@ -7,6 +7,7 @@ version), unpacks it and indexes it with the system's depmod (kmod) as the refer
 ensure_variant() adds copies with every module recompressed (xz, zst, gz). Everything
 lives under $KMODX_CACHE (default /var/cache/kmodx, or ~/.cache/kmodx when not root).
 
+ensure_headers() unpacks the kernel's linux-headers packages (Module.symvers) beside.
 Run as a script it prints the tree's root directory (preparing it first), or with
 --variant xz|zst|gz the root of that variant. Exit 77 when the tree cannot be had.
 """
@@ -73,6 +74,47 @@ def ensure_tree():
     _run(["dpkg-deb", "-x", os.path.join(cache, sorted(debs)[-1]), root])
     depmod = shutil.which("depmod") or "/usr/sbin/depmod"
     _run([depmod, "-b", root, kernel_release(root)])
+    open(stamp, "w").close()
+    return root
+
+
+def _headers_packages(kver):
+    """linux-headers-<kver> (Module.symvers) and the -common package it depends on."""
+    pkg = "linux-headers-" + kver
+    out = subprocess.run(["apt-cache", "depends", pkg], capture_output=True, text=True)
+    common = [line.split()[1] for line in out.stdout.splitlines()
+              if line.strip().startswith("Depends: linux-headers-")
+              and line.split()[1].endswith("-common")]
+    if out.returncode != 0 or not common:
+        raise Unavailable(f"apt-cache cannot resolve {pkg}")
+    return [pkg, common[0]]
+
+
+def ensure_headers():
+    """Root of Debian's linux-headers packages for the tree's kernel unpacked (with its
+    usr/src/linux-headers-<release>/Module.symvers), under the cache directory."""
+    kver = kernel_release(ensure_tree())
+    cache = os.path.join(cache_dir(), "headers")
+    root = os.path.join(cache, "root")
+    stamp = cache + ".ready"
+    if os.path.exists(stamp) and os.path.isdir(root):
+        return root
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise Unavailable("apt-get/dpkg-deb not available")
+    os.makedirs(cache, exist_ok=True)
+    shutil.rmtree(root, ignore_errors=True)
+    for pkg in _headers_packages(kver):
+        debs = [f for f in os.listdir(cache) if f.startswith(pkg + "_") and f.endswith(".deb")]
+        if not debs:
+            _run(["apt-get", "download", pkg], cwd=cache, stdout=subprocess.DEVNULL)
+            debs = [f for f in os.listdir(cache) if f.startswith(pkg + "_")
+                    and f.endswith(".deb")]
+        if not debs:
+            raise Unavailable(f"could not download {pkg}")
+        _run(["dpkg-deb", "-x", os.path.join(cache, sorted(debs)[-1]), root])
+    if not os.path.exists(os.path.join(root, "usr/src/linux-headers-" + kver,
+                                       "Module.symvers")):
+        raise Unavailable(f"linux-headers-{kver} has no Module.symvers")
     open(stamp, "w").close()
     return root
 

@@ -55,6 +55,111 @@ uint32_t superfasthash(const char *key, size_t len)
 	return h;
 }
 
+/* 64-bit multiply-rotate mixing over four independent lanes, so that the multiplier's
+ * latency overlaps: a few GB/s, enough to check a cache of megabytes in a fraction of a
+ * millisecond. */
+#define H64_K1 0x9e3779b185ebca87ull
+#define H64_K2 0xc2b2ae3d27d4eb4full
+#define H64_K3 0x165667b19e3779f9ull
+
+static inline uint64_t rotl64(uint64_t x, unsigned r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64_t h64_round(uint64_t acc, uint64_t w)
+{
+	return rotl64(acc + w * H64_K2, 31) * H64_K1;
+}
+
+uint64_t hash64(const void *data, size_t len, uint64_t seed)
+{
+	const uint8_t *p = data;
+	uint64_t lane[4] = {seed + H64_K1, seed ^ H64_K2, seed - H64_K3, ~seed};
+	uint64_t h, tail[4] = {0, 0, 0, 0};
+	uint64_t total = len;
+	size_t rest;
+
+	for (; len >= 32; len -= 32, p += 32) {
+		for (unsigned i = 0; i < 4; i++)
+			lane[i] = h64_round(lane[i], get64(p + 8 * i));
+	}
+	rest = len;
+	if (rest > 0)
+		memcpy(tail, p, rest);
+	for (unsigned i = 0; i < 4; i++)
+		lane[i] = h64_round(lane[i], tail[i]);
+	h = rotl64(lane[0], 1) + rotl64(lane[1], 7) + rotl64(lane[2], 12) +
+	    rotl64(lane[3], 18);
+	h ^= total * H64_K3;
+	h ^= h >> 33;
+	h *= H64_K2;
+	h ^= h >> 29;
+	h *= H64_K3;
+	h ^= h >> 32;
+	return h;
+}
+
+uint64_t hash64_small(const void *data, size_t len, uint64_t seed)
+{
+	const uint8_t *p = data;
+	uint64_t h = seed ^ (len * H64_K3), w = 0;
+
+	for (; len >= 8; len -= 8, p += 8)
+		h = h64_round(h, get64(p));
+	if (len > 0)
+		memcpy(&w, p, len);
+	h = h64_round(h, w);
+	h ^= h >> 29;
+	h *= H64_K3;
+	return h ^ (h >> 32);
+}
+
+void hash64_init(struct hash64_stream *s, uint64_t seed)
+{
+	s->h = seed;
+	s->n = 0;
+}
+
+void hash64_feed(struct hash64_stream *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		size_t k;
+
+		if (s->n == 0 && len >= HASH64_BLOCK) {
+			/* whole blocks straight from the caller's memory */
+			s->h = hash64(p, HASH64_BLOCK, s->h);
+			p += HASH64_BLOCK;
+			len -= HASH64_BLOCK;
+			continue;
+		}
+		k = MIN(len, HASH64_BLOCK - s->n);
+		memcpy(s->buf + s->n, p, k);
+		s->n += k;
+		p += k;
+		len -= k;
+		if (s->n == HASH64_BLOCK) {
+			s->h = hash64(s->buf, HASH64_BLOCK, s->h);
+			s->n = 0;
+		}
+	}
+}
+
+uint64_t hash64_final(const struct hash64_stream *s)
+{
+	return hash64(s->buf, s->n, s->h);
+}
+
 int hash_kmod_order_cmp(const char *a, const char *b, uint32_t n_buckets)
 {
 	uint32_t ba = superfasthash(a, strlen(a)) & (n_buckets - 1);
@@ -131,7 +236,12 @@ int hash_reserve(struct hash *h, size_t count)
 
 int hash_insert(struct hash *h, const char *key, struct hash_entry **entry)
 {
-	uint32_t hv = hash_of(key);
+	return hash_insert_hashed(h, key, hash_of(key), entry);
+}
+
+int hash_insert_hashed(struct hash *h, const char *key, uint32_t hv,
+		       struct hash_entry **entry)
+{
 	size_t i;
 	int r;
 

@@ -27,9 +27,40 @@ struct hash {
 	size_t count;
 };
 
-#define HASH_INIT {.slots = NULL, .n_slots = 0, .count = 0}
+#define HASH_INIT                                                                        \
+	{                                                                                \
+		.slots = NULL, .n_slots = 0, .count = 0                                  \
+	}
 
 uint32_t superfasthash(const char *key, size_t len);
+
+/*
+ * A fast 64-bit hash of a byte range, for checksums and fingerprints (depmod's cache):
+ * not cryptographic, not stable across byte orders. Chain ranges by passing the
+ * previous result as the seed.
+ */
+uint64_t hash64(const void *data, size_t len, uint64_t seed);
+
+/* A cheaper hash64 for short inputs (names): one lane, no final mixing of lanes. For
+ * hashing many small pieces in sequence, each seeding the next. */
+uint64_t hash64_small(const void *data, size_t len, uint64_t seed);
+
+/*
+ * hash64 over a stream of bytes fed in pieces: the result depends only on the bytes,
+ * not on how they were cut: each HASH64_BLOCK bytes are hashed seeded with the hash so
+ * far, then the rest (possibly nothing) at the end.
+ */
+#define HASH64_BLOCK 4096
+
+struct hash64_stream {
+	uint64_t h;
+	size_t n; /* bytes waiting in buf */
+	unsigned char buf[HASH64_BLOCK];
+};
+
+void hash64_init(struct hash64_stream *s, uint64_t seed);
+void hash64_feed(struct hash64_stream *s, const void *data, size_t len);
+uint64_t hash64_final(const struct hash64_stream *s);
 
 /* The value for key, or NULL. */
 void *hash_find(const struct hash *h, const char *key);
@@ -41,6 +72,9 @@ struct hash_entry *hash_find_entry(const struct hash *h, const char *key);
  * the next insertion.
  */
 int hash_insert(struct hash *h, const char *key, struct hash_entry **entry);
+/* The same with superfasthash(key) already computed (hv), e.g. on another thread. */
+int hash_insert_hashed(struct hash *h, const char *key, uint32_t hv,
+		       struct hash_entry **entry);
 /* Insert or replace. 0 or -ENOMEM. */
 int hash_set(struct hash *h, const char *key, void *value);
 int hash_reserve(struct hash *h, size_t count);

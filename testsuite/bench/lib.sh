@@ -19,15 +19,19 @@ tree=$(python3 "$top/testsuite/realtree.py")
 kver=$(ls "$tree/lib/modules" | tail -1)
 
 # One block of runs of a command; hyperfine's JSON lands in $2. Without -N (no shell) if
-# the command allows it.
+# the command allows it. $4, if given, is a command run before each run, untimed (the
+# state a run must start from).
 hyperfine_block() {
-	hyperfine -i -N -w 2 -r "$3" "$1" --export-json "$2" >/dev/null 2>&1 ||
-		hyperfine -i -w 2 -r "$3" "$1" --export-json "$2" >/dev/null
+	hb_cmd=$1 hb_json=$2 hb_runs=$3 hb_prep=${4:-}
+	if [ -n "$hb_prep" ]; then set -- --prepare "$hb_prep"; else set --; fi
+	hyperfine -i -N -w 2 -r "$hb_runs" "$hb_cmd" --export-json "$hb_json" "$@" >/dev/null 2>&1 ||
+		hyperfine -i -w 2 -r "$hb_runs" "$hb_cmd" --export-json "$hb_json" "$@" >/dev/null
 }
 
 # Median wall time of each command over BENCH_RUNS runs (default 15), and the ratio. The
 # runs go in BENCH_ROUNDS alternating blocks (default 10, fewer if runs are few), so
 # that the machine drifting (another job, frequency, cache) weighs on both alike.
+# BENCH_PREPARE_A and BENCH_PREPARE_B: commands run before each run of A and B, untimed.
 bench_time() {
 	name=$1 a=$2 b=$3 dir=$(mktemp -d)
 	runs=${BENCH_RUNS:-15} rounds=${BENCH_ROUNDS:-10}
@@ -37,8 +41,8 @@ bench_time() {
 	[ "$per" -ge 2 ] || per=2
 	i=0
 	while [ $i -lt "$rounds" ]; do
-		hyperfine_block "$a" "$dir/a$i.json" "$per"
-		hyperfine_block "$b" "$dir/b$i.json" "$per"
+		hyperfine_block "$a" "$dir/a$i.json" "$per" "${BENCH_PREPARE_A:-}"
+		hyperfine_block "$b" "$dir/b$i.json" "$per" "${BENCH_PREPARE_B:-}"
 		i=$((i + 1))
 	done
 	python3 - "$name" "$dir" <<-'PY'

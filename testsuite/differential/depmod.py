@@ -24,8 +24,9 @@ BIN = ["modules.dep.bin", "modules.alias.bin", "modules.symbols.bin", "modules.b
 INPUTS = ("modules.order", "modules.builtin", "modules.builtin.modinfo")
 
 
-def copy_tree(src_root, kver, dst_root):
-    """Hard-linked module files plus the kernel's own lists, no indexes."""
+def copy_tree(src_root, kver, dst_root, copy=os.link):
+    """Hard-linked module files plus the kernel's own lists, no indexes (copy: how each
+    file gets there)."""
     src = os.path.join(src_root, "lib/modules", kver)
     dst = os.path.join(dst_root, "lib/modules", kver)
     for d, _, files in os.walk(src):
@@ -33,7 +34,7 @@ def copy_tree(src_root, kver, dst_root):
         os.makedirs(os.path.join(dst, rel), exist_ok=True)
         for f in files:
             if ".ko" in f or f in INPUTS:
-                os.link(os.path.join(d, f), os.path.join(dst, rel, f))
+                copy(os.path.join(d, f), os.path.join(dst, rel, f))
     return dst
 
 

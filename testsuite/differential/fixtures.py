@@ -42,8 +42,8 @@ MODPROBE_LONG = {"--dry-run", "--show", "--show-depends", "--showconfig", "--sho
 MODPROBE_SHORT = set("nDcRVh")
 # Options only kmodx has: such steps are kmodx's own.
 KMODX_ONLY = {"--json", "--explain", "--lint", "--no-cache"}
-REF = "/.kmodref"
-REF_TIMEOUT = 20  # seconds; every step takes a fraction of one  # where the host's /usr, the oracle and the preload appear in the chroot
+REF = "/.kmodref"  # where the host's /usr, the oracle and the preload appear in the chroot
+REF_TIMEOUT = 20  # seconds; every step takes a fraction of one
 
 
 def load_runner():
@@ -122,6 +122,8 @@ def snapshot(root, *others):
     out = {}
     for d, dirs, files in os.walk(root):
         dirs[:] = [x for x in dirs if not (d == root and x == ".kmodref")]
+        # kmodx's depmod keeps its cache beside the indexes (depmod.8): kmod has none
+        files = [x for x in files if x != "modules.kmodx-cache"]
         for name in dirs + files:
             p = os.path.join(d, name)
             rel = os.path.relpath(p, root)

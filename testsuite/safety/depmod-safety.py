@@ -11,6 +11,14 @@ removed and added, whose indexes are "new"):
 - a failing rename half way: each index is old or new, never anything else;
 - SIGKILL at random moments: each index is old or new, and the next run succeeds and
   removes what the killed run left.
+And its cache (modules.kmodx-cache), with which most runs read only what changed:
+- SIGKILL at random moments of incremental runs (from the old tree's cache to the new
+  tree): each index is old or new, the next run writes the new indexes, and the run
+  after it still does (the cache it left is sound);
+- the cache failing to be written (its file cannot be created, the disk fills while it
+  is written): the run still succeeds with the new indexes, leaves no temporary file,
+  and the next run is right;
+- the cache cut at random lengths: the next run is right.
 Usage: depmod-safety.py KMODX FAULTINJECT_SO
 """
 import os
@@ -26,6 +34,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import realtree  # noqa: E402
 
+CACHE = "modules.kmodx-cache"
+RACY_S = 2.1  # files changed this recently are read again by the next run (depmod.8)
 OUTPUTS = ["modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin",
            "modules.softdep", "modules.weakdep", "modules.symbols", "modules.symbols.bin",
            "modules.builtin.bin", "modules.builtin.alias.bin", "modules.devname"]
@@ -74,12 +84,16 @@ def temps(moddir):
 
 
 def change_tree(moddir):
-    """Remove every fifth module and add copies under updates/: new indexes."""
+    """Remove every fifth module, add copies under updates/, and give one module's path
+    another module's file (other symbols, same path: what the cache must notice): new
+    indexes."""
     mods = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(moddir, "kernel"))
                   for f in fs if f.endswith(".ko"))
     os.makedirs(os.path.join(moddir, "updates"), exist_ok=True)
     for m in mods[1::7]:
         os.link(m, os.path.join(moddir, "updates", os.path.basename(m)))
+    os.unlink(mods[3])
+    shutil.copyfile(mods[4], mods[3])
     for m in mods[::5]:
         os.unlink(m)
 
@@ -95,6 +109,74 @@ def restore(moddir, state):
                 fp.write(data)
     for t in temps(moddir):
         os.unlink(os.path.join(moddir, t))
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def write(path, data):
+    if data is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def cache_cases(binary, faultlib, root, moddir, kver, old, new, old_cache, runtime):
+    """The cache's share of the suite: the tree is in its new state, old_cache is what a
+    run on the old tree left."""
+    rnd = random.Random(11)
+    kills = 30
+    cache = os.path.join(moddir, CACHE)
+    for i in range(kills):
+        restore(moddir, old)
+        write(cache, old_cache)
+        proc = subprocess.Popen([binary, "depmod", "-b", root, kver], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0, runtime * 1.2))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now = snapshot(moddir)
+        bad = [f for f in OUTPUTS if now[f] not in (old[f], new[f])]
+        if bad:
+            fail(f"cache kill {i}: broken indexes: {bad}")
+        for n in ("next", "the one after"):
+            p = depmod(binary, root, kver)
+            if p.returncode != 0 or snapshot(moddir) != new:
+                fail(f"cache kill {i}: the {n} run did not leave the new indexes")
+        if temps(moddir):
+            fail(f"cache kill {i}: temporary files left: {temps(moddir)}")
+    print(f"ok: {kills} kills of incremental runs at random moments")
+
+    outputs = sum(len(v) for v in new.values() if v)
+    for name, fault in (("cache file cannot be created", f"openat:28:{len(OUTPUTS)}"),
+                        ("disk full while the cache is written", f"write:28:{outputs + 4096}")):
+        restore(moddir, old)
+        write(cache, old_cache)
+        p = depmod(binary, root, kver, env=preload_env(faultlib, KMODX_FAULT=fault))
+        if p.returncode != 0 or snapshot(moddir) != new:
+            fail(f"{name}: the run failed or left other indexes:\n{p.stderr.decode()}")
+        if temps(moddir):
+            fail(f"{name}: temporary files left: {temps(moddir)}")
+        p = depmod(binary, root, kver)
+        if p.returncode != 0 or snapshot(moddir) != new:
+            fail(f"{name}: the next run did not leave the new indexes")
+        print(f"ok: {name}: the run succeeds, the next one is right")
+
+    cuts = 25
+    for i in range(cuts):
+        restore(moddir, old)
+        write(cache, old_cache[:rnd.randrange(len(old_cache))])
+        p = depmod(binary, root, kver)
+        if p.returncode != 0 or snapshot(moddir) != new:
+            fail(f"cache cut {i}: the run did not leave the new indexes")
+    print(f"ok: the cache cut at {cuts} random lengths: every next run is right")
 
 
 def depmod(binary, root, kver, env=None, preexec=None):
@@ -115,12 +197,18 @@ def main():
     try:
         root = os.path.join(work, "root")
         moddir = make_tree(src, kver, root)
+        time.sleep(RACY_S)
         p = depmod(binary, root, kver)
         if p.returncode != 0:
             fail(f"first depmod failed: {p.stderr.decode()}")
             return 1
         old = snapshot(moddir)
+        old_cache = read(os.path.join(moddir, CACHE))
+        if old_cache is None:
+            fail("the first run left no cache")
+            return 1
         change_tree(moddir)
+        time.sleep(RACY_S)
         ref_root = os.path.join(work, "ref")
         shutil.copytree(root, ref_root, copy_function=os.link)
         depmod(binary, ref_root, kver)
@@ -187,6 +275,12 @@ def main():
             if temps(moddir):
                 fail(f"kill {i}: the next run left temporary files {temps(moddir)} (had {left})")
         print(f"ok: {kills} kills at random moments within {runtime * 1000:.0f} ms")
+        write(os.path.join(moddir, CACHE), old_cache)
+        restore(moddir, old)
+        start = time.monotonic()
+        depmod(binary, root, kver)
+        cache_cases(binary, faultlib, root, moddir, kver, old, new, old_cache,
+                    time.monotonic() - start)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"depmod safety: {failures} failures")

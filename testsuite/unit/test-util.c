@@ -348,6 +348,43 @@ static void test_superfasthash(void **state)
 	}
 }
 
+/* depmod's cache checks itself with the stream: the cuts must not matter, every byte
+ * and the length must. */
+static void test_hash64_stream(void **state)
+{
+	static uint8_t data[3 * HASH64_BLOCK + 123];
+	static const size_t cuts[] = {1, 7, 8, 31, 32, 33, HASH64_BLOCK - 1, HASH64_BLOCK,
+				      HASH64_BLOCK + 1, sizeof(data)};
+	struct hash64_stream h;
+	uint64_t whole;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 131 + (i >> 8));
+	hash64_init(&h, 5);
+	hash64_feed(&h, data, sizeof(data));
+	whole = hash64_final(&h);
+	for (size_t c = 0; c < ARRAY_SIZE(cuts); c++) {
+		hash64_init(&h, 5);
+		for (size_t off = 0; off < sizeof(data); off += cuts[c])
+			hash64_feed(&h, data + off, MIN(cuts[c], sizeof(data) - off));
+		assert_int_equal(hash64_final(&h), whole);
+	}
+	/* a flipped bit anywhere, a byte more, another seed: another hash */
+	for (size_t i = 0; i < sizeof(data); i += 97) {
+		data[i] ^= 0x10;
+		assert_true(hash64(data, sizeof(data), 5) != hash64(data, sizeof(data), 6));
+		hash64_init(&h, 5);
+		hash64_feed(&h, data, sizeof(data));
+		assert_true(hash64_final(&h) != whole);
+		data[i] ^= 0x10;
+	}
+	assert_true(hash64(data, 40, 0) != hash64(data, 41, 0));
+	assert_true(hash64_small("abc", 3, 0) != hash64_small("abd", 3, 0));
+	assert_true(hash64_small("abc", 3, 0) != hash64_small("abc\0", 4, 0));
+	assert_true(hash64_small("abc", 3, 0) == hash64_small("abc", 3, 0));
+}
+
 /* ---- path helpers ---- */
 
 static void test_underscores(void **state)
@@ -687,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_hash_basic),
 		cmocka_unit_test(test_hash_many),
 		cmocka_unit_test(test_superfasthash),
+		cmocka_unit_test(test_hash64_stream),
 		cmocka_unit_test(test_underscores),
 		cmocka_unit_test(test_modname),
 		cmocka_unit_test(test_path_join),

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""depmod's cache: after every kind of change, an incremental run writes what a full run
+writes, byte for byte, on copies of the real tree, plain and xz.
+
+One tree is changed step by step and indexed by kmodx with its cache (modules.kmodx-cache)
+after each step. The reference is a full run on the same tree at the same moment: kmodx
+--no-cache into another output directory (-o), and kmod 34.2 (../shared) when it is there,
+whose files must be the same bytes too. Exit code and messages must be the same. Where
+strace is installed, the modules each incremental run opened are counted, so that a cache
+that was silently not used (every module read again) fails the test: each step says how
+many modules it must read.
+
+Steps: a cold run; nothing changed; a module touched without change; a module added
+under updates/ (a new name, then one overriding a module of the tree); a module removed;
+a module replaced in place by another with different symbols; a file renamed; a
+compressed module swapped for a plain one (and back); modules.order changed; the
+configuration changed; -E given; the cache truncated, corrupted in either part, and taken
+from another kernel release. Usage: depmod-cache.py KMODX_BIN_DIR
+"""
+import lzma
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from common import Checker, oracle_34, run, tree_or_skip
+from depmod import copy_tree
+import realtree
+
+OUTPUTS = ["modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin",
+           "modules.softdep", "modules.weakdep", "modules.symbols", "modules.symbols.bin",
+           "modules.builtin.bin", "modules.builtin.alias.bin", "modules.devname"]
+CACHE = "modules.kmodx-cache"
+STRACE = shutil.which("strace")
+RACY_S = 2.1
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+class Tree:
+    def __init__(self, chk, depmod, o34, src, kver, work, variant):
+        self.chk, self.depmod, self.o34, self.kver = chk, depmod, o34, kver
+        self.variant = variant
+        self.root = os.path.join(work, "root")
+        # copies, not hard links: another test linking or unlinking the shared tree's
+        # files changes their ctime, and with it every file's identity in the cache
+        self.moddir = copy_tree(src, kver, self.root, shutil.copy2)
+        self.cfg = os.path.join(work, "depmod.d")
+        os.makedirs(self.cfg)
+        self.refs = os.path.join(work, "refs")
+        self.ext = ".ko.xz" if variant == "xz" else ".ko"
+
+    def modules(self, sub="kernel"):
+        return sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(self.moddir, sub))
+                      for f in fs if f.endswith(self.ext))
+
+    def argv(self, *extra):
+        return [self.depmod, "-C", self.cfg, "-b", self.root, *extra, self.kver]
+
+    def incremental(self, extra):
+        """Run with the cache: (exit code, stdout, stderr, .ko files opened or None)."""
+        argv = self.argv(*extra)
+        log = None
+        if STRACE:
+            log = os.path.join(self.refs, "strace.log")
+            argv = [STRACE, "-f", "-qq", "-e", "trace=open,openat", "-o", log] + argv
+        rc, out, err = run(argv)
+        opened = None
+        if log:
+            with open(log) as f:
+                opened = {m for m in re.findall(r'"([^"]+\.ko(?:\.[a-z]+)?)"', f.read())}
+            os.unlink(log)
+        return rc, out, err, opened
+
+    def step(self, name, reads, extra=()):
+        """Compare the incremental run with full runs; reads: how many modules it must
+        open, or "all" where the cache must be ignored."""
+        what = f"{self.variant}: {name}"
+        # a file changed within 2 s before a run is read again by the next one (the
+        # cache's "racy" rule): let the changes of the step age first
+        time.sleep(RACY_S)
+        shutil.rmtree(self.refs, ignore_errors=True)
+        os.makedirs(self.refs)
+        rc, out, err, opened = self.incremental(extra)
+        mine = {f: read(os.path.join(self.moddir, f)) for f in OUTPUTS}
+        full = os.path.join(self.refs, "full")
+        r = run(self.argv("--no-cache", "-o", full, *extra))
+        self.chk.same(f"{what}: exit code", r[0], rc)
+        self.chk.same(f"{what}: stdout", r[1], out)
+        self.chk.same(f"{what}: messages", r[2], err)
+        fdir = os.path.join(full, "lib/modules", self.kver)
+        for f in OUTPUTS:
+            self.chk.same(f"{what}: {f} against a full run", read(os.path.join(fdir, f)), mine[f])
+        if self.o34:
+            k = os.path.join(self.refs, "kmod34")
+            run([os.path.join(self.o34[0], "depmod"), "-C", self.cfg, "-b", self.root, "-o", k,
+                 *extra, self.kver], env=self.o34[1])
+            kdir = os.path.join(k, "lib/modules", self.kver)
+            for f in OUTPUTS:
+                self.chk.same(f"{what}: {f} against kmod 34.2", read(os.path.join(kdir, f)),
+                              mine[f])
+        self.chk.same(f"{what}: the cache exists", True,
+                      os.path.exists(os.path.join(self.moddir, CACHE)))
+        if opened is not None:
+            # a full run reads each module of the index once
+            want = mine["modules.dep"].count(b"\n") if reads == "all" else reads
+            self.chk.same(f"{what}: modules read", want, len(opened))
+        print(f"ok: {what}" + (f" ({len(opened)} modules read)" if opened is not None else ""))
+
+
+
+def swap_compression(path):
+    """foo.ko.xz -> foo.ko (decompressed) or foo.ko -> foo.ko.xz; the new path."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if path.endswith(".xz"):
+        new, data = path[:-3], lzma.decompress(data)
+    else:
+        new, data = path + ".xz", lzma.compress(data, check=lzma.CHECK_CRC32)
+    os.unlink(path)
+    with open(new, "wb") as f:
+        f.write(data)
+    return new
+
+
+def corrupt(path, offset):
+    data = bytearray(read(path))
+    data[offset] ^= 0x40
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def copy_new(src, dst):
+    """A new file (new inode) with src's bytes."""
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def steps(t, work):
+    mods = t.modules()
+    ext = t.ext
+    t.step("cold run", "all")
+    t.step("nothing changed", 0)
+    os.utime(mods[10])
+    t.step("a module touched without change", 1)
+    # DKMS: a module of its own under updates/dkms, then one that overrides the tree's
+    copy_new(mods[20], os.path.join(t.moddir, "updates/dkms/kmodx_dkms_new" + ext))
+    t.step("a module added under updates/", 1)
+    over = mods[30]
+    copy_new(over, os.path.join(t.moddir, "updates/dkms", os.path.basename(over)))
+    t.step("a module added under updates/ overriding the tree's", 1)
+    os.unlink(mods[40])
+    t.step("a module removed", 0)
+    # in place, as cp does it: same inode, other contents and symbols
+    with open(mods[51], "rb") as f:
+        other = f.read()
+    with open(mods[50], "r+b") as f:
+        f.truncate(0)
+        f.write(other)
+    t.step("a module replaced in place by one with other symbols", 1)
+    renamed = mods[60].replace(ext, "_renamed" + ext)
+    os.rename(mods[60], renamed)
+    t.step("a file renamed", 1)
+    swapped = swap_compression(mods[70])
+    t.step("a compressed module swapped for a plain one" if ext != ".ko"
+           else "a plain module swapped for a compressed one", 1)
+    swap_compression(swapped)
+    t.step("and back", 1)
+    order = os.path.join(t.moddir, "modules.order")
+    with open(order) as f:
+        lines = f.readlines()
+    with open(order, "w") as f:
+        f.writelines(lines[100:] + lines[:100])
+    t.step("modules.order changed", 0)
+    with open(os.path.join(t.cfg, "test.conf"), "w") as f:
+        name = os.path.basename(over).split(".")[0]
+        f.write(f"search built-in updates\noverride {name} * updates/dkms\nexclude dkms\n")
+    t.step("configuration changed", "all")
+    t.step("nothing changed after the configuration", 0)
+    cache = os.path.join(t.moddir, CACHE)
+    data = read(cache)
+    with open(cache, "wb") as f:
+        f.write(data[:len(data) // 2])
+    t.step("the cache truncated", "all")
+    corrupt(cache, 2000)  # a record
+    t.step("the cache's first part corrupted", "all")
+    corrupt(cache, -100)  # the string table
+    t.step("its second part corrupted, nothing changed (not read)", 0)
+    copy_new(mods[80], os.path.join(t.moddir, "extra/kmodx_second" + ext))
+    t.step("its second part corrupted, a module added", "all")
+    symvers = os.path.join(work, "Module.symvers")
+    with open(symvers, "w") as f:
+        f.write("0x12345678\tkfree\tvmlinux\tEXPORT_SYMBOL\t\n"
+                "0x0badcafe\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n")
+    t.step("-E given", "all", ("-E", symvers))
+    t.step("-E given, nothing changed", 0, ("-E", symvers))
+    with open(symvers, "a") as f:
+        f.write("0x00000001\tkmalloc\tvmlinux\tEXPORT_SYMBOL\t\n")
+    t.step("-E file changed", "all", ("-E", symvers))
+    t.step("without -E again", "all")
+
+
+def other_release(t):
+    """A cache written for another kernel release of the same modules must be ignored."""
+    other = t.kver + "-other"
+    os.rename(t.moddir, os.path.join(t.root, "lib/modules", other))
+    os.unlink(os.path.join(t.root, "lib/modules", other, CACHE))
+    run([t.depmod, "-C", t.cfg, "-b", t.root, other])
+    os.rename(os.path.join(t.root, "lib/modules", other), t.moddir)
+    t.step("the cache of another kernel release", "all")
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    depmod = os.path.join(os.path.abspath(sys.argv[1]), "depmod")
+    chk = Checker()
+    o34 = oracle_34()
+    if not o34:
+        print("note: kmod 34.2 (../shared/oracle) is absent: compared with full kmodx runs only")
+    if not STRACE:
+        print("note: strace is absent: the number of modules each run reads is not checked")
+    for variant in (None, "xz"):
+        src = tree_or_skip(variant)
+        kver = realtree.kernel_release(src)
+        work = tempfile.mkdtemp(prefix="kmodx-depmod-cache-")
+        try:
+            t = Tree(chk, depmod, o34, src, kver, work, variant or "plain")
+            steps(t, work)
+            other_release(t)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return chk.finish("depmod cache differential")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
