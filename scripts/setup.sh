@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
 pkgs="meson ninja-build gcc pkg-config python3 zlib1g-dev liblzma-dev libzstd-dev libssl-dev
 libcmocka-dev scdoc kmod zstd xz-utils gzip qemu-system-x86 busybox-static valgrind clang
-openssl linux-kbuild-6.1
+openssl linux-kbuild-6.1 strace
 libclang-rt-14-dev time bash-completion zsh fish"
 missing=""
 for p in $pkgs; do

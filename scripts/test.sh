@@ -14,7 +14,7 @@ if [ ! -f "$asan/build.ninja" ]; then
 fi
 ninja -C "$asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C "$asan" --print-errorlogs --num-processes 2 --no-suite vm --no-suite valgrind --timeout-multiplier 4
+	KMODX_TEST_SANITIZED=1 meson test -C "$asan" --print-errorlogs --num-processes 2 --no-suite vm --no-suite valgrind --timeout-multiplier 4
 # libFuzzer smoke runs (30 s per harness) in a clang build with the sanitizers
 fuzz=${BUILD_FUZZ:-$top/build-fuzz}
 if command -v clang >/dev/null; then
