@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Shared helpers for differential tests: kmodx against Debian's kmod on the real tree."""
 import difflib
+import importlib.util
 import os
 import random
 import shutil
@@ -8,10 +9,20 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+TESTSUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, TESTSUITE)
 import realtree  # noqa: E402
 
 SKIP = 77
+
+
+def load_script(name, relpath):
+    """A script of testsuite/ whose file name is no module name (gen-module.py), loaded
+    as module name."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(TESTSUITE, relpath))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def reference_bin():

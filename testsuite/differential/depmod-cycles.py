@@ -13,7 +13,6 @@ second cycle; depmod.8), kmodx must still finish with exit 1, print only real cy
 cover every module in a cycle and count exactly those, computed here independently.
 Usage: depmod-cycles.py KMODX_BIN_DIR
 """
-import importlib.util
 import json
 import os
 import random
@@ -22,22 +21,13 @@ import shutil
 import sys
 import tempfile
 
-from common import Checker, oracle_34, reference_bin, run
+from common import Checker, oracle_34, reference_bin, run, load_script
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 KVER = "6.1.0"
 LINE = re.compile(rb"^depmod: ERROR: Cycle detected: (.*)$")
 
 
-def load_generator():
-    spec = importlib.util.spec_from_file_location("genmodule",
-                                                  os.path.join(HERE, "..", "gen-module.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-GEN = load_generator()
+GEN = load_script("genmodule", "gen-module.py")
 
 
 class Graph:

@@ -15,27 +15,19 @@ under /lib/firmware, empty, so that only that one is missing). The JSON report m
 exactly those, and the text report must say as much; and without the headers, where the
 kernel's exports are guessed, the same. Usage: depmod-lint.py KMODX_BIN_DIR
 """
-import importlib.util
 import json
 import os
 import shutil
 import sys
 import tempfile
 
-from common import SKIP, Checker, run, tree_or_skip
+from common import SKIP, Checker, run, tree_or_skip, load_script
 import realtree
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 GROUPS = ("cycles", "unknown_symbols", "vermagic_differs", "duplicates", "missing_modules",
           "missing_firmware", "unreadable")
 
 
-def generator():
-    spec = importlib.util.spec_from_file_location("genmodule",
-                                                  os.path.join(HERE, "..", "gen-module.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def lint(chk, what, depmod, args, kver, exports=None, problems=0, messages=b""):
@@ -100,7 +92,7 @@ def firmware_of_tree(kmodx, moddir):
 
 
 def inject(kmodx, root, moddir, vermagic):
-    gen = generator()
+    gen = load_script("genmodule", "gen-module.py")
     dkms = "lib/modules/" + os.path.basename(moddir) + "/updates/dkms/"
     good = ["license=GPL", "vermagic=" + vermagic]
     specs = {

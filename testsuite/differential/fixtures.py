@@ -25,7 +25,6 @@ Usage: fixtures.py SIM_BIN_DIR FIXTURES_DIR FAKE_UNAME_SO [SCENARIO...]
 Skips (77) where kmod is not installed or user namespaces are not available.
 """
 import hashlib
-import importlib.util
 import os
 import shlex
 import shutil
@@ -33,9 +32,8 @@ import subprocess
 import sys
 import tempfile
 
-from common import ORACLE_34, SKIP, Checker
+from common import ORACLE_34, SKIP, Checker, load_script
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 MODPROBE_LONG = {"--dry-run", "--show", "--show-depends", "--showconfig", "--show-config",
                  "--resolve-alias", "--show-modversions", "--dump-modversions",
                  "--show-exports", "--version", "--help"}
@@ -46,15 +44,7 @@ REF = "/.kmodref"  # where the host's /usr, the oracle and the preload appear in
 REF_TIMEOUT = 20  # seconds; every step takes a fraction of one
 
 
-def load_runner():
-    spec = importlib.util.spec_from_file_location(
-        "runner", os.path.join(HERE, "..", "integration", "runner.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-RUNNER = load_runner()
+RUNNER = load_script("runner", "integration/runner.py")
 
 
 def references():

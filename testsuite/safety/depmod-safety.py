@@ -128,6 +128,20 @@ def write(path, data):
         f.write(data)
 
 
+def kill_at_random(binary, root, kver, rnd, runtime, old, new, what):
+    """A depmod run killed at a random moment of its usual runtime: every index must be
+    the old one or the new one, whole."""
+    proc = subprocess.Popen([binary, "depmod", "-b", root, kver], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(rnd.uniform(0, runtime * 1.2))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    now = snapshot(os.path.join(root, "lib/modules", kver))
+    bad = [f for f in OUTPUTS if now[f] not in (old[f], new[f])]
+    if bad:
+        fail(f"{what}: broken indexes: {bad}")
+
+
 def cache_cases(binary, faultlib, root, moddir, kver, old, new, old_cache, runtime):
     """The cache's share of the suite: the tree is in its new state, old_cache is what a
     run on the old tree left."""
@@ -137,15 +151,7 @@ def cache_cases(binary, faultlib, root, moddir, kver, old, new, old_cache, runti
     for i in range(kills):
         restore(moddir, old)
         write(cache, old_cache)
-        proc = subprocess.Popen([binary, "depmod", "-b", root, kver], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(0, runtime * 1.2))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        now = snapshot(moddir)
-        bad = [f for f in OUTPUTS if now[f] not in (old[f], new[f])]
-        if bad:
-            fail(f"cache kill {i}: broken indexes: {bad}")
+        kill_at_random(binary, root, kver, rnd, runtime, old, new, f"cache kill {i}")
         for n in ("next", "the one after"):
             p = depmod(binary, root, kver)
             if p.returncode != 0 or snapshot(moddir) != new:
@@ -259,15 +265,7 @@ def main():
         kills = 40
         for i in range(kills):
             restore(moddir, old)
-            proc = subprocess.Popen([binary, "depmod", "-b", root, kver], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-            time.sleep(rnd.uniform(0, runtime * 1.2))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            now = snapshot(moddir)
-            bad = [f for f in OUTPUTS if now[f] not in (old[f], new[f])]
-            if bad:
-                fail(f"kill {i}: broken indexes: {bad}")
+            kill_at_random(binary, root, kver, rnd, runtime, old, new, f"kill {i}")
             left = temps(moddir)
             p = depmod(binary, root, kver)
             if p.returncode != 0 or snapshot(moddir) != new:
