@@ -21,16 +21,11 @@ static const struct tool_opt opts[] = {
 	{'C', "config", required_argument, "PATH", "read configuration from PATH (repeatable)"},
 	{'v', "verbose", no_argument, NULL, "print every dependency and more messages"},
 	{'w', "warn", no_argument, NULL, "warn about duplicate index entries"},
-	{'b', "basedir", required_argument, "DIR",
-	 "use an image of a module tree under DIR"},
-	{'m', "moduledir", required_argument, "DIR",
-	 "module directory instead of /lib/modules"},
-	{'o', "outdir", required_argument, "DIR",
-	 "write the indexes under DIR instead of basedir"},
-	{'F', "filesyms", required_argument, "FILE",
-	 "kernel symbols from System.map FILE"},
-	{'E', "symvers", required_argument, "FILE",
-	 "kernel symbols and versions from Module.symvers"},
+	{'b', "basedir", required_argument, "DIR", "use an image of a module tree under DIR"},
+	{'m', "moduledir", required_argument, "DIR", "module directory instead of /lib/modules"},
+	{'o', "outdir", required_argument, "DIR", "write the indexes under DIR instead of basedir"},
+	{'F', "filesyms", required_argument, "FILE", "kernel symbols from System.map FILE"},
+	{'E', "symvers", required_argument, "FILE", "kernel symbols and versions from Module.symvers"},
 	{OPT_NO_CACHE, "no-cache", no_argument, NULL,
 	 "read every module, not only the changed ones"},
 	{OPT_LINT, "lint", no_argument, NULL,
@@ -99,11 +94,9 @@ static void print_sources(const struct depmod_lint *l)
 		       l->exports_kind, l->n_exports,
 		       plural(l->n_exports, "symbol", "symbols"));
 	else
-		printf("kernel exports: none found (-E, -F, or Module.symvers in the "
-		       "module "
-		       "directory's build/ or /usr/src/linux-headers-<release>/): taken "
-		       "to be "
-		       "what the modules of kernel/ need and no module provides\n");
+		printf("kernel exports: none found (-E, -F, or Module.symvers in the module "
+		       "directory's build/ or /usr/src/linux-headers-<release>/): taken to "
+		       "be what the modules of kernel/ need and no module provides\n");
 	if (!l->firmware_checked)
 		printf("firmware: not checked: no /lib/firmware directory\n");
 }
@@ -162,8 +155,7 @@ static void print_lint(const struct depmod_lint *l)
 	for (size_t i = 0; i < l->n_unreadable; i++)
 		printf("  %s: %s\n", l->unreadable[i].where, l->unreadable[i].what);
 	if (l->problems)
-		printf("%zu %s\n", l->problems,
-		       plural(l->problems, "problem", "problems"));
+		printf("%zu %s\n", l->problems, plural(l->problems, "problem", "problems"));
 	else
 		printf("no problems\n");
 }
@@ -338,10 +330,8 @@ static int do_depmod(int argc, char *argv[])
 			print_version();
 			return EXIT_SUCCESS;
 		case 'h':
-			opt_help("\tdepmod -[aA] [options] [forced_version] [module "
-				 "files...]\n\n"
-				 "With no module files, every module of the tree is "
-				 "indexed.",
+			opt_help("\tdepmod -[aA] [options] [forced_version] [module files...]\n\n"
+				 "With no module files, every module of the tree is indexed.",
 				 opts, ARRAY_SIZE(opts));
 			return EXIT_SUCCESS;
 		default:
