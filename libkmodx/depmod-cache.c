@@ -999,32 +999,59 @@ static int add_records(struct writer *w, uint32_t *n)
 	return r;
 }
 
-int dm_cache_save(struct depmod *d)
-{
-	struct writer w = {.d = d};
-	uint32_t n = 0;
-	int r = 0;
+/* What the next cache holds, built before it is written. */
+struct dm_cache_writer {
+	struct writer w;
+	uint32_t n_records;
+	int r;
+};
 
+void dm_cache_writer_free(struct dm_cache_writer *b)
+{
+	if (b == NULL)
+		return;
+	strbuf_release(&b->w.records);
+	strbuf_release(&b->w.paths);
+	strbuf_release(&b->w.syms);
+	strbuf_release(&b->w.refs);
+	strbuf_release(&b->w.strings);
+	free(b);
+}
+
+int dm_cache_build(struct depmod *d)
+{
+	struct dm_cache_writer *b = calloc(1, sizeof(*b));
+
+	dm_cache_writer_free(d->next_cache);
+	d->next_cache = b;
+	if (b == NULL)
+		return d->next_cache_err = -ENOMEM;
+	b->w.d = d;
 	if (keep_base(d)) {
-		w.base = d->cache;
-		w.n_syms = w.base->n_syms;
-		w.refs_base = w.base->n_refs;
-		w.strings_base = w.base->strings_size;
+		b->w.base = d->cache;
+		b->w.n_syms = b->w.base->n_syms;
+		b->w.refs_base = b->w.base->n_refs;
+		b->w.strings_base = b->w.base->strings_size;
 	} else {
 		/* everything anew: the cached modules' records are needed in full */
-		r = dm_cache_materialize(d);
+		b->r = dm_cache_materialize(d);
 	}
+	if (b->r == 0)
+		b->r = add_records(&b->w, &b->n_records);
+	return d->next_cache_err = b->r;
+}
+
+int dm_cache_save(struct depmod *d)
+{
+	/* built beside the indexes, or now; a build that failed is not tried again */
+	int r = d->next_cache || d->next_cache_err ? d->next_cache_err : dm_cache_build(d);
+
 	if (r == 0)
-		r = add_records(&w, &n);
-	if (r == 0)
-		r = write_cache(&w, n);
+		r = write_cache(&d->next_cache->w, d->next_cache->n_records);
 	if (r < 0)
 		INFO(d->ctx, "could not write %s/" CACHE_NAME ": %s", d->outdir,
 		     strerror(-r));
-	strbuf_release(&w.records);
-	strbuf_release(&w.paths);
-	strbuf_release(&w.syms);
-	strbuf_release(&w.refs);
-	strbuf_release(&w.strings);
+	dm_cache_writer_free(d->next_cache);
+	d->next_cache = NULL;
 	return r;
 }

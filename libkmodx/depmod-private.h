@@ -117,6 +117,7 @@ struct dm_symbol {
 #define DM_OUTPUTS 11
 
 struct dm_cache;
+struct dm_cache_writer;
 
 struct depmod {
 	struct kmodx_ctx *ctx;
@@ -137,6 +138,8 @@ struct depmod {
 	/* the cache (depmod-cache.c) */
 	bool use_cache;
 	struct dm_cache *cache; /* what the last run left, if it is usable */
+	struct dm_cache_writer *next_cache; /* what the next holds, once built */
+	int next_cache_err;		    /* or why it could not be built */
 	uint64_t options_fp;  /* everything but the modules that the outputs depend on */
 	uint64_t outputs_fp;  /* ... and the modules too */
 	bool outputs_clean;   /* the outputs were built without a message */
@@ -243,8 +246,13 @@ int dm_cache_fingerprint(struct depmod *d);
 bool dm_cache_outputs_current(struct depmod *d);
 /* Whether the cache on disk must be rewritten (something in it changed). */
 bool dm_cache_stale(const struct depmod *d);
-/* Write the cache for the modules of this run: 0 or a negative errno (logged). */
+/* Build what the cache of this run's modules holds: 0 or a negative errno. It reads the
+ * modules and writes only its own buffers, so it runs while the indexes are written. */
+int dm_cache_build(struct depmod *d);
+/* Write the cache for the modules of this run, built first unless dm_cache_build() did:
+ * 0 or a negative errno (logged). */
 int dm_cache_save(struct depmod *d);
+void dm_cache_writer_free(struct dm_cache_writer *b);
 void dm_cache_free(struct dm_cache *c);
 
 /* The parser alone, for the fuzzer: 0, -EBADMSG (damaged: not a cache of this format,

@@ -692,6 +692,7 @@ static void release(struct depmod *d)
 	hash_release(&d->symbols);
 	ptrarray_release(&d->dups);
 	dm_cache_free(d->cache);
+	dm_cache_writer_free(d->next_cache);
 	dm_config_release(&d->cfg);
 	arena_release(&d->arena);
 }
