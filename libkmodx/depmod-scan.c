@@ -242,6 +242,7 @@ static void *scan_work(void *data)
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
+		struct listing *l;
 		struct job job;
 		int r;
 
@@ -250,8 +251,10 @@ static void *scan_work(void *data)
 		if (s->n_jobs == 0 || s->err)
 			break;
 		job = s->jobs[--s->n_jobs];
+		/* under the lock: another thread's push_job() may move the array */
+		l = s->listings[job.listing];
 		pthread_mutex_unlock(&s->lock);
-		r = read_dir(w, &job, s->listings[job.listing]);
+		r = read_dir(w, &job, l);
 		pthread_mutex_lock(&s->lock);
 		if (r < 0)
 			s->err = r;
