@@ -16,6 +16,15 @@ import realtree  # noqa: E402
 SKIP = 77
 
 
+def read_file(path):
+    """A file's bytes, or None if it does not exist."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
 def load_script(name, relpath):
     """A script of testsuite/ whose file name is no module name (gen-module.py), loaded
     as module name."""

@@ -7,11 +7,11 @@ One tree is changed step by step and indexed by kmodx with its cache (modules.km
 after each step. The reference is a full run on the same tree at the same moment: kmodx
 --no-cache into another output directory (-o), and, on the steps where the cache must be
 ignored, kmod 34.2 (../shared) when it is there, whose files must be the same bytes too.
-With KMODX_TEST_SANITIZED set (scripts/test.sh's ASan run), the plain tree only, and no
-strace (LeakSanitizer does not work under ptrace). Exit code and messages must be the same. Where
-strace is installed, the modules each incremental run opened are counted, so that a cache
-that was silently not used (every module read again) fails the test: each step says how
-many modules it must read.
+Exit code and messages must be the same. Where strace is installed, the modules each
+incremental run opened are counted, so that a cache that was silently not used (every
+module read again) fails the test: each step says how many modules it must read. With
+KMODX_TEST_SANITIZED set (scripts/test.sh's ASan run): the plain tree only, and no strace
+(LeakSanitizer does not work under ptrace).
 
 Steps: a cold run; nothing changed; a module touched without change; a module added
 under updates/ (a new name, then one overriding a module of the tree); a module removed;
@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from common import Checker, oracle_34, run, tree_or_skip
+from common import Checker, oracle_34, read_file, run, tree_or_skip
 from depmod import copy_tree
 import realtree
 
@@ -43,13 +43,6 @@ SANITIZED = bool(os.environ.get("KMODX_TEST_SANITIZED"))
 STRACE = None if SANITIZED else shutil.which("strace")
 RACY_S = 2.1
 
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
 
 
 class Tree:
@@ -97,7 +90,7 @@ class Tree:
         shutil.rmtree(self.refs, ignore_errors=True)
         os.makedirs(self.refs)
         rc, out, err, opened = self.incremental(extra)
-        mine = {f: read(os.path.join(self.moddir, f)) for f in OUTPUTS}
+        mine = {f: read_file(os.path.join(self.moddir, f)) for f in OUTPUTS}
         full = os.path.join(self.refs, "full")
         r = run(self.argv("--no-cache", "-o", full, *extra))
         self.chk.same(f"{what}: exit code", r[0], rc)
@@ -105,7 +98,8 @@ class Tree:
         self.chk.same(f"{what}: messages", r[2], err)
         fdir = os.path.join(full, "lib/modules", self.kver)
         for f in OUTPUTS:
-            self.chk.same(f"{what}: {f} against a full run", read(os.path.join(fdir, f)), mine[f])
+            self.chk.same(f"{what}: {f} against a full run",
+                          read_file(os.path.join(fdir, f)), mine[f])
         # every step is held to kmodx's own full run; kmod 34.2 checks the full runs
         # themselves, on the steps that make one (a new tree shape or new options)
         if self.o34 and reads == "all":
@@ -114,7 +108,7 @@ class Tree:
                  *extra, self.kver], env=self.o34[1])
             kdir = os.path.join(k, "lib/modules", self.kver)
             for f in OUTPUTS:
-                self.chk.same(f"{what}: {f} against kmod 34.2", read(os.path.join(kdir, f)),
+                self.chk.same(f"{what}: {f} against kmod 34.2", read_file(os.path.join(kdir, f)),
                               mine[f])
         self.chk.same(f"{what}: the cache exists", True,
                       os.path.exists(os.path.join(self.moddir, CACHE)))
@@ -123,7 +117,6 @@ class Tree:
             want = mine["modules.dep"].count(b"\n") if reads == "all" else reads
             self.chk.same(f"{what}: modules read", want, len(opened))
         print(f"ok: {what}" + (f" ({len(opened)} modules read)" if opened is not None else ""))
-
 
 
 def swap_compression(path):
@@ -141,7 +134,7 @@ def swap_compression(path):
 
 
 def corrupt(path, offset):
-    data = bytearray(read(path))
+    data = bytearray(read_file(path))
     data[offset] ^= 0x40
     with open(path, "wb") as f:
         f.write(data)
@@ -195,7 +188,7 @@ def steps(t, work):
     t.step("configuration changed", "all")
     t.step("nothing changed after the configuration", 0)
     cache = os.path.join(t.moddir, CACHE)
-    data = read(cache)
+    data = read_file(cache)
     with open(cache, "wb") as f:
         f.write(data[:len(data) // 2])
     t.step("the cache truncated", "all")

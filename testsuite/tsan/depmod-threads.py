@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                 "differential"))
-from common import Checker, run, tree_or_skip  # noqa: E402
+from common import Checker, read_file, run, tree_or_skip  # noqa: E402
 from depmod import copy_tree  # noqa: E402
 import realtree  # noqa: E402
 
@@ -27,13 +27,6 @@ INDEXES = ["modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin
            "modules.symbols", "modules.symbols.bin", "modules.softdep", "modules.devname"]
 RACY_S = 2.1  # files changed this recently are read again (depmod.8, CACHE)
 
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
 
 
 def main():
@@ -70,8 +63,8 @@ def main():
                 run([depmod, "--no-cache", "-b", root, "-o", ref, kver], env=env)
                 rdir = os.path.join(ref, "lib/modules", kver)
                 for f in INDEXES:
-                    chk.same(f"{label}: {what}: {f}", read(os.path.join(rdir, f)),
-                             read(os.path.join(moddir, f)))
+                    chk.same(f"{label}: {what}: {f}", read_file(os.path.join(rdir, f)),
+                             read_file(os.path.join(moddir, f)))
 
             depmod_run("cold run")
             if not variant:
