@@ -96,27 +96,6 @@ static int teardown(void **state)
 	return unit_rmtree(root);
 }
 
-static void quiet(void *data, int prio, const char *msg)
-{
-	(void)data;
-	(void)prio;
-	(void)msg;
-}
-
-static struct kmodx_ctx *new_ctx(void)
-{
-	const char *const none[] = {NULL};
-	struct kmodx_ctx *ctx = NULL;
-
-	assert_int_equal(kmodx_ctx_new(&ctx), 0);
-	kmodx_ctx_set_log_fn(ctx, quiet, NULL);
-	assert_int_equal(kmodx_ctx_set_root(ctx, root), 0);
-	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, KVER), 0);
-	assert_int_equal(kmodx_ctx_set_config_paths(ctx, none), 0);
-	assert_int_equal(kmodx_ctx_set_use_cmdline(ctx, false), 0);
-	return ctx;
-}
-
 static const char *names(const struct kmodx_list *l)
 {
 	static char buf[1024];
@@ -132,7 +111,7 @@ static const char *names(const struct kmodx_list *l)
 
 static void test_pool_and_refs(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_module *a = NULL, *b = NULL;
 
 	(void)state;
@@ -179,7 +158,7 @@ static void test_pool_and_refs(void **state)
 
 static void test_dependencies(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_module *mod = NULL;
 	struct kmodx_list *deps = NULL, *l = NULL;
 	char want[PATH_MAX * 2];
@@ -235,7 +214,7 @@ static void test_dependencies(void **state)
 
 static void test_builtin(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_module *mod = NULL;
 	struct kmodx_kvlist *info = NULL;
 	struct kmodx_list *l = NULL;
@@ -274,7 +253,7 @@ static void test_builtin(void **state)
 
 static void test_devnodes(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_kvlist *l = NULL;
 
 	(void)state;
@@ -375,7 +354,7 @@ static void test_index_text(void **state)
 
 static void test_index_dump(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	char tmpl[] = "/tmp/kmodx-unit-dump-XXXXXX", buf[2048];
 	int fd = mkstemp(tmpl);
 	ssize_t n;
@@ -397,7 +376,7 @@ static void test_index_dump(void **state)
 
 static void test_runtime_state(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_module *mod = NULL;
 	struct kmodx_list *l = NULL;
 	unsigned long size = 0;
@@ -475,7 +454,7 @@ static const char *kv_text(const struct kmodx_kvlist *l, bool numbers)
 
 static void test_module_file(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_module *mod = NULL, *again = NULL;
 	struct kmodx_kvlist *l = NULL;
 	char path[PATH_MAX];
@@ -557,7 +536,7 @@ static void test_resources(void **state)
 	unit_write_text(dir, "modules.dep", "a.ko:\n");
 	unit_write_text(conf, "a.conf", "options a x=1\n");
 	set_mtime(root, "res-conf", 1000);
-	ctx = new_ctx();
+	ctx = unit_ctx(root, KVER);
 	assert_int_equal(kmodx_ctx_set_module_dir(ctx, dir), 0);
 	assert_int_equal(kmodx_ctx_set_config_paths(ctx, paths), 0);
 	kmodx_ctx_set_userdata(ctx, &marker);

@@ -539,17 +539,12 @@ static void module_info(const char *file, struct info *out)
 	struct kmodx_ctx *ctx = NULL;
 	struct kmodx_module *mod = NULL;
 	struct kmodx_kvlist *l = NULL;
-	const char *const none[] = {NULL};
 	size_t n = 0;
 
 	/* hermetic: an empty root, no configuration, no command line */
 	assert_non_null(mkdtemp(tmp));
 	snprintf(path, sizeof(path), "%s/modules/%s", UNIT_BUILD_DIR, file);
-	assert_int_equal(kmodx_ctx_new(&ctx), 0);
-	assert_int_equal(kmodx_ctx_set_root(ctx, tmp), 0);
-	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, "6.1.0-unit"), 0);
-	assert_int_equal(kmodx_ctx_set_config_paths(ctx, none), 0);
-	assert_int_equal(kmodx_ctx_set_use_cmdline(ctx, false), 0);
+	ctx = unit_ctx(tmp, "6.1.0-unit");
 	assert_int_equal(kmodx_module_new_from_path(ctx, path, &mod), 0);
 	assert_int_equal(kmodx_module_get_info(mod, &l), 0);
 	out->text[0] = '\0';

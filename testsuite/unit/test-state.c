@@ -74,27 +74,6 @@ static int teardown(void **state)
 	return unit_rmtree(root);
 }
 
-static void quiet(void *data, int prio, const char *msg)
-{
-	(void)data;
-	(void)prio;
-	(void)msg;
-}
-
-static struct kmodx_ctx *new_ctx(void)
-{
-	const char *const none[] = {NULL};
-	struct kmodx_ctx *ctx = NULL;
-
-	assert_int_equal(kmodx_ctx_new(&ctx), 0);
-	kmodx_ctx_set_log_fn(ctx, quiet, NULL);
-	assert_int_equal(kmodx_ctx_set_root(ctx, root), 0);
-	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, KVER), 0);
-	assert_int_equal(kmodx_ctx_set_config_paths(ctx, none), 0);
-	assert_int_equal(kmodx_ctx_set_use_cmdline(ctx, false), 0);
-	return ctx;
-}
-
 /* buf: PATH_MAX * 2 bytes */
 static void path_of(char *buf, const char *rel)
 {
@@ -176,7 +155,7 @@ static void test_taint_value(void **state)
 		{"\n", -EINVAL, 0},
 	};
 	char path[PATH_MAX * 2];
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	uint64_t mask = 42;
 
 	(void)state;
@@ -200,7 +179,7 @@ static void test_taint_value(void **state)
 
 static void test_module_taints(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_kvlist *list = NULL;
 	char path[PATH_MAX * 2];
 
@@ -234,7 +213,7 @@ static void test_module_taints(void **state)
 
 static void test_param_decls(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_kvlist *descs = NULL, *types = NULL;
 	struct kmodx_module *mod;
 
@@ -273,7 +252,7 @@ static void test_param_decls(void **state)
 
 static void test_param_values(void **state)
 {
-	struct kmodx_ctx *ctx = new_ctx();
+	struct kmodx_ctx *ctx = unit_ctx(root, KVER);
 	struct kmodx_kvlist *list = NULL;
 	struct kmodx_module *mod;
 	char path[PATH_MAX * 2];

@@ -11,8 +11,30 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "libkmodx.h"
 #include "unit.h"
 #include "util/path.h"
+
+void unit_quiet(void *data, int prio, const char *msg)
+{
+	(void)data;
+	(void)prio;
+	(void)msg;
+}
+
+struct kmodx_ctx *unit_ctx(const char *root, const char *kver)
+{
+	const char *const none[] = {NULL};
+	struct kmodx_ctx *ctx = NULL;
+
+	assert_int_equal(kmodx_ctx_new(&ctx), 0);
+	kmodx_ctx_set_log_fn(ctx, unit_quiet, NULL);
+	assert_int_equal(kmodx_ctx_set_root(ctx, root), 0);
+	assert_int_equal(kmodx_ctx_set_kernel_release(ctx, kver), 0);
+	assert_int_equal(kmodx_ctx_set_config_paths(ctx, none), 0);
+	assert_int_equal(kmodx_ctx_set_use_cmdline(ctx, false), 0);
+	return ctx;
+}
 
 uint8_t *unit_slurp(const char *dir, const char *name, size_t *len)
 {
