@@ -497,6 +497,29 @@ static void test_wild_table(void **state)
 	}
 }
 
+/* 1 to max entries with random keys over alpha (shorter than key_size), values "v<i>" and
+ * priorities 0-3; the keys live in key_size-byte rows of keys. The number of entries. */
+static int random_entries(struct entry *e, char *keys, size_t key_size, char (*vals)[16],
+			  int max, const char *alpha, unsigned *seed)
+{
+	size_t na = strlen(alpha);
+	int n = 1 + rand_r(seed) % max;
+
+	for (int i = 0; i < n; i++) {
+		char *key = keys + (size_t)i * key_size;
+		int kl = rand_r(seed) % (int)(key_size - 1);
+
+		for (int j = 0; j < kl; j++)
+			key[j] = alpha[(size_t)rand_r(seed) % na];
+		key[kl] = '\0';
+		snprintf(vals[i], sizeof(vals[i]), "v%d", i);
+		e[i].key = key;
+		e[i].value = vals[i];
+		e[i].prio = (uint32_t)(rand_r(seed) % 4);
+	}
+	return n;
+}
+
 /* The same against long subjects: position sets of several words across a '*', and
  * subjects too long for them (the whole-pattern fallback); escapes too. */
 static void test_wild_random_long(void **state)
@@ -510,19 +533,7 @@ static void test_wild_random_long(void **state)
 	for (int round = 0; round < 200; round++) {
 		struct entry e[16];
 		char keys[16][12], vals[16][16];
-		int n = 1 + rand_r(&seed) % 16;
-
-		for (int i = 0; i < n; i++) {
-			int kl = rand_r(&seed) % 11;
-
-			for (int j = 0; j < kl; j++)
-				keys[i][j] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
-			keys[i][kl] = '\0';
-			snprintf(vals[i], sizeof(vals[i]), "v%d", i);
-			e[i].key = keys[i];
-			e[i].value = vals[i];
-			e[i].prio = (uint32_t)(rand_r(&seed) % 4);
-		}
+		int n = random_entries(e, keys[0], sizeof(keys[0]), vals, 16, alpha, &seed);
 		struct index *idx = build_index(e, (size_t)n, INDEX_PREORDER);
 		for (size_t q = 0; q < sizeof(lengths) / sizeof(lengths[0]); q++) {
 			for (size_t j = 0; j < lengths[q]; j++)
@@ -544,19 +555,7 @@ static void test_wild_random(void **state)
 	for (int round = 0; round < 300; round++) {
 		struct entry e[24];
 		char keys[24][8], vals[24][16];
-		int n = 1 + rand_r(&seed) % 24;
-
-		for (int i = 0; i < n; i++) {
-			int kl = rand_r(&seed) % 7;
-
-			for (int j = 0; j < kl; j++)
-				keys[i][j] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
-			keys[i][kl] = '\0';
-			snprintf(vals[i], sizeof(vals[i]), "v%d", i);
-			e[i].key = keys[i];
-			e[i].value = vals[i];
-			e[i].prio = (uint32_t)(rand_r(&seed) % 4);
-		}
+		int n = random_entries(e, keys[0], sizeof(keys[0]), vals, 24, alpha, &seed);
 		struct index *idx = build_index(
 			e, (size_t)n, round % 2 ? INDEX_POSTORDER : INDEX_PREORDER);
 		for (int q = 0; q < 40; q++) {
