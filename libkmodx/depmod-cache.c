@@ -11,10 +11,13 @@
  * A module's record is used only if its file's identity is unchanged: device, inode,
  * size, and modification and change times to the nanosecond. A file changed within
  * two seconds before the run that read it is recorded as "racy" and read again next
- * time (dm_key_racy()). The indexes are skipped only if every module's contents, the
- * options, modules.builtin and modules.builtin.modinfo hash to the fingerprint recorded
- * when the indexes were last written, that run printed no message, and every index
- * still has the identity it had then.
+ * time (dm_key_racy()). Each index has a fingerprint of what it is made of: the options
+ * and either one part of every module's information with the modules' names in their
+ * order (modules.alias, .symbols, .softdep...), or all of it (modules.dep), or an input
+ * file (modules.builtin.bin...). An index is left as it is only if its fingerprint is
+ * the one recorded when it was last written, the run that wrote it printed no message,
+ * and it still has the identity it had then. A module added under updates/ rewrites
+ * modules.dep and, if it has aliases, modules.alias; not the other nine.
  *
  * Format. Integers are in the host's byte order (the cache belongs to this machine; the
  * byte-order mark rejects another's). Strings are references: byte offsets into a
@@ -30,7 +33,7 @@
  *     16  u64     file size
  *     24  u64     checksum of the first part (below)
  *     32  u64     options fingerprint
- *     40  u64     outputs fingerprint; 0: the indexes are not known good
+ *     40  u64     0
  *     48  u32     number of records
  *     52  u32     number of symbols
  *     56  u32     number of references
@@ -39,7 +42,9 @@
  *     68  u32     size of the path table
  *     72  u64     checksum of the second part
  *   the first part, its pieces back to back, their sizes following from the counts:
- *     the indexes' identities   DM_OUTPUTS keys (KEY_SIZE bytes each, see put_key())
+ *     the indexes               DM_OUTPUTS entries (enum dm_output), OUT_SIZE bytes each:
+ *       0  key  the file's identity (KEY_SIZE bytes, see put_key())
+ *       48 u64  its fingerprint; 0: not known good
  *     records                   REC_SIZE bytes each, one per module:
  *       0  key  the file's identity       48  u64 content hash (m->content)
  *       56 u32  path (in the path table)  60  i32 negative errno if unreadable, or 0
@@ -47,6 +52,7 @@
  *       76 u32  aliases   80 u32 softdeps  84 u32 weakdeps      88 u32 firmware files
  *       92 u32  vermagic (string, NONE if the module has none)
  *       96 u32  flags: REC_RACY           100 u32 0
+ *       104 u64[DM_PARTS] the hashes of its parts (m->part, enum dm_part)
  *     path table                ending with a NUL
  *   the second part:
  *     symbols                   SYM_SIZE bytes each: u64 CRC, u32 name (string), u32 0
@@ -78,14 +84,15 @@
 #include "util/strbuf.h"
 
 #define CACHE_NAME    "modules.kmodx-cache"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u
 #define CACHE_MAGIC   "KMODXDC\n"
 #define BOM	      0x01020304u
 #define CACHE_MAX     ((size_t)1 << 30)
 
 #define HEADER_SIZE 80
 #define KEY_SIZE    48
-#define REC_SIZE    104
+#define OUT_SIZE    (KEY_SIZE + 8)
+#define REC_SIZE    (104 + 8 * DM_PARTS)
 #define SYM_SIZE    16
 #define NONE	    UINT32_MAX
 #define REF_WEAK    0x80000000u
@@ -97,11 +104,11 @@ struct dm_cache {
 	uint8_t *a, *b; /* the first and second parts (b NULL until read) */
 	size_t a_size, b_size;
 	int b_state; /* 0 not read yet, 1 read and good, -EBADMSG */
-	uint64_t options_fp, outputs_fp, sum_a, sum_b;
+	uint64_t options_fp, sum_a, sum_b;
 	uint32_t flags;
 	uint32_t n_records, n_syms, n_refs, strings_size, paths_size;
 	uint8_t head[HEADER_SIZE];
-	const uint8_t *keys, *records, *syms, *refs;
+	const uint8_t *outputs, *records, *syms, *refs;
 	const char *paths, *strings;
 	struct hash by_path; /* path -> record index + 1 */
 	/* per symbol, interned: [2i] as an export, [2i + 1] as undefined */
@@ -164,7 +171,6 @@ enum {
 	H_SIZE = 16,
 	H_SUM_A = 24,
 	H_OPTIONS = 32,
-	H_OUTPUTS = 40,
 	H_RECORDS = 48,
 	H_SYMS = 52,
 	H_REFS = 56,
@@ -187,6 +193,7 @@ enum {
 	R_FIRMWARE = 88,
 	R_VERMAGIC = 92,
 	R_FLAGS = 96,
+	R_PARTS = 104,
 };
 
 static const uint8_t *record(const struct dm_cache *c, size_t i)
@@ -228,7 +235,6 @@ static bool head_ok(struct dm_cache *c, uint64_t file_size)
 		return false;
 	c->sum_a = get_u64(h + H_SUM_A);
 	c->options_fp = get_u64(h + H_OPTIONS);
-	c->outputs_fp = get_u64(h + H_OUTPUTS);
 	c->n_records = get_u32(h + H_RECORDS);
 	c->n_syms = get_u32(h + H_SYMS);
 	c->n_refs = get_u32(h + H_REFS);
@@ -236,7 +242,7 @@ static bool head_ok(struct dm_cache *c, uint64_t file_size)
 	c->flags = get_u32(h + H_FLAGS);
 	c->paths_size = get_u32(h + H_PATHS);
 	c->sum_b = get_u64(h + H_SUM_B);
-	a = (uint64_t)DM_OUTPUTS * KEY_SIZE + (uint64_t)c->n_records * REC_SIZE +
+	a = (uint64_t)DM_OUTPUTS * OUT_SIZE + (uint64_t)c->n_records * REC_SIZE +
 	    c->paths_size;
 	b = (uint64_t)c->n_syms * SYM_SIZE + (uint64_t)c->n_refs * 4 + c->strings_size;
 	if (HEADER_SIZE + a + b != file_size)
@@ -272,8 +278,8 @@ static bool part_a_ok(struct dm_cache *c)
 
 	if (sum_of(c->head, &part, 1) != c->sum_a)
 		return false;
-	c->keys = c->a;
-	c->records = c->keys + DM_OUTPUTS * KEY_SIZE;
+	c->outputs = c->a;
+	c->records = c->outputs + DM_OUTPUTS * OUT_SIZE;
 	c->paths = (const char *)c->records + (size_t)c->n_records * REC_SIZE;
 	if (c->paths_size > 0 && c->paths[c->paths_size - 1] != '\0')
 		return false;
@@ -513,38 +519,96 @@ static int hash_input(const struct depmod *d, const char *name, uint64_t *h)
 	return 0;
 }
 
+/* What each index is made of besides the options: one part of the information of the
+ * modules that have something in it, with their names and positions (the indexes name
+ * the modules and rank entries by position); or all of it, with every module's path; or
+ * a file. */
+enum { MADE_OF_ALL = DM_PARTS, MADE_OF_FILE };
+
+static const struct {
+	int what;	   /* a part (enum dm_part), MADE_OF_ALL or MADE_OF_FILE */
+	const char *file; /* MADE_OF_FILE: its name in the module directory */
+} made_of[DM_OUTPUTS] = {
+	[DM_OUT_DEP] = {MADE_OF_ALL, NULL},
+	[DM_OUT_DEP_BIN] = {MADE_OF_ALL, NULL},
+	[DM_OUT_ALIAS] = {DM_PART_ALIASES, NULL},
+	[DM_OUT_ALIAS_BIN] = {DM_PART_ALIASES, NULL},
+	[DM_OUT_SOFTDEP] = {DM_PART_SOFTDEPS, NULL},
+	[DM_OUT_WEAKDEP] = {DM_PART_WEAKDEPS, NULL},
+	[DM_OUT_SYMBOLS] = {DM_PART_EXPORTS, NULL},
+	[DM_OUT_SYMBOLS_BIN] = {DM_PART_EXPORTS, NULL},
+	[DM_OUT_BUILTIN_BIN] = {MADE_OF_FILE, "modules.builtin"},
+	[DM_OUT_BUILTIN_ALIAS_BIN] = {MADE_OF_FILE, "modules.builtin.modinfo"},
+	[DM_OUT_DEVNAME] = {DM_PART_ALIASES, NULL},
+};
+
 int dm_cache_fingerprint(struct depmod *d)
 {
 	uint64_t flags = (uint64_t)d->errsyms | (uint64_t)d->opts->warn_dups << 1;
-	uint64_t h = hash64(&flags, sizeof(flags), d->options_fp);
-	int r = hash_input(d, "modules.builtin", &h);
+	uint64_t base = hash64(&flags, sizeof(flags), d->options_fp);
+	uint64_t all = base, part[DM_PARTS], file[DM_OUTPUTS] = {0};
+	int r = 0;
 
-	if (r == 0)
-		r = hash_input(d, "modules.builtin.modinfo", &h);
+	for (unsigned p = 0; p < DM_PARTS; p++)
+		part[p] = base + 1 + p;
+	for (unsigned i = 0; r == 0 && i < DM_OUTPUTS; i++) {
+		file[i] = base;
+		if (made_of[i].what == MADE_OF_FILE) {
+			r = hash_input(d, made_of[i].file, &file[i]);
+			all ^= file[i] + i; /* modules.dep's is of everything */
+		}
+	}
 	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
 		const struct dm_module *m = d->mods[i];
+		/* the name and the position: the indexes rank entries by it */
+		uint64_t name = hash64(&m->idx, sizeof(m->idx), hash_str(m->modname, 0));
 
-		h = hash_str(m->idxpath, h);
-		h = hash_str(m->modname, h);
-		h = hash64(&m->content, sizeof(m->content), h);
+		all = hash_str(m->idxpath, all);
+		all = hash64(&m->content, sizeof(m->content), all ^ name);
+		for (unsigned p = 0; p < DM_PARTS; p++) {
+			if (m->part[p] != 0) /* the module has something there */
+				part[p] = hash64(&m->part[p], 8, part[p] ^ name);
+		}
 	}
-	d->outputs_fp = h ? h : 1; /* 0 means "unknown" in the file */
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
+		int what = made_of[i].what;
+		uint64_t h = what == MADE_OF_ALL ? all : what == MADE_OF_FILE ? file[i] : part[what];
+
+		d->out_fp[i] = h ? h : 1; /* 0 means "unknown" in the file */
+	}
 	return r;
 }
 
-bool dm_cache_outputs_current(struct depmod *d)
+static void get_output(const struct dm_cache *c, unsigned i, struct dm_filekey *key,
+		       uint64_t *fp)
+{
+	const uint8_t *p = c->outputs + (size_t)i * OUT_SIZE;
+
+	get_key(p, key);
+	*fp = get_u64(p + KEY_SIZE);
+}
+
+unsigned dm_cache_keep_outputs(struct depmod *d)
 {
 	const struct dm_cache *c = d->cache;
+	struct dm_filekey now[DM_OUTPUTS];
+	unsigned n = 0;
 
-	if (c == NULL || c->outputs_fp == 0 || c->outputs_fp != d->outputs_fp ||
-	    !(c->flags & FLAG_CLEAN))
-		return false;
-	for (unsigned i = 0; i < DM_OUTPUTS; i++)
-		get_key(c->keys + (size_t)i * KEY_SIZE, &d->out_keys[i]);
-	if (!dm_outputs_unchanged(d, d->out_keys))
-		return false;
-	d->outputs_written = true;
-	return true;
+	/* messages are not recorded: a run that printed one writes everything again */
+	if (c == NULL || !(c->flags & FLAG_CLEAN) || dm_outputs_identify(d, now) < 0)
+		return 0;
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
+		struct dm_filekey key;
+		uint64_t fp;
+
+		get_output(c, i, &key, &fp);
+		d->out_kept[i] = fp != 0 && fp == d->out_fp[i] && dm_filekey_equal(&key, &now[i]);
+		if (d->out_kept[i]) {
+			d->out_keys[i] = key;
+			n++;
+		}
+	}
+	return n;
 }
 
 bool dm_cache_stale(const struct depmod *d)
@@ -555,13 +619,13 @@ bool dm_cache_stale(const struct depmod *d)
 	if (c == NULL || d->n_loaded > 0 || c->n_applied != c->n_records ||
 	    c->n_records != d->n_mods || !!(c->flags & FLAG_CLEAN) != clean)
 		return true;
-	if (c->outputs_fp != (d->outputs_written ? d->outputs_fp : 0))
-		return true;
-	for (unsigned i = 0; d->outputs_written && i < DM_OUTPUTS; i++) {
-		struct dm_filekey k;
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
+		struct dm_filekey key;
+		uint64_t fp;
 
-		get_key(c->keys + (size_t)i * KEY_SIZE, &k);
-		if (!dm_filekey_equal(&k, &d->out_keys[i]))
+		get_output(c, i, &key, &fp);
+		if (fp != (d->outputs_written ? d->out_fp[i] : 0) ||
+		    (d->outputs_written && !dm_filekey_equal(&key, &d->out_keys[i])))
 			return true;
 	}
 	return false;
@@ -636,6 +700,8 @@ int dm_cache_record(struct dm_cache *c, size_t i, struct arena *a, struct dm_mod
 		return r;
 
 	m->content = get_u64(rec + R_CONTENT);
+	for (unsigned p = 0; p < DM_PARTS; p++)
+		m->part[p] = get_u64(rec + R_PARTS + 8 * p);
 	m->load_err = (int32_t)get_u32(rec + R_ERR);
 	m->vermagic = vermagic == NONE ? NULL : c->strings + vermagic;
 	m->n_exports = get_u32(rec + R_EXPORTS);
@@ -697,6 +763,8 @@ int dm_cache_match(struct depmod *d)
 		m->from_cache = true;
 		m->cache_rec = (uint32_t)k;
 		m->content = get_u64(rec + R_CONTENT);
+		for (unsigned p = 0; p < DM_PARTS; p++)
+			m->part[p] = get_u64(rec + R_PARTS + 8 * p);
 		c->n_applied++;
 	}
 	return 0;
@@ -878,6 +946,8 @@ static int add_record(struct writer *w, const struct dm_module *m)
 	put_u32(rec + R_FIRMWARE, (uint32_t)m->n_firmware);
 	put_u32(rec + R_VERMAGIC, vermagic);
 	put_u32(rec + R_FLAGS, dm_key_racy(w->d, &m->key) ? REC_RACY : 0);
+	for (unsigned p = 0; p < DM_PARTS; p++)
+		put_u64(rec + R_PARTS + 8 * p, m->part[p]);
 	return strbuf_append(&w->records, rec, sizeof(rec));
 }
 
@@ -943,7 +1013,6 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	put_u32(h + 12, BOM);
 	put_u64(h + H_SIZE, size);
 	put_u64(h + H_OPTIONS, d->options_fp);
-	put_u64(h + H_OUTPUTS, good ? d->outputs_fp : 0);
 	put_u32(h + H_RECORDS, n_records);
 	put_u32(h + H_SYMS, w->n_syms);
 	put_u32(h + H_REFS, (uint32_t)(w->refs_base + w->refs.len / 4));
@@ -957,11 +1026,11 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 static int write_cache(struct writer *w, uint32_t n_records)
 {
 	const struct dm_cache *b = w->base;
-	uint8_t header[HEADER_SIZE], keys[DM_OUTPUTS * KEY_SIZE];
+	uint8_t header[HEADER_SIZE], outputs[DM_OUTPUTS * OUT_SIZE];
 	struct fileio_part parts[] = {
 		{header, sizeof(header)},
 		/* the first part */
-		{keys, sizeof(keys)},
+		{outputs, sizeof(outputs)},
 		{w->records.buf, w->records.len},
 		{w->paths.buf, w->paths.len},
 		/* the second */
@@ -975,8 +1044,12 @@ static int write_cache(struct writer *w, uint32_t n_records)
 
 	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE)
 		return -EFBIG;
-	for (unsigned i = 0; i < DM_OUTPUTS; i++)
-		put_key(keys + (size_t)i * KEY_SIZE, &w->d->out_keys[i]);
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
+		uint8_t *p = outputs + (size_t)i * OUT_SIZE;
+
+		put_key(p, &w->d->out_keys[i]);
+		put_u64(p + KEY_SIZE, w->d->outputs_written ? w->d->out_fp[i] : 0);
+	}
 	fill_header(w, header, n_records, parts + 1, parts + 4);
 	return dm_replace_file(w->d, CACHE_NAME, parts, ARRAY_SIZE(parts));
 }

@@ -160,7 +160,7 @@ static int load_one(struct worker *w, struct dm_module *m)
 	if (r == -ENOMEM)
 		return r;
 	m->load_err = r;
-	m->content = dm_module_content_hash(m);
+	dm_module_hash(m);
 	m->read = true;
 	return 0;
 }
@@ -223,17 +223,22 @@ static uint64_t feed_strs(uint64_t h, const char *const *v, size_t n)
 	return h;
 }
 
-uint64_t dm_module_content_hash(const struct dm_module *m)
+void dm_module_hash(struct dm_module *m)
 {
 	uint64_t h = feed_u64(0x6b6d6f6478, (uint64_t)(int64_t)m->load_err);
 
-	h = feed_syms(h, m->exports, m->n_exports);
+	/* 0 for nothing: such a module has no say in the indexes made of that part */
+	m->part[DM_PART_ALIASES] = m->n_aliases ? feed_strs(1, m->aliases, m->n_aliases) : 0;
+	m->part[DM_PART_EXPORTS] = m->n_exports ? feed_syms(2, m->exports, m->n_exports) : 0;
+	m->part[DM_PART_SOFTDEPS] =
+		m->n_softdeps ? feed_strs(3, m->softdeps, m->n_softdeps) : 0;
+	m->part[DM_PART_WEAKDEPS] =
+		m->n_weakdeps ? feed_strs(4, m->weakdeps, m->n_weakdeps) : 0;
+	for (unsigned i = 0; i < DM_PARTS; i++)
+		h = feed_u64(h, m->part[i]);
 	h = feed_syms(h, m->undefs, m->n_undefs);
-	h = feed_strs(h, m->aliases, m->n_aliases);
-	h = feed_strs(h, m->softdeps, m->n_softdeps);
-	h = feed_strs(h, m->weakdeps, m->n_weakdeps);
 	h = feed_strs(h, m->firmware, m->n_firmware);
-	return feed_str(h, m->vermagic);
+	m->content = feed_str(h, m->vermagic);
 }
 
 void dm_log_load_failures(struct depmod *d)

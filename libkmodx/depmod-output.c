@@ -32,44 +32,28 @@ struct output {
 	const char *name;
 	bool binary;
 	bool skip; /* nothing to write (binary files with -n) */
+	bool kept; /* left as it is on disk: neither built nor written */
 	int fd;	   /* the temporary file, written and not flushed yet */
 	uint8_t *data;
 	size_t len;
 	char tmp[NAME_MAX + 1];
 };
 
-enum {
-	OUT_DEP,
-	OUT_DEP_BIN,
-	OUT_ALIAS,
-	OUT_ALIAS_BIN,
-	OUT_SOFTDEP,
-	OUT_WEAKDEP,
-	OUT_SYMBOLS,
-	OUT_SYMBOLS_BIN,
-	OUT_BUILTIN_BIN,
-	OUT_BUILTIN_ALIAS_BIN,
-	OUT_DEVNAME,
-	OUT_COUNT,
-};
-
-_Static_assert(OUT_COUNT == DM_OUTPUTS, "the cache records every index");
-
 static const struct {
 	const char *name;
 	bool binary;
-} files[OUT_COUNT] = {
-	[OUT_DEP] = {"modules.dep", false},
-	[OUT_DEP_BIN] = {"modules.dep.bin", true},
-	[OUT_ALIAS] = {"modules.alias", false},
-	[OUT_ALIAS_BIN] = {"modules.alias.bin", true},
-	[OUT_SOFTDEP] = {"modules.softdep", false},
-	[OUT_WEAKDEP] = {"modules.weakdep", false},
-	[OUT_SYMBOLS] = {"modules.symbols", false},
-	[OUT_SYMBOLS_BIN] = {"modules.symbols.bin", true},
-	[OUT_BUILTIN_BIN] = {"modules.builtin.bin", true},
-	[OUT_BUILTIN_ALIAS_BIN] = {"modules.builtin.alias.bin", true},
-	[OUT_DEVNAME] = {"modules.devname", false},
+} files[DM_OUTPUTS] = {
+	[DM_OUT_DEP] = {"modules.dep", false},
+	[DM_OUT_DEP_BIN] = {"modules.dep.bin", true},
+	[DM_OUT_ALIAS] = {"modules.alias", false},
+	[DM_OUT_ALIAS_BIN] = {"modules.alias.bin", true},
+	[DM_OUT_SOFTDEP] = {"modules.softdep", false},
+	[DM_OUT_WEAKDEP] = {"modules.weakdep", false},
+	[DM_OUT_SYMBOLS] = {"modules.symbols", false},
+	[DM_OUT_SYMBOLS_BIN] = {"modules.symbols.bin", true},
+	[DM_OUT_BUILTIN_BIN] = {"modules.builtin.bin", true},
+	[DM_OUT_BUILTIN_ALIAS_BIN] = {"modules.builtin.alias.bin", true},
+	[DM_OUT_DEVNAME] = {"modules.devname", false},
 };
 
 static const char *mod_path(const struct dm_module *m)
@@ -589,7 +573,7 @@ static int flush_outputs(struct depmod *d, struct output *outs)
 {
 	int r = 0;
 
-	for (unsigned i = 0; i < OUT_COUNT; i++) {
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		if (outs[i].fd < 0)
 			continue;
 		if (r == 0 && fdatasync(outs[i].fd) < 0) {
@@ -607,7 +591,8 @@ static int flush_outputs(struct depmod *d, struct output *outs)
 /* The identities of every index, as the cache records them. */
 static int read_keys(struct depmod *d, int dfd, struct dm_filekey *keys)
 {
-	for (unsigned i = 0; i < OUT_COUNT; i++) {
+	(void)d;
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		struct stat st;
 
 		if (fstatat(dfd, files[i].name, &st, 0) < 0)
@@ -617,17 +602,15 @@ static int read_keys(struct depmod *d, int dfd, struct dm_filekey *keys)
 	return 0;
 }
 
-bool dm_outputs_unchanged(struct depmod *d, const struct dm_filekey *keys)
+int dm_outputs_identify(struct depmod *d, struct dm_filekey *keys)
 {
-	struct dm_filekey now[OUT_COUNT];
-	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool same = dfd >= 0 && read_keys(d, dfd, now) == 0;
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
-	for (unsigned i = 0; same && i < OUT_COUNT; i++)
-		same = dm_filekey_equal(&now[i], &keys[i]);
-	if (dfd >= 0)
-		close(dfd);
-	return same;
+	if (dfd < 0)
+		return -errno;
+	r = read_keys(d, dfd, keys);
+	close(dfd);
+	return r;
 }
 
 int dm_outputs_touch(struct depmod *d)
@@ -636,12 +619,12 @@ int dm_outputs_touch(struct depmod *d)
 
 	if (dfd < 0)
 		return -errno;
-	if (utimensat(dfd, files[OUT_DEP].name, NULL, 0) < 0 ||
+	if (utimensat(dfd, files[DM_OUT_DEP].name, NULL, 0) < 0 ||
 	    read_keys(d, dfd, d->out_keys) < 0)
 		r = -errno;
 	close(dfd);
 	if (r < 0)
-		ERR(d->ctx, "could not update %s/%s: %s", d->outdir, files[OUT_DEP].name,
+		ERR(d->ctx, "could not update %s/%s: %s", d->outdir, files[DM_OUT_DEP].name,
 		    strerror(-r));
 	return r;
 }
@@ -655,7 +638,7 @@ int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part
 	if (dfd < 0)
 		return -errno;
 	remove_stale_temps(dfd);
-	r = write_temp(dfd, name, parts, n, OUT_COUNT, tmp, NULL);
+	r = write_temp(dfd, name, parts, n, DM_OUTPUTS, tmp, NULL);
 	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		r = -errno;
 	if (r < 0 && tmp[0])
@@ -679,12 +662,14 @@ static int write_files(struct depmod *d, struct output *outs)
 		return r;
 	}
 	remove_stale_temps(dfd);
-	for (unsigned i = 0; i < OUT_COUNT && r == 0; i++)
-		r = write_output(d, dfd, &outs[i], i);
+	for (unsigned i = 0; i < DM_OUTPUTS && r == 0; i++) {
+		if (!outs[i].kept)
+			r = write_output(d, dfd, &outs[i], i);
+	}
 	f = flush_outputs(d, outs);
 	if (r == 0)
 		r = f;
-	for (unsigned i = 0; i < OUT_COUNT; i++) {
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		if (outs[i].tmp[0] == '\0')
 			continue;
 		if (r < 0) {
@@ -708,7 +693,7 @@ static int write_files(struct depmod *d, struct output *outs)
 
 static int print_files(struct depmod *d, struct output *outs)
 {
-	for (unsigned i = 0; i < OUT_COUNT; i++) {
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		int r;
 
 		if (outs[i].binary)
@@ -729,35 +714,46 @@ struct task {
 	struct log_defer log;
 };
 
+/* An index (or pair of them: their fingerprints are the same) to build. */
+static bool wanted(const struct output *outs, enum dm_output i)
+{
+	return !outs[i].kept && !outs[i].skip;
+}
+
 static int task_deps(struct depmod *d, struct output *outs)
 {
-	return build_deps(d, &outs[OUT_DEP], &outs[OUT_DEP_BIN]);
+	if (outs[DM_OUT_DEP].kept)
+		return 0;
+	return build_deps(d, &outs[DM_OUT_DEP], &outs[DM_OUT_DEP_BIN]);
 }
 
 static int task_aliases(struct depmod *d, struct output *outs)
 {
-	return build_aliases(d, &outs[OUT_ALIAS], &outs[OUT_ALIAS_BIN]);
+	if (outs[DM_OUT_ALIAS].kept)
+		return 0;
+	return build_aliases(d, &outs[DM_OUT_ALIAS], &outs[DM_OUT_ALIAS_BIN]);
 }
 
 static int task_rest(struct depmod *d, struct output *outs)
 {
-	bool dry = d->opts->dry_run;
-	int r = build_deplist(d, &outs[OUT_SOFTDEP],
-			      "# Soft dependencies extracted from modules themselves.\n",
-			      "softdep", true);
+	int r = 0;
 
-	if (r == 0)
-		r = build_deplist(d, &outs[OUT_WEAKDEP],
+	if (wanted(outs, DM_OUT_SOFTDEP))
+		r = build_deplist(d, &outs[DM_OUT_SOFTDEP],
+				  "# Soft dependencies extracted from modules themselves.\n",
+				  "softdep", true);
+	if (r == 0 && wanted(outs, DM_OUT_WEAKDEP))
+		r = build_deplist(d, &outs[DM_OUT_WEAKDEP],
 				  "# Weak dependencies extracted from modules themselves.\n",
 				  "weakdep", false);
-	if (r == 0)
-		r = build_symbols(d, &outs[OUT_SYMBOLS], &outs[OUT_SYMBOLS_BIN]);
-	if (r == 0 && !dry)
-		r = build_builtin(d, &outs[OUT_BUILTIN_BIN]);
-	if (r == 0 && !dry)
-		r = build_builtin_alias(d, &outs[OUT_BUILTIN_ALIAS_BIN]);
-	if (r == 0)
-		r = build_devname(d, &outs[OUT_DEVNAME]);
+	if (r == 0 && wanted(outs, DM_OUT_SYMBOLS))
+		r = build_symbols(d, &outs[DM_OUT_SYMBOLS], &outs[DM_OUT_SYMBOLS_BIN]);
+	if (r == 0 && wanted(outs, DM_OUT_BUILTIN_BIN))
+		r = build_builtin(d, &outs[DM_OUT_BUILTIN_BIN]);
+	if (r == 0 && wanted(outs, DM_OUT_BUILTIN_ALIAS_BIN))
+		r = build_builtin_alias(d, &outs[DM_OUT_BUILTIN_ALIAS_BIN]);
+	if (r == 0 && wanted(outs, DM_OUT_DEVNAME))
+		r = build_devname(d, &outs[DM_OUT_DEVNAME]);
 	return r;
 }
 
@@ -780,7 +776,7 @@ static void *task_main(void *data)
 
 int dm_write_outputs(struct depmod *d)
 {
-	struct output outs[OUT_COUNT];
+	struct output outs[DM_OUTPUTS];
 	struct task tasks[] = {
 		{d, outs, task_deps, 0, {0}},
 		{d, outs, task_aliases, 0, {0}},
@@ -792,10 +788,11 @@ int dm_write_outputs(struct depmod *d)
 	int r = 0;
 
 	memset(outs, 0, sizeof(outs));
-	for (unsigned i = 0; i < OUT_COUNT; i++) {
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		outs[i].name = files[i].name;
 		outs[i].binary = files[i].binary;
 		outs[i].skip = dry && files[i].binary;
+		outs[i].kept = d->out_kept[i];
 		outs[i].fd = -1;
 	}
 	for (size_t i = 0; i + 1 < ARRAY_SIZE(tasks); i++)
@@ -828,7 +825,7 @@ int dm_write_outputs(struct depmod *d)
 			ctx_log_replay(d->ctx, &cache.log);
 		}
 	}
-	for (unsigned i = 0; i < OUT_COUNT; i++)
+	for (unsigned i = 0; i < DM_OUTPUTS; i++)
 		free(outs[i].data);
 	return r;
 }

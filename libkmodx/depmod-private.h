@@ -62,6 +62,17 @@ struct dm_filekey {
 	uint32_t mtime_ns, ctime_ns;
 };
 
+/* The parts of a module's information that an index other than modules.dep is made
+ * of: hashed apart (besides the content hash of all of it), so that an index whose part
+ * of every module is unchanged can be left as it is. */
+enum dm_part {
+	DM_PART_ALIASES,  /* modules.alias, modules.devname */
+	DM_PART_EXPORTS,  /* modules.symbols */
+	DM_PART_SOFTDEPS, /* modules.softdep */
+	DM_PART_WEAKDEPS, /* modules.weakdep */
+	DM_PARTS,
+};
+
 struct dm_module {
 	char *path;	       /* as found (absolute) */
 	const char *relpath;   /* relative to the module dir, NULL outside it */
@@ -83,6 +94,7 @@ struct dm_module {
 	/* from the module's file */
 	int load_err;	  /* why it could not be read (negative errno), or 0 */
 	uint64_t content; /* hash of all below: for the cache and the outputs' check */
+	uint64_t part[DM_PARTS]; /* hashes of what single indexes use (enum dm_part) */
 	const char *vermagic;
 	const char **firmware;
 	size_t n_firmware;
@@ -114,7 +126,20 @@ struct dm_symbol {
 };
 
 /* The indexes depmod writes, in the order it writes them. */
-#define DM_OUTPUTS 11
+enum dm_output {
+	DM_OUT_DEP,
+	DM_OUT_DEP_BIN,
+	DM_OUT_ALIAS,
+	DM_OUT_ALIAS_BIN,
+	DM_OUT_SOFTDEP,
+	DM_OUT_WEAKDEP,
+	DM_OUT_SYMBOLS,
+	DM_OUT_SYMBOLS_BIN,
+	DM_OUT_BUILTIN_BIN,
+	DM_OUT_BUILTIN_ALIAS_BIN,
+	DM_OUT_DEVNAME,
+	DM_OUTPUTS,
+};
 
 struct dm_cache;
 struct dm_cache_writer;
@@ -141,7 +166,8 @@ struct depmod {
 	struct dm_cache_writer *next_cache; /* what the next holds, once built */
 	int next_cache_err;		    /* or why it could not be built */
 	uint64_t options_fp;  /* everything but the modules that the outputs depend on */
-	uint64_t outputs_fp;  /* ... and the modules too */
+	uint64_t out_fp[DM_OUTPUTS]; /* ... and what each index is made of */
+	bool out_kept[DM_OUTPUTS];   /* left as it is: what this run would write */
 	bool outputs_clean;   /* the outputs were built without a message */
 	bool outputs_written; /* dm_write_outputs() wrote or kept every index */
 	struct dm_filekey out_keys[DM_OUTPUTS]; /* the indexes as they are on disk */
@@ -201,8 +227,8 @@ bool dm_excluded(const struct depmod *d, const char *name);
 int dm_load_modules(struct depmod *d);
 /* Log, in module order, why any module could not be read (now or when it was cached). */
 void dm_log_load_failures(struct depmod *d);
-/* The content hash of a module's information (m->content). */
-uint64_t dm_module_content_hash(const struct dm_module *m);
+/* The hashes of a module's information: m->content, of all of it, and m->part. */
+void dm_module_hash(struct dm_module *m);
 /* depmod-cycles.c: after the topological sort left modules unsorted (dep_sort_idx
  * UINT32_MAX), log the cycles among them and their number as kmod does. 0 or -ENOMEM. */
 int dm_report_cycles(struct depmod *d);
@@ -210,11 +236,11 @@ int dm_report_cycles(struct depmod *d);
  * (n_mods entries, by module index) receives 1, 2... for the modules in one, 0 for the
  * others. Returns their number or -ENOMEM. */
 int dm_cycle_components(struct depmod *d, uint32_t *component);
-/* depmod-output.c: write every index (or print them with -n); then d->out_keys holds
- * their identities. */
+/* depmod-output.c: write every index not in d->out_kept (or print them all with -n);
+ * then d->out_keys holds the identities of all of them. */
 int dm_write_outputs(struct depmod *d);
-/* Whether every index on disk still has the identity in keys. */
-bool dm_outputs_unchanged(struct depmod *d, const struct dm_filekey *keys);
+/* The identity of every index on disk: 0 or a negative errno (one is missing). */
+int dm_outputs_identify(struct depmod *d, struct dm_filekey *keys);
 /* Give modules.dep the current time (-A compares it with the modules'), then read every
  * index's identity into d->out_keys: 0 or a negative errno. */
 int dm_outputs_touch(struct depmod *d);
@@ -240,10 +266,11 @@ int dm_cache_load(struct depmod *d);
  * indexes are to be built. 0 or -ENOMEM. */
 int dm_cache_match(struct depmod *d);
 int dm_cache_materialize(struct depmod *d);
-/* The outputs' fingerprint (d->outputs_fp): 0 or -ENOMEM. Then true if the indexes on
- * disk are what a full run would write. */
+/* The indexes' fingerprints (d->out_fp): 0 or -ENOMEM. Then, for a run that may leave
+ * indexes as they are, the indexes on disk that are what it would write are marked in
+ * d->out_kept: returns their number (DM_OUTPUTS: nothing to write). */
 int dm_cache_fingerprint(struct depmod *d);
-bool dm_cache_outputs_current(struct depmod *d);
+unsigned dm_cache_keep_outputs(struct depmod *d);
 /* Whether the cache on disk must be rewritten (something in it changed). */
 bool dm_cache_stale(const struct depmod *d);
 /* Build what the cache of this run's modules holds: 0 or a negative errno. It reads the

@@ -851,7 +851,7 @@ static int materialize(struct depmod *d)
 	return load_modules(d);
 }
 
-/* Whether this run may leave the indexes as they are when nothing they depend on
+/* Whether this run may leave indexes as they are when nothing they are made of
  * changed: not when it must print them or more than the indexes. */
 static bool may_skip_outputs(const struct depmod *d)
 {
@@ -884,19 +884,25 @@ static int gather(struct depmod *d)
 	return r;
 }
 
-/* The indexes: built and written, or left as they are if they are what this run would
+/* The indexes: built and written, except those on disk that are what this run would
  * write. */
 static int index_tree(struct depmod *d)
 {
 	int r = 0;
 
-	if (may_skip_outputs(d) && dm_cache_outputs_current(d)) {
+	if (may_skip_outputs(d) && dm_cache_keep_outputs(d) == DM_OUTPUTS) {
 		DBG(d->ctx, "%s: the indexes are up to date", d->outdir);
 		d->outputs_clean = true;
+		d->outputs_written = true;
 		return d->n_loaded > 0 ? dm_outputs_touch(d) : 0;
 	}
 	r = materialize(d);
-	return r < 0 ? r : build_outputs(d);
+	if (r == 0)
+		r = build_outputs(d);
+	/* modules read again but modules.dep the same (-A compares their times) */
+	if (r == 0 && d->out_kept[DM_OUT_DEP] && d->n_loaded > 0)
+		r = dm_outputs_touch(d);
+	return r;
 }
 
 /* --lint alone: dependencies resolved, nothing written. */

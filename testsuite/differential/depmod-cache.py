@@ -80,17 +80,38 @@ class Tree:
             os.unlink(log)
         return rc, out, err, opened
 
-    def step(self, name, reads, extra=()):
+    def outputs(self):
+        """Each index's bytes and identity (None where it is missing)."""
+        def one(f):
+            path = os.path.join(self.moddir, f)
+            if not os.path.exists(path):
+                return None, None
+            st = os.stat(path)
+            return read_file(path), (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        return {f: one(f) for f in OUTPUTS}
+
+    def step(self, name, reads, extra=(), keeps_unchanged=False):
         """Compare the incremental run with full runs; reads: how many modules it must
-        open, or "all" where the cache must be ignored."""
+        open, or "all" where the cache must be ignored. keeps_unchanged: the step only
+        appends to the module order, so every index whose bytes stay the same must be
+        left as it is, not written again (modules.devname excepted: it shares
+        modules.alias's fingerprint)."""
         what = f"{self.variant}: {name}"
         # a file changed within 2 s before a run is read again by the next one (the
         # cache's "racy" rule): let the changes of the step age first
         time.sleep(RACY_S)
         shutil.rmtree(self.refs, ignore_errors=True)
         os.makedirs(self.refs)
+        before = self.outputs()
         rc, out, err, opened = self.incremental(extra)
-        mine = {f: read_file(os.path.join(self.moddir, f)) for f in OUTPUTS}
+        after = self.outputs()
+        mine = {f: after[f][0] for f in OUTPUTS}
+        if keeps_unchanged:
+            same = [f for f in OUTPUTS if f != "modules.devname" and before[f][0] == mine[f]]
+            self.chk.same(f"{what}: unchanged indexes left as they were", same,
+                          [f for f in same if before[f][1] == after[f][1]])
+            self.chk.same(f"{what}: modules.dep written", True,
+                          before["modules.dep"][1] != after["modules.dep"][1])
         full = os.path.join(self.refs, "full")
         r = run(self.argv("--no-cache", "-o", full, *extra))
         self.chk.same(f"{what}: exit code", r[0], rc)
@@ -155,7 +176,7 @@ def steps(t, work):
     t.step("a module touched without change", 1)
     # DKMS: a module of its own under updates/dkms, then one that overrides the tree's
     copy_new(mods[20], os.path.join(t.moddir, "updates/dkms/kmodx_dkms_new" + ext))
-    t.step("a module added under updates/", 1)
+    t.step("a module added under updates/", 1, keeps_unchanged=True)
     over = mods[30]
     copy_new(over, os.path.join(t.moddir, "updates/dkms", os.path.basename(over)))
     t.step("a module added under updates/ overriding the tree's", 1)
