@@ -91,8 +91,9 @@ void ctx_log_defer(struct log_defer *d)
 void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		log_deliver(ctx, d->v[i].prio, d->v[i].file, d->v[i].line, d->v[i].fn,
-			    d->v[i].msg);
+		if (ctx)
+			log_deliver(ctx, d->v[i].prio, d->v[i].file, d->v[i].line,
+				    d->v[i].fn, d->v[i].msg);
 		free(d->v[i].msg);
 	}
 	free(d->v);

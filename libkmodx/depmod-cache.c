@@ -112,7 +112,8 @@ struct dm_cache {
 	const char *paths, *strings;
 	struct hash by_path; /* path -> record index + 1 */
 	/* per symbol, interned: [2i] as an export, [2i + 1] as undefined */
-	struct dm_symbol **memo;
+	struct dm_symbol **memo; /* also: the modules' symbols are filled in */
+	bool lists_done;	 /* the modules' other fields are */
 	uint32_t n_applied;
 };
 
@@ -671,43 +672,43 @@ static const char **strings_of(struct dm_cache *c, struct arena *a, uint64_t *re
 	return v;
 }
 
+/* A record's symbols; with d, each interned there too, once per cache symbol (c->memo:
+ * [2 id] as an export, [2 id + 1] as undefined). NULL: ENOMEM. */
 static struct dm_symref *symbols_of(struct dm_cache *c, struct arena *a, uint64_t *ref,
-				    uint32_t n)
+				    uint32_t n, struct depmod *d, bool undefined)
 {
 	struct dm_symref *v = arena_alloc(a, (n ? n : 1) * sizeof(*v));
 
 	for (uint32_t i = 0; v && i < n; i++, (*ref)++) {
-		uint32_t id = get_u32(c->refs + 4 * *ref);
-		const uint8_t *sym = c->syms + (size_t)(id & ~REF_WEAK) * SYM_SIZE;
+		uint32_t id = get_u32(c->refs + 4 * *ref) & ~REF_WEAK;
+		const uint8_t *sym = c->syms + (size_t)id * SYM_SIZE;
+		struct dm_symbol **memo = d ? &c->memo[2 * (size_t)id + undefined] : NULL;
 
 		v[i].name = c->strings + get_u32(sym + 8);
 		v[i].crc = get_u64(sym);
-		v[i].weak = id & REF_WEAK;
+		v[i].weak = get_u32(c->refs + 4 * *ref) & REF_WEAK;
 		v[i].sym = NULL;
 		v[i].hash = 0;
+		if (memo && *memo == NULL && !(*memo = dm_symbol_intern(d, v[i].name, undefined, 0)))
+			return NULL;
+		v[i].sym = memo ? *memo : NULL;
 	}
 	return v;
 }
 
-int dm_cache_record(struct dm_cache *c, size_t i, struct arena *a, struct dm_module *m)
+/* What record i holds besides its symbols, into m. */
+static int fill_lists(struct dm_cache *c, size_t i, struct arena *a, struct dm_module *m)
 {
 	const uint8_t *rec = record(c, i);
-	uint64_t ref = get_u32(rec + R_FIRST);
 	uint32_t vermagic = get_u32(rec + R_VERMAGIC);
-	int r = load_b(c);
-
-	if (r < 0)
-		return r;
+	uint64_t ref = (uint64_t)get_u32(rec + R_FIRST) + get_u32(rec + R_EXPORTS) +
+		       get_u32(rec + R_UNDEFS);
 
 	m->content = get_u64(rec + R_CONTENT);
 	for (unsigned p = 0; p < DM_PARTS; p++)
 		m->part[p] = get_u64(rec + R_PARTS + 8 * p);
 	m->load_err = (int32_t)get_u32(rec + R_ERR);
 	m->vermagic = vermagic == NONE ? NULL : c->strings + vermagic;
-	m->n_exports = get_u32(rec + R_EXPORTS);
-	m->exports = symbols_of(c, a, &ref, (uint32_t)m->n_exports);
-	m->n_undefs = get_u32(rec + R_UNDEFS);
-	m->undefs = symbols_of(c, a, &ref, (uint32_t)m->n_undefs);
 	m->n_aliases = get_u32(rec + R_ALIASES);
 	m->aliases = strings_of(c, a, &ref, (uint32_t)m->n_aliases);
 	m->n_softdeps = get_u32(rec + R_SOFTDEPS);
@@ -716,32 +717,30 @@ int dm_cache_record(struct dm_cache *c, size_t i, struct arena *a, struct dm_mod
 	m->weakdeps = strings_of(c, a, &ref, (uint32_t)m->n_weakdeps);
 	m->n_firmware = get_u32(rec + R_FIRMWARE);
 	m->firmware = strings_of(c, a, &ref, (uint32_t)m->n_firmware);
-	if (!m->exports || !m->undefs || !m->aliases || !m->softdeps || !m->weakdeps ||
-	    !m->firmware)
-		return -ENOMEM;
-	return 0;
+	return m->aliases && m->softdeps && m->weakdeps && m->firmware ? 0 : -ENOMEM;
 }
 
-/* Intern a record's symbols once per cache symbol, not once per use. */
-static int intern_record(struct depmod *d, struct dm_module *m, const uint8_t *rec)
+/* Record i's symbols into m; with d, interned there too (see symbols_of()). */
+static int fill_symbols(struct dm_cache *c, size_t i, struct arena *a, struct dm_module *m,
+			struct depmod *d)
 {
-	struct dm_cache *c = d->cache;
+	const uint8_t *rec = record(c, i);
 	uint64_t ref = get_u32(rec + R_FIRST);
 
-	for (size_t j = 0; j < m->n_exports + m->n_undefs; j++, ref++) {
-		bool undefined = j >= m->n_exports;
-		struct dm_symref *s =
-			undefined ? &m->undefs[j - m->n_exports] : &m->exports[j];
-		size_t slot =
-			2 * (size_t)(get_u32(c->refs + 4 * ref) & ~REF_WEAK) + undefined;
+	m->n_exports = get_u32(rec + R_EXPORTS);
+	m->exports = symbols_of(c, a, &ref, (uint32_t)m->n_exports, d, false);
+	m->n_undefs = get_u32(rec + R_UNDEFS);
+	m->undefs = symbols_of(c, a, &ref, (uint32_t)m->n_undefs, d, true);
+	return m->exports && m->undefs ? 0 : -ENOMEM;
+}
 
-		if (c->memo[slot] == NULL)
-			c->memo[slot] = dm_symbol_intern(d, s->name, undefined, 0);
-		if (c->memo[slot] == NULL)
-			return -ENOMEM;
-		s->sym = c->memo[slot];
-	}
-	return 0;
+int dm_cache_record(struct dm_cache *c, size_t i, struct arena *a, struct dm_module *m)
+{
+	int r = load_b(c);
+
+	if (r == 0)
+		r = fill_lists(c, i, a, m);
+	return r < 0 ? r : fill_symbols(c, i, a, m, NULL);
 }
 
 int dm_cache_match(struct depmod *d)
@@ -770,7 +769,25 @@ int dm_cache_match(struct depmod *d)
 	return 0;
 }
 
-int dm_cache_materialize(struct depmod *d)
+int dm_cache_materialize_lists(struct depmod *d)
+{
+	struct dm_cache *c = d->cache;
+	int r = 0;
+
+	if (c == NULL || c->lists_done)
+		return 0;
+	r = load_b(c);
+	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
+		struct dm_module *m = d->mods[i];
+
+		if (m->from_cache)
+			r = fill_lists(c, m->cache_rec - 1, &d->arena, m);
+	}
+	c->lists_done = r == 0;
+	return r;
+}
+
+int dm_cache_materialize_symbols(struct depmod *d)
 {
 	struct dm_cache *c = d->cache;
 	int r = 0;
@@ -786,13 +803,17 @@ int dm_cache_materialize(struct depmod *d)
 	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
 		struct dm_module *m = d->mods[i];
 
-		if (!m->from_cache)
-			continue;
-		r = dm_cache_record(c, m->cache_rec - 1, &d->arena, m);
-		if (r == 0)
-			r = intern_record(d, m, record(c, m->cache_rec - 1));
+		if (m->from_cache)
+			r = fill_symbols(c, m->cache_rec - 1, &d->arena, m, d);
 	}
 	return r;
+}
+
+int dm_cache_materialize(struct depmod *d)
+{
+	int r = dm_cache_materialize_lists(d);
+
+	return r < 0 ? r : dm_cache_materialize_symbols(d);
 }
 
 /* ---- saving ---- */

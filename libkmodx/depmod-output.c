@@ -705,14 +705,51 @@ static int print_files(struct depmod *d, struct output *outs)
 	return 0;
 }
 
-/* The indexes are built by independent tasks: the two biggest on threads of their own. */
+/*
+ * The indexes are built by three tasks, two of them on threads of their own. The first
+ * resolves the dependencies (the costliest step of a run from the cache: interning
+ * every module's symbols) and builds modules.dep; the others build the indexes made of
+ * the modules' information alone meanwhile, and modules.symbols once the first says
+ * the symbols have their owners. Each task's messages are replayed in task order, the
+ * resolution's first, as if one thread had done it all; if the resolution fails, as
+ * for a dependency cycle, only its messages are.
+ */
+struct build {
+	struct output outs[DM_OUTPUTS];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool resolved; /* the resolution is over: resolve_r says how it went */
+	int resolve_r;
+};
+
 struct task {
 	struct depmod *d;
-	struct output *outs;
-	int (*run)(struct depmod *d, struct output *outs);
+	struct build *b;
+	int (*run)(struct depmod *d, struct build *b);
 	int r;
 	struct log_defer log;
 };
+
+static void resolution_done(struct build *b, int r)
+{
+	pthread_mutex_lock(&b->lock);
+	b->resolved = true;
+	b->resolve_r = r;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static int resolution_wait(struct build *b)
+{
+	int r;
+
+	pthread_mutex_lock(&b->lock);
+	while (!b->resolved)
+		pthread_cond_wait(&b->cond, &b->lock);
+	r = b->resolve_r;
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
 
 /* An index (or pair of them: their fingerprints are the same) to build. */
 static bool wanted(const struct output *outs, enum dm_output i)
@@ -720,22 +757,30 @@ static bool wanted(const struct output *outs, enum dm_output i)
 	return !outs[i].kept && !outs[i].skip;
 }
 
-static int task_deps(struct depmod *d, struct output *outs)
+static int task_deps(struct depmod *d, struct build *b)
 {
-	if (outs[DM_OUT_DEP].kept)
-		return 0;
+	struct output *outs = b->outs;
+	/* nothing to resolve for if modules.dep and modules.symbols are kept */
+	int r = wanted(outs, DM_OUT_DEP) || wanted(outs, DM_OUT_SYMBOLS) ? dm_resolve(d) : 0;
+
+	resolution_done(b, r);
+	if (r < 0 || outs[DM_OUT_DEP].kept)
+		return r;
 	return build_deps(d, &outs[DM_OUT_DEP], &outs[DM_OUT_DEP_BIN]);
 }
 
-static int task_aliases(struct depmod *d, struct output *outs)
+static int task_aliases(struct depmod *d, struct build *b)
 {
+	struct output *outs = b->outs;
+
 	if (outs[DM_OUT_ALIAS].kept)
 		return 0;
 	return build_aliases(d, &outs[DM_OUT_ALIAS], &outs[DM_OUT_ALIAS_BIN]);
 }
 
-static int task_rest(struct depmod *d, struct output *outs)
+static int task_rest(struct depmod *d, struct build *b)
 {
+	struct output *outs = b->outs;
 	int r = 0;
 
 	if (wanted(outs, DM_OUT_SOFTDEP))
@@ -746,6 +791,9 @@ static int task_rest(struct depmod *d, struct output *outs)
 		r = build_deplist(d, &outs[DM_OUT_WEAKDEP],
 				  "# Weak dependencies extracted from modules themselves.\n",
 				  "weakdep", false);
+	/* the symbols' owners, and kmod's order of messages */
+	if (r == 0 && resolution_wait(b) < 0)
+		return 0; /* the resolution's task says why */
 	if (r == 0 && wanted(outs, DM_OUT_SYMBOLS))
 		r = build_symbols(d, &outs[DM_OUT_SYMBOLS], &outs[DM_OUT_SYMBOLS_BIN]);
 	if (r == 0 && wanted(outs, DM_OUT_BUILTIN_BIN))
@@ -758,9 +806,9 @@ static int task_rest(struct depmod *d, struct output *outs)
 }
 
 /* The cache's next contents: built while the indexes go to disk (depmod-cache.c). */
-static int task_cache(struct depmod *d, struct output *outs)
+static int task_cache(struct depmod *d, struct build *b)
 {
-	(void)outs;
+	(void)b;
 	return dm_cache_build(d);
 }
 
@@ -769,25 +817,30 @@ static void *task_main(void *data)
 	struct task *t = data;
 
 	ctx_log_defer(&t->log);
-	t->r = t->run(t->d, t->outs);
+	t->r = t->run(t->d, t->b);
 	ctx_log_defer(NULL);
 	return NULL;
 }
 
 int dm_write_outputs(struct depmod *d)
 {
-	struct output outs[DM_OUTPUTS];
+	struct build *b = calloc(1, sizeof(*b));
 	struct task tasks[] = {
-		{d, outs, task_deps, 0, {0}},
-		{d, outs, task_aliases, 0, {0}},
-		{d, outs, task_rest, 0, {0}},
+		{d, b, task_deps, 0, {0}},
+		{d, b, task_aliases, 0, {0}},
+		{d, b, task_rest, 0, {0}},
 	};
 	pthread_t threads[ARRAY_SIZE(tasks)];
 	bool started[ARRAY_SIZE(tasks)] = {false};
 	bool dry = d->opts->dry_run;
+	struct output *outs;
 	int r = 0;
 
-	memset(outs, 0, sizeof(outs));
+	if (b == NULL)
+		return -ENOMEM;
+	outs = b->outs;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		outs[i].name = files[i].name;
 		outs[i].binary = files[i].binary;
@@ -795,6 +848,7 @@ int dm_write_outputs(struct depmod *d)
 		outs[i].kept = d->out_kept[i];
 		outs[i].fd = -1;
 	}
+	/* (the first task runs first when there are no threads: the others wait for it) */
 	for (size_t i = 0; i + 1 < ARRAY_SIZE(tasks); i++)
 		started[i] = pthread_create(&threads[i], NULL, task_main, &tasks[i]) == 0;
 	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
@@ -804,7 +858,9 @@ int dm_write_outputs(struct depmod *d)
 	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
 		if (started[i])
 			pthread_join(threads[i], NULL);
-		ctx_log_replay(d->ctx, &tasks[i].log);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
+		ctx_log_replay(i == 0 || b->resolve_r == 0 ? d->ctx : NULL, &tasks[i].log);
 		if (r == 0)
 			r = tasks[i].r;
 	}
@@ -814,11 +870,10 @@ int dm_write_outputs(struct depmod *d)
 		/* the cache's records are CPU work and writing the indexes mostly waits
 		 * for the disk: side by side, a cold run is no slower than without a
 		 * cache (testsuite/bench/depmod-cache.sh, "baseline") */
-		struct task cache = {d, outs, task_cache, 0, {0}};
+		struct task cache = {d, b, task_cache, 0, {0}};
 		pthread_t thread;
 		bool cache_started = d->use_cache &&
 			       pthread_create(&thread, NULL, task_main, &cache) == 0;
-
 		r = write_files(d, outs);
 		if (cache_started) {
 			pthread_join(thread, NULL);
@@ -827,5 +882,8 @@ int dm_write_outputs(struct depmod *d)
 	}
 	for (unsigned i = 0; i < DM_OUTPUTS; i++)
 		free(outs[i].data);
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->cond);
+	free(b);
 	return r;
 }

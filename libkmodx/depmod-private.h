@@ -236,8 +236,12 @@ int dm_report_cycles(struct depmod *d);
  * (n_mods entries, by module index) receives 1, 2... for the modules in one, 0 for the
  * others. Returns their number or -ENOMEM. */
 int dm_cycle_components(struct depmod *d, uint32_t *component);
-/* depmod-output.c: write every index not in d->out_kept (or print them all with -n);
- * then d->out_keys holds the identities of all of them. */
+/* depmod.c: the dependencies from the symbols (interned from the cache first),
+ * sorted: 0, -ELOOP (cycles, logged) or -ENOMEM. */
+int dm_resolve(struct depmod *d);
+/* depmod-output.c: write every index not in d->out_kept (or print them all with -n),
+ * resolving the dependencies (dm_resolve()) while the indexes that do not need them are
+ * built; then d->out_keys holds the identities of all of them. */
 int dm_write_outputs(struct depmod *d);
 /* The identity of every index on disk: 0 or a negative errno (one is missing). */
 int dm_outputs_identify(struct depmod *d, struct dm_filekey *keys);
@@ -263,9 +267,13 @@ void dm_cache_options(struct depmod *d, uint64_t kernel_syms);
 int dm_cache_load(struct depmod *d);
 /* Modules whose file is unchanged are marked to be taken from the cache (from_cache,
  * content); dm_cache_materialize() then fills in what the cache has for them, when the
- * indexes are to be built. 0 or -ENOMEM. */
+ * indexes are to be built: its two halves, the symbols (interned: the costly part) and
+ * all the rest, can be called apart. 0, -ENOMEM, or -EBADMSG for a damaged second
+ * part of the cache. */
 int dm_cache_match(struct depmod *d);
 int dm_cache_materialize(struct depmod *d);
+int dm_cache_materialize_lists(struct depmod *d);
+int dm_cache_materialize_symbols(struct depmod *d);
 /* The indexes' fingerprints (d->out_fp): 0 or -ENOMEM. Then, for a run that may leave
  * indexes as they are, the indexes on disk that are what it would write are marked in
  * d->out_kept: returns their number (DM_OUTPUTS: nothing to write). */

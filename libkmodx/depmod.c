@@ -780,6 +780,15 @@ static void count_message(void *data, int prio, const char *msg)
 	c->fn(c->data, prio, msg);
 }
 
+int dm_resolve(struct depmod *d)
+{
+	int r = dm_cache_materialize_symbols(d);
+
+	if (r == 0)
+		r = resolve_dependencies(d);
+	return r < 0 ? r : sort_topologically(d);
+}
+
 /* From the modules to the indexes: symbols, dependencies, order, outputs. */
 static int build_outputs(struct depmod *d)
 {
@@ -791,11 +800,7 @@ static int build_outputs(struct depmod *d)
 		ctx->log_fn = count_message;
 		ctx->log_data = &c;
 	}
-	r = resolve_dependencies(d);
-	if (r == 0)
-		r = sort_topologically(d);
-	if (r == 0)
-		r = dm_write_outputs(d);
+	r = dm_write_outputs(d);
 	if (c.fn) {
 		ctx->log_fn = c.fn;
 		ctx->log_data = c.data;
@@ -835,11 +840,11 @@ static int load_modules(struct depmod *d)
 	return r;
 }
 
-/* What the cache has for the unchanged modules; if its second part turns out damaged,
- * those modules are read after all. */
+/* What the cache has for the unchanged modules but their symbols (dm_resolve() takes
+ * them); if its second part turns out damaged, those modules are read after all. */
 static int materialize(struct depmod *d)
 {
-	int r = dm_cache_materialize(d);
+	int r = dm_cache_materialize_lists(d);
 
 	if (r != -EBADMSG)
 		return r;
@@ -864,7 +869,6 @@ static int gather(struct depmod *d)
 {
 	uint64_t ksyms = 0;
 	int r = load_kernel_symbols(d, &ksyms);
-
 	if (r == 0)
 		r = find_modules(d);
 	if (r == 0)
@@ -910,9 +914,7 @@ static int resolve_quietly(struct depmod *d)
 {
 	int r = materialize(d);
 
-	if (r == 0)
-		r = resolve_dependencies(d);
-	return r < 0 ? r : sort_topologically(d);
+	return r < 0 ? r : dm_resolve(d);
 }
 
 int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)

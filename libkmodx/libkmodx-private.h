@@ -38,6 +38,7 @@ struct log_defer {
 	size_t n, cap;
 };
 void ctx_log_defer(struct log_defer *d); /* for the calling thread; NULL stops */
+/* ctx NULL: the messages are dropped (work whose results are thrown away). */
 void ctx_log_replay(const struct kmodx_ctx *ctx, struct log_defer *d);
 bool ctx_log_enabled(const struct kmodx_ctx *ctx, int prio);
 
