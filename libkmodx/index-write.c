@@ -35,7 +35,7 @@ struct tnode {
 	struct tchild *children; /* sorted by c */
 	uint16_t n_children, cap_children;
 	/* serialisation scratch */
-	uint32_t size, total, offset;
+	uint32_t offset;
 };
 
 struct trie {
@@ -86,11 +86,21 @@ static bool ascii7(const char *s, size_t *len)
 
 static struct tnode *child_find(const struct tnode *n, uint8_t c)
 {
-	for (uint16_t i = 0; i < n->n_children; i++) {
-		if (n->children[i].c == c)
-			return n->children[i].node;
-		if (n->children[i].c > c)
-			break;
+	/* most nodes have a few children; alias tries have some with dozens */
+	uint16_t lo = 0, hi = n->n_children;
+
+	while (hi - lo > 8) {
+		uint16_t mid = (uint16_t)((lo + hi) / 2);
+
+		if (n->children[mid].c < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* the first child not before c is in [lo, hi] */
+	for (; lo < n->n_children && n->children[lo].c <= c; lo++) {
+		if (n->children[lo].c == c)
+			return n->children[lo].node;
 	}
 	return NULL;
 }
@@ -227,10 +237,9 @@ static uint32_t node_flags(const struct tnode *n)
 	       (n->value_count ? INDEX_NODE_VALUES : 0);
 }
 
-/* Sizes of every node and subtree; -EFBIG beyond the 28-bit offset space. */
-static int measure(struct tnode *n)
+static uint64_t node_size(const struct tnode *n)
 {
-	uint64_t size = 0, total;
+	uint64_t size = 0;
 
 	if (n->prefix_len)
 		size += n->prefix_len + 1;
@@ -244,31 +253,29 @@ static int measure(struct tnode *n)
 		for (const struct tvalue *v = n->values; v; v = v->next)
 			size += 4 + v->len + 1;
 	}
-	total = size;
+	return size;
+}
+
+/* Assign offsets from *end on, one walk: pre-order puts a node before its subtrees,
+ * post-order after them. *end moves past the subtree; -EFBIG beyond the 28-bit offset
+ * space. */
+static int place(struct tnode *n, uint64_t *end, enum index_layout layout)
+{
+	if (layout == INDEX_PREORDER) {
+		n->offset = (uint32_t)*end;
+		*end += node_size(n);
+	}
 	for (uint16_t i = 0; i < n->n_children; i++) {
-		int r = measure(n->children[i].node);
+		int r = place(n->children[i].node, end, layout);
 
 		if (r < 0)
 			return r;
-		total += n->children[i].node->total;
 	}
-	if (total > INDEX_NODE_MASK)
-		return -EFBIG;
-	n->size = (uint32_t)size;
-	n->total = (uint32_t)total;
-	return 0;
-}
-
-/* Assign offsets: pre-order puts a node before its subtrees, post-order after them. */
-static void place(struct tnode *n, uint32_t base, enum index_layout layout)
-{
-	uint32_t off = layout == INDEX_PREORDER ? base + n->size : base;
-
-	for (uint16_t i = 0; i < n->n_children; i++) {
-		place(n->children[i].node, off, layout);
-		off += n->children[i].node->total;
+	if (layout == INDEX_POSTORDER) {
+		n->offset = (uint32_t)*end;
+		*end += node_size(n);
 	}
-	n->offset = layout == INDEX_PREORDER ? base : off;
+	return *end > INDEX_NODE_MASK ? -EFBIG : 0;
 }
 
 static void emit(const struct tnode *n, uint8_t *buf)
@@ -309,24 +316,20 @@ static void emit(const struct tnode *n, uint8_t *buf)
 int trie_serialize(struct trie *t, enum index_layout layout, uint8_t **out, size_t *len)
 {
 	struct tnode *root = t->root;
+	uint64_t end = INDEX_HEADER_SIZE;
 	uint8_t *buf;
-	size_t size;
-	int r = measure(root);
+	int r = place(root, &end, layout);
 
 	if (r < 0)
 		return r;
-	size = INDEX_HEADER_SIZE + (size_t)root->total;
-	if (size > INDEX_NODE_MASK)
-		return -EFBIG;
-	buf = malloc(size);
+	buf = malloc((size_t)end);
 	if (buf == NULL)
 		return -ENOMEM;
-	place(root, INDEX_HEADER_SIZE, layout);
 	index_put_u32(buf, INDEX_MAGIC);
 	index_put_u32(buf + 4, INDEX_VERSION);
 	index_put_u32(buf + 8, root->offset | node_flags(root));
 	emit(root, buf);
 	*out = buf;
-	*len = size;
+	*len = (size_t)end;
 	return 0;
 }
