@@ -764,6 +764,8 @@ int dm_cache_match(struct depmod *d)
 		m->content = get_u64(rec + R_CONTENT);
 		for (unsigned p = 0; p < DM_PARTS; p++)
 			m->part[p] = get_u64(rec + R_PARTS + 8 * p);
+		/* logged with this run's failures, in module order */
+		m->load_err = (int32_t)get_u32(rec + R_ERR);
 		c->n_applied++;
 	}
 	return 0;

@@ -15,6 +15,7 @@ KMODX_TEST_SANITIZED set (scripts/test.sh's ASan run): the plain tree only, and 
 
 Steps: a cold run; nothing changed; a module touched without change; a module added
 under updates/ (a new name, then one overriding a module of the tree); a module removed;
+an unreadable one added, left, removed;
 a module replaced in place by another with different symbols; a file renamed; a
 compressed module swapped for a plain one (and back); modules.order changed; the
 configuration changed; -E given; the cache truncated, corrupted in either part, and taken
@@ -182,6 +183,14 @@ def steps(t, work):
     t.step("a module added under updates/ overriding the tree's", 1)
     os.unlink(mods[40])
     t.step("a module removed", 0)
+    # its error is printed by every run, the cache's included; every index is rebuilt
+    broken = os.path.join(t.moddir, "updates/broken" + ext)
+    with open(broken, "w") as f:
+        f.write("not a module\n")
+    t.step("an unreadable module added", 1)
+    t.step("nothing changed, an unreadable module", 0)
+    os.unlink(broken)
+    t.step("the unreadable module removed", 0)
     # in place, as cp does it: same inode, other contents and symbols
     with open(mods[51], "rb") as f:
         other = f.read()

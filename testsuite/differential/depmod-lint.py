@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 from common import SKIP, Checker, run, tree_or_skip, load_script
 import realtree
@@ -139,6 +140,26 @@ def expected():
     }
 
 
+def cached(chk, depmod, root, moddir, kver, want):
+    """--lint where a normal run left its cache: the report of a run without it. The
+    cycle goes first (a tree with one gets no indexes, hence no cache), and the files
+    must be older than the cache's 2 s racy window, or they would be read again."""
+    for f in ("kmodx_cyc_a.ko", "kmodx_cyc_b.ko"):
+        os.unlink(os.path.join(moddir, "updates/dkms", f))
+    time.sleep(2.1)
+    rc, _, _ = run([depmod, "-b", root, kver])
+    chk.same("normal run: exit status", 0, rc)
+    chk.same("normal run: its cache", True,
+             os.path.exists(os.path.join(moddir, "modules.kmodx-cache")))
+    rc, out, err = run([depmod, "--lint", "--json", "-b", root, kver])
+    rc2, out2, err2 = run([depmod, "--lint", "--json", "--no-cache", "-b", root, kver])
+    chk.same("with the cache: exit status", rc2, rc)
+    chk.same("with the cache: messages", err2, err)
+    chk.same("with the cache: report", json.loads(out2), json.loads(out))
+    chk.same("with the cache: unknown symbols", want["unknown_symbols"],
+             json.loads(out)["unknown_symbols"])
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -176,6 +197,7 @@ def main():
         doc["cycles"] = [{"modules": sorted(c["modules"])} for c in doc["cycles"]]
         chk.same("injected, no source: unknown symbols", want["unknown_symbols"],
                  doc["unknown_symbols"])
+        cached(chk, depmod, root, moddir, kver, want)
         rc, out, err = run([depmod, "--lint", "-b", root, kver])
         print(out.decode())
     finally:
