@@ -674,24 +674,33 @@ static const char **strings_of(struct dm_cache *c, struct arena *a, uint64_t *re
 
 /* A record's symbols; with d, each interned there too, once per cache symbol (c->memo:
  * [2 id] as an export, [2 id + 1] as undefined). NULL: ENOMEM. */
+/* Reference ref as a symbol; with d, interned there too, once per cache symbol
+ * (c->memo: [2 id] as an export, [2 id + 1] as undefined): 0 or -ENOMEM. */
+static int symbol_at(struct dm_cache *c, uint64_t ref, struct depmod *d, bool undefined,
+		     struct dm_symref *s)
+{
+	uint32_t id = get_u32(c->refs + 4 * ref);
+	const uint8_t *sym = c->syms + (size_t)(id & ~REF_WEAK) * SYM_SIZE;
+	struct dm_symbol **memo = d ? &c->memo[2 * (size_t)(id & ~REF_WEAK) + undefined] : NULL;
+
+	s->name = c->strings + get_u32(sym + 8);
+	s->crc = get_u64(sym);
+	s->weak = id & REF_WEAK;
+	s->hash = 0;
+	if (memo && *memo == NULL && !(*memo = dm_symbol_intern(d, s->name, undefined, 0)))
+		return -ENOMEM;
+	s->sym = memo ? *memo : NULL;
+	return 0;
+}
+
 static struct dm_symref *symbols_of(struct dm_cache *c, struct arena *a, uint64_t *ref,
 				    uint32_t n, struct depmod *d, bool undefined)
 {
 	struct dm_symref *v = arena_alloc(a, (n ? n : 1) * sizeof(*v));
 
 	for (uint32_t i = 0; v && i < n; i++, (*ref)++) {
-		uint32_t id = get_u32(c->refs + 4 * *ref) & ~REF_WEAK;
-		const uint8_t *sym = c->syms + (size_t)id * SYM_SIZE;
-		struct dm_symbol **memo = d ? &c->memo[2 * (size_t)id + undefined] : NULL;
-
-		v[i].name = c->strings + get_u32(sym + 8);
-		v[i].crc = get_u64(sym);
-		v[i].weak = get_u32(c->refs + 4 * *ref) & REF_WEAK;
-		v[i].sym = NULL;
-		v[i].hash = 0;
-		if (memo && *memo == NULL && !(*memo = dm_symbol_intern(d, v[i].name, undefined, 0)))
+		if (symbol_at(c, *ref, d, undefined, &v[i]) < 0)
 			return NULL;
-		v[i].sym = memo ? *memo : NULL;
 	}
 	return v;
 }
@@ -720,18 +729,53 @@ static int fill_lists(struct dm_cache *c, size_t i, struct arena *a, struct dm_m
 	return m->aliases && m->softdeps && m->weakdeps && m->firmware ? 0 : -ENOMEM;
 }
 
-/* Record i's symbols into m; with d, interned there too (see symbols_of()). */
+/* Record i's symbols into m (the undefined ones unless undefs_in_cache); with d,
+ * interned there too (see symbol_at()). */
 static int fill_symbols(struct dm_cache *c, size_t i, struct arena *a, struct dm_module *m,
-			struct depmod *d)
+			struct depmod *d, bool undefs_in_cache)
 {
 	const uint8_t *rec = record(c, i);
 	uint64_t ref = get_u32(rec + R_FIRST);
 
 	m->n_exports = get_u32(rec + R_EXPORTS);
 	m->exports = symbols_of(c, a, &ref, (uint32_t)m->n_exports, d, false);
+	m->undefs_in_cache = undefs_in_cache;
+	if (undefs_in_cache)
+		return m->exports ? 0 : -ENOMEM;
 	m->n_undefs = get_u32(rec + R_UNDEFS);
 	m->undefs = symbols_of(c, a, &ref, (uint32_t)m->n_undefs, d, true);
 	return m->exports && m->undefs ? 0 : -ENOMEM;
+}
+
+/* The undefined symbols a from_cache module has left in the cache. */
+static int fill_undefs(struct dm_cache *c, struct arena *a, struct dm_module *m,
+		       struct depmod *d)
+{
+	const uint8_t *rec = record(c, m->cache_rec - 1);
+	uint64_t ref = (uint64_t)get_u32(rec + R_FIRST) + get_u32(rec + R_EXPORTS);
+
+	m->n_undefs = get_u32(rec + R_UNDEFS);
+	m->undefs = symbols_of(c, a, &ref, (uint32_t)m->n_undefs, d, true);
+	m->undefs_in_cache = m->undefs == NULL;
+	return m->undefs ? 0 : -ENOMEM;
+}
+
+int dm_cache_foreach_undef(struct depmod *d, struct dm_module *m, dm_undef_fn fn)
+{
+	struct dm_cache *c = d->cache;
+	const uint8_t *rec = record(c, m->cache_rec - 1);
+	uint64_t ref = (uint64_t)get_u32(rec + R_FIRST) + get_u32(rec + R_EXPORTS);
+	uint32_t n = get_u32(rec + R_UNDEFS);
+	int r = 0;
+
+	for (uint32_t i = 0; i < n && r == 0; i++) {
+		struct dm_symref u;
+
+		r = symbol_at(c, ref + i, d, true, &u);
+		if (r == 0)
+			r = fn(d, m, &u);
+	}
+	return r;
 }
 
 int dm_cache_record(struct dm_cache *c, size_t i, struct arena *a, struct dm_module *m)
@@ -740,7 +784,7 @@ int dm_cache_record(struct dm_cache *c, size_t i, struct arena *a, struct dm_mod
 
 	if (r == 0)
 		r = fill_lists(c, i, a, m);
-	return r < 0 ? r : fill_symbols(c, i, a, m, NULL);
+	return r < 0 ? r : fill_symbols(c, i, a, m, NULL, false);
 }
 
 int dm_cache_match(struct depmod *d)
@@ -789,33 +833,54 @@ int dm_cache_materialize_lists(struct depmod *d)
 	return r;
 }
 
-int dm_cache_materialize_symbols(struct depmod *d)
+/* The symbols of the modules from the cache, interned; the undefined ones stay there
+ * (dm_cache_foreach_undef()) when what needs them only reads them once: two hundred
+ * thousand of them on a distribution's tree. */
+static int materialize_symbols(struct depmod *d, bool undefs_in_cache)
 {
 	struct dm_cache *c = d->cache;
 	int r = 0;
 
-	if (c == NULL || c->memo)
+	if (c == NULL)
 		return 0;
+	if (c->memo) {
+		for (size_t i = 0; r == 0 && !undefs_in_cache && i < d->n_mods; i++) {
+			if (d->mods[i]->undefs_in_cache)
+				r = fill_undefs(c, &d->arena, d->mods[i], d);
+		}
+		return r;
+	}
 	r = load_b(c);
 	if (r < 0)
 		return r;
-	c->memo = calloc(2 * (size_t)c->n_syms + 1, sizeof(*c->memo));
+	/* (written before it is read: see rehash() in util/hash.c) */
+	c->memo = malloc((2 * (size_t)c->n_syms + 1) * sizeof(*c->memo));
 	if (c->memo == NULL)
 		return -ENOMEM;
+	memset(c->memo, 0, (2 * (size_t)c->n_syms + 1) * sizeof(*c->memo));
+	/* room for every symbol of the cache at once */
+	r = hash_reserve(&d->symbols, d->symbols.count + c->n_syms);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
 		struct dm_module *m = d->mods[i];
 
 		if (m->from_cache)
-			r = fill_symbols(c, m->cache_rec - 1, &d->arena, m, d);
+			r = fill_symbols(c, m->cache_rec - 1, &d->arena, m, d, undefs_in_cache);
 	}
 	return r;
+}
+
+int dm_cache_materialize_symbols(struct depmod *d)
+{
+	return materialize_symbols(d, true);
 }
 
 int dm_cache_materialize(struct depmod *d)
 {
 	int r = dm_cache_materialize_lists(d);
 
-	return r < 0 ? r : dm_cache_materialize_symbols(d);
+	return r < 0 ? r : materialize_symbols(d, false);
 }
 
 /* ---- saving ---- */

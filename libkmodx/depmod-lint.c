@@ -731,7 +731,10 @@ int dm_lint(struct depmod *d, struct depmod_lint *out)
 		return -ENOMEM;
 	out->priv = l.a;
 	snprintf(l.root, sizeof(l.root), "%s", streq(base, "/") ? "" : base);
-	r = find_exports(&l);
+	/* every module's undefined symbols, those the resolution read from the cache too */
+	r = dm_cache_materialize(d);
+	if (r == 0)
+		r = find_exports(&l);
 	if (r == 0)
 		r = cycles(&l);
 	if (r == 0)

@@ -108,6 +108,7 @@ struct dm_module {
 	size_t n_exports;
 	struct dm_symref *undefs;
 	size_t n_undefs;
+	bool undefs_in_cache; /* not filled in yet: see dm_cache_foreach_undef() */
 	/* dependencies: direct, in first-use order */
 	struct dm_module **deps;
 	size_t n_deps, cap_deps;
@@ -267,13 +268,17 @@ void dm_cache_options(struct depmod *d, uint64_t kernel_syms);
 int dm_cache_load(struct depmod *d);
 /* Modules whose file is unchanged are marked to be taken from the cache (from_cache,
  * content); dm_cache_materialize() then fills in what the cache has for them, when the
- * indexes are to be built: its two halves, the symbols (interned: the costly part) and
- * all the rest, can be called apart. 0, -ENOMEM, or -EBADMSG for a damaged second
- * part of the cache. */
+ * indexes are to be built. Its two halves can be called apart: the symbols (interned:
+ * the costly part) and all the rest. dm_cache_materialize_symbols() leaves the modules'
+ * undefined symbols in the cache (undefs_in_cache), for dm_cache_foreach_undef() to
+ * give, interned, one at a time; dm_cache_materialize() fills in everything. 0,
+ * -ENOMEM, or -EBADMSG for a damaged second part of the cache. */
 int dm_cache_match(struct depmod *d);
 int dm_cache_materialize(struct depmod *d);
 int dm_cache_materialize_lists(struct depmod *d);
 int dm_cache_materialize_symbols(struct depmod *d);
+typedef int (*dm_undef_fn)(struct depmod *d, struct dm_module *m, const struct dm_symref *u);
+int dm_cache_foreach_undef(struct depmod *d, struct dm_module *m, dm_undef_fn fn);
 /* The indexes' fingerprints (d->out_fp): 0 or -ENOMEM. Then, for a run that may leave
  * indexes as they are, the indexes on disk that are what it would write are marked in
  * d->out_kept: returns their number (DM_OUTPUTS: nothing to write). */

@@ -510,29 +510,34 @@ static void assign_owners(struct depmod *d)
 	}
 }
 
+/* What one undefined symbol of m makes of it: a dependency, or a warning (-e). */
+static int resolve_undef(struct depmod *d, struct dm_module *m, const struct dm_symref *u)
+{
+	const struct dm_symbol *s = u->sym;
+	bool warn = d->errsyms;
+
+	if (!s->provided) {
+		if (warn && !u->weak)
+			WARN(d->ctx, "%s needs unknown symbol %s", m->path, u->name);
+		return 0;
+	}
+	if (d->check_symvers && s->crc != u->crc && !u->weak && warn)
+		WARN(d->ctx, "%s disagrees about version of symbol %s", m->path, u->name);
+	return add_dependency(d, m, s);
+}
+
 static int resolve_dependencies(struct depmod *d)
 {
-	bool warn = d->errsyms;
 	int r = 0;
 
 	assign_owners(d);
 	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
 		struct dm_module *m = d->mods[i];
 
-		for (size_t j = 0; j < m->n_undefs && r == 0; j++) {
-			const struct dm_symref *u = &m->undefs[j];
-			const struct dm_symbol *s = u->sym;
-
-			if (!s->provided) {
-				if (warn && !u->weak)
-					WARN(d->ctx, "%s needs unknown symbol %s", m->path, u->name);
-				continue;
-			}
-			if (d->check_symvers && s->crc != u->crc && !u->weak && warn)
-				WARN(d->ctx, "%s disagrees about version of symbol %s", m->path,
-				     u->name);
-			r = add_dependency(d, m, s);
-		}
+		if (m->undefs_in_cache)
+			r = dm_cache_foreach_undef(d, m, resolve_undef);
+		for (size_t j = 0; j < m->n_undefs && r == 0; j++)
+			r = resolve_undef(d, m, &m->undefs[j]);
 	}
 	return r;
 }
@@ -813,13 +818,15 @@ static int build_outputs(struct depmod *d)
 static int load_kernel_symbols(struct depmod *d, uint64_t *fp)
 {
 	const struct depmod_options *o = d->opts;
-	/* kernel symbols first: a later module exporting the same name takes it over */
-	int r = hash_reserve(&d->symbols, 1 << 16);
+	int r = 0;
 
 	*fp = 0;
-	if (r == 0 && (o->symvers || o->system_map)) {
-		r = dm_read_kernel_syms(d, o->symvers ? o->symvers : o->system_map,
-					!o->symvers, add_kernel_symbol, NULL, fp);
+	/* kernel symbols first: a later module exporting the same name takes it over */
+	if (o->symvers || o->system_map) {
+		r = hash_reserve(&d->symbols, 1 << 15);
+		if (r == 0)
+			r = dm_read_kernel_syms(d, o->symvers ? o->symvers : o->system_map,
+						!o->symvers, add_kernel_symbol, NULL, fp);
 		if (r == 0)
 			r = add_fake_symbols(d);
 	}
@@ -831,6 +838,10 @@ static int load_modules(struct depmod *d)
 {
 	size_t before = d->n_loaded;
 	int r = dm_load_modules(d);
+
+	/* a full run's thirty thousand symbols: room at once, not by doubling */
+	if (r == 0 && d->n_loaded - before > 256)
+		r = hash_reserve(&d->symbols, 1 << 15);
 
 	/* (again for the modules of a first call: the same symbols) */
 	for (size_t i = 0; r == 0 && before < d->n_loaded && i < d->n_mods; i++) {
