@@ -202,13 +202,17 @@ void *hash_find(const struct hash *h, const char *key)
 static int rehash(struct hash *h, size_t n_slots)
 {
 	struct hash_entry *old = h->slots;
-	size_t old_n = h->n_slots;
+	size_t old_n = h->n_slots, size;
 
-	h->slots = calloc(n_slots, sizeof(*h->slots));
-	if (h->slots == NULL) {
+	/* not calloc(): fresh pages of it would be read (the probes) before they are
+	 * written, each faulted in twice, and with other threads running the second
+	 * fault costs every CPU a TLB flush */
+	if (mul_overflows(n_slots, sizeof(*h->slots), &size) ||
+	    (h->slots = malloc(size)) == NULL) {
 		h->slots = old;
 		return -ENOMEM;
 	}
+	memset(h->slots, 0, size);
 	h->n_slots = n_slots;
 	for (size_t i = 0; i < old_n; i++) {
 		size_t j;
