@@ -75,6 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,8 +101,9 @@
 #define REC_RACY    1u
 
 struct dm_cache {
-	int fd;		/* the file, for its second part; -1 when parsed from memory */
-	uint8_t *a, *b; /* the first and second parts (b NULL until read) */
+	const uint8_t *map; /* the file, mapped; NULL when parsed from memory */
+	size_t map_size;
+	uint8_t *a, *b; /* the first and second parts: in map, or copies */
 	size_t a_size, b_size;
 	int b_state; /* 0 not read yet, 1 read and good, -EBADMSG */
 	uint64_t options_fp, sum_a, sum_b;
@@ -342,7 +344,7 @@ static int index_paths(struct dm_cache *c)
 
 void dm_cache_seal(uint8_t *data, size_t len)
 {
-	struct dm_cache c = {.fd = -1};
+	struct dm_cache c = {0};
 	struct fileio_part a, b;
 
 	if (len < HEADER_SIZE)
@@ -361,32 +363,22 @@ void dm_cache_free(struct dm_cache *c)
 {
 	if (c == NULL)
 		return;
-	if (c->fd >= 0)
-		close(c->fd);
 	hash_release(&c->by_path);
 	free(c->memo);
-	free(c->a);
-	free(c->b);
+	if (c->map) {
+		munmap((void *)c->map, c->map_size);
+	} else {
+		free(c->a);
+		free(c->b);
+	}
 	free(c);
 }
 
-/* The second part, read and checked on first use: 0, -EBADMSG or -ENOMEM. */
+/* The second part, checked on first use: 0 or -EBADMSG. */
 static int load_b(struct dm_cache *c)
 {
 	if (c->b_state != 0)
 		return c->b_state < 0 ? c->b_state : 0;
-	if (c->b == NULL) {
-		ssize_t n;
-
-		c->b = malloc(c->b_size ? c->b_size : 1);
-		if (c->b == NULL)
-			return -ENOMEM;
-		n = pread(c->fd, c->b, c->b_size, (off_t)(HEADER_SIZE + c->a_size));
-		if (n < 0 || (size_t)n != c->b_size) {
-			c->b_state = -EBADMSG;
-			return c->b_state;
-		}
-	}
 	c->b_state = part_b_ok(c) ? 1 : -EBADMSG;
 	return c->b_state < 0 ? c->b_state : 0;
 }
@@ -400,7 +392,6 @@ int dm_cache_parse(struct kmodx_ctx *ctx, const uint8_t *data, size_t len,
 	(void)ctx;
 	if (c == NULL)
 		return -ENOMEM;
-	c->fd = -1;
 	if (len >= HEADER_SIZE) {
 		memcpy(c->head, data, HEADER_SIZE);
 		if (head_ok(c, len)) {
@@ -429,31 +420,40 @@ size_t dm_cache_count(const struct dm_cache *c)
 	return c->n_records;
 }
 
-/* Open and check the header and first part: 0, -EBADMSG, -ENOMEM or an errno of
- * opening or reading the file. */
+/*
+ * Map the file and check the header and first part: 0, -EBADMSG, -ENOMEM or an errno of
+ * opening or mapping the file. Mapped, as the indexes and modules are (index.c,
+ * file.c): a run with nothing changed reads only the first part, and one that needs the
+ * second neither copies its megabytes nor, at the end, frees them. A new cache replaces
+ * the file by renaming; the mapped one stays whole.
+ */
 static int open_cache(const char *path, struct dm_cache *c)
 {
 	struct stat st;
-	ssize_t n;
+	void *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
 
-	c->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->fd < 0)
+	if (fd < 0)
 		return -errno;
-	if (fstat(c->fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > CACHE_MAX ||
-	    (size_t)st.st_size < HEADER_SIZE)
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > CACHE_MAX ||
+		 (size_t)st.st_size < HEADER_SIZE)
+		r = -EBADMSG;
+	map = r == 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	if (map == MAP_FAILED)
+		r = -errno;
+	close(fd);
+	if (r < 0)
+		return r;
+	c->map = map;
+	c->map_size = (size_t)st.st_size;
+	memcpy(c->head, c->map, HEADER_SIZE);
+	if (!head_ok(c, (uint64_t)st.st_size))
 		return -EBADMSG;
-	n = pread(c->fd, c->head, HEADER_SIZE, 0);
-	if (n != HEADER_SIZE || !head_ok(c, (uint64_t)st.st_size))
-		return n < 0 ? -errno : -EBADMSG;
-	c->a = malloc(c->a_size + 1);
-	if (c->a == NULL)
-		return -ENOMEM;
-	n = pread(c->fd, c->a, c->a_size, HEADER_SIZE);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != c->a_size || !part_a_ok(c))
+	c->a = (uint8_t *)c->map + HEADER_SIZE;
+	c->b = c->a + c->a_size;
+	if (!part_a_ok(c))
 		return -EBADMSG;
 	return index_paths(c);
 }
