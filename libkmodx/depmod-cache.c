@@ -681,15 +681,24 @@ static int symbol_at(struct dm_cache *c, uint64_t ref, struct depmod *d, bool un
 {
 	uint32_t id = get_u32(c->refs + 4 * ref);
 	const uint8_t *sym = c->syms + (size_t)(id & ~REF_WEAK) * SYM_SIZE;
-	struct dm_symbol **memo = d ? &c->memo[2 * (size_t)(id & ~REF_WEAK) + undefined] : NULL;
+	struct dm_symbol **memo = d ? &c->memo[2 * (size_t)(id & ~REF_WEAK)] : NULL;
 
 	s->name = c->strings + get_u32(sym + 8);
 	s->crc = get_u64(sym);
 	s->weak = id & REF_WEAK;
 	s->hash = 0;
-	if (memo && *memo == NULL && !(*memo = dm_symbol_intern(d, s->name, undefined, 0)))
-		return -ENOMEM;
-	s->sym = memo ? *memo : NULL;
+	s->sym = NULL;
+	if (memo == NULL)
+		return 0;
+	if (memo[undefined] == NULL) {
+		memo[undefined] = dm_symbol_intern(d, s->name, undefined, 0);
+		if (memo[undefined] == NULL)
+			return -ENOMEM;
+		/* the same name either way, unless a '.' is dropped (see symbol_key()) */
+		if (s->name[0] != '.')
+			memo[!undefined] = memo[undefined];
+	}
+	s->sym = memo[undefined];
 	return 0;
 }
 
