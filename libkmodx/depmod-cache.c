@@ -11,13 +11,14 @@
  * A module's record is used only if its file's identity is unchanged: device, inode,
  * size, and modification and change times to the nanosecond. A file changed within
  * two seconds before the run that read it is recorded as "racy" and read again next
- * time (dm_key_racy()). Each index has a fingerprint of what it is made of: the options
- * and either one part of every module's information with the modules' names in their
- * order (modules.alias, .symbols, .softdep...), or all of it (modules.dep), or an input
- * file (modules.builtin.bin...). An index is left as it is only if its fingerprint is
- * the one recorded when it was last written, the run that wrote it printed no message,
- * and it still has the identity it had then. A module added under updates/ rewrites
- * modules.dep and, if it has aliases, modules.alias; not the other nine.
+ * time (dm_key_racy()). Each index has a fingerprint of what it is made of (made_of[]):
+ * the options and either one part of the information of the modules that have
+ * something in it, with their names and positions (modules.alias, .symbols,
+ * .softdep...), or all of it (modules.dep), or an input file (modules.builtin.bin...).
+ * An index is left as it is only if its fingerprint is the one recorded when it was
+ * last written, the run that wrote it printed no message, and it still has the
+ * identity it had then. A module added under updates/ rewrites modules.dep and, if it
+ * has aliases, modules.alias and modules.devname; not the other eight.
  *
  * Format. Integers are in the host's byte order (the cache belongs to this machine; the
  * byte-order mark rejects another's). Strings are references: byte offsets into a

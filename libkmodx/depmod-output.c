@@ -591,7 +591,6 @@ static int flush_outputs(struct depmod *d, struct output *outs)
 /* The identities of every index, as the cache records them. */
 static int read_keys(struct depmod *d, int dfd, struct dm_filekey *keys)
 {
-	(void)d;
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		struct stat st;
 
