@@ -56,6 +56,13 @@ static const struct {
 	[DM_OUT_DEVNAME] = {"modules.devname", false},
 };
 
+/* The indexes built by one function, as text and binary. */
+static const enum dm_output twins[][2] = {
+	{DM_OUT_DEP, DM_OUT_DEP_BIN},
+	{DM_OUT_ALIAS, DM_OUT_ALIAS_BIN},
+	{DM_OUT_SYMBOLS, DM_OUT_SYMBOLS_BIN},
+};
+
 static const char *mod_path(const struct dm_module *m)
 {
 	return m->idxpath;
@@ -603,13 +610,20 @@ static int read_keys(struct depmod *d, int dfd, struct dm_filekey *keys)
 
 int dm_outputs_identify(struct depmod *d, struct dm_filekey *keys)
 {
-	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd < 0)
 		return -errno;
-	r = read_keys(d, dfd, keys);
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
+		struct stat st;
+
+		if (fstatat(dfd, files[i].name, &st, 0) == 0)
+			dm_filekey_from_stat(&keys[i], &st);
+		else
+			memset(&keys[i], 0, sizeof(keys[i]));
+	}
 	close(dfd);
-	return r;
+	return 0;
 }
 
 int dm_outputs_touch(struct depmod *d)
@@ -838,6 +852,12 @@ int dm_write_outputs(struct depmod *d)
 	if (b == NULL)
 		return -ENOMEM;
 	outs = b->outs;
+	/* an index and its .bin are built together: both are kept, or neither */
+	for (size_t i = 0; i < ARRAY_SIZE(twins); i++) {
+		bool both = d->out_kept[twins[i][0]] && d->out_kept[twins[i][1]];
+
+		d->out_kept[twins[i][0]] = d->out_kept[twins[i][1]] = both;
+	}
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {

@@ -244,7 +244,8 @@ int dm_resolve(struct depmod *d);
  * resolving the dependencies (dm_resolve()) while the indexes that do not need them are
  * built; then d->out_keys holds the identities of all of them. */
 int dm_write_outputs(struct depmod *d);
-/* The identity of every index on disk: 0 or a negative errno (one is missing). */
+/* The identity of every index on disk, all zeros (no file's) for one that is missing:
+ * 0, or a negative errno if the directory cannot be opened. */
 int dm_outputs_identify(struct depmod *d, struct dm_filekey *keys);
 /* Give modules.dep the current time (-A compares it with the modules'), then read every
  * index's identity into d->out_keys: 0 or a negative errno. */
