@@ -33,6 +33,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import realtree  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "differential"))
+from common import read_file  # noqa: E402
 
 CACHE = "modules.kmodx-cache"
 RACY_S = 2.1  # files changed this recently are read again by the next run (depmod.8)
@@ -109,14 +112,6 @@ def restore(moddir, state):
                 fp.write(data)
     for t in temps(moddir):
         os.unlink(os.path.join(moddir, t))
-
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
 
 
 def write(path, data):
@@ -209,7 +204,7 @@ def main():
             fail(f"first depmod failed: {p.stderr.decode()}")
             return 1
         old = snapshot(moddir)
-        old_cache = read(os.path.join(moddir, CACHE))
+        old_cache = read_file(os.path.join(moddir, CACHE))
         if old_cache is None:
             fail("the first run left no cache")
             return 1
