@@ -34,7 +34,7 @@
  *     16  u64     file size
  *     24  u64     checksum of the first part (below)
  *     32  u64     options fingerprint
- *     40  u64     0
+ *     40  u32     number of dependencies     44  u32  0
  *     48  u32     number of records
  *     52  u32     number of symbols
  *     56  u32     number of references
@@ -54,9 +54,12 @@
  *       92 u32  vermagic (string, NONE if the module has none)
  *       96 u32  flags: REC_RACY           100 u32 0
  *       104 u64[DM_PARTS] the hashes of its parts (m->part, enum dm_part)
+ *       then (R_DEPS) u32 first dependency, u32 their number (NONE: not known),
+ *                     u32 the module's position in the run's order, u32 0
  *     path table                ending with a NUL
  *   the second part:
- *     symbols                   SYM_SIZE bytes each: u64 CRC, u32 name (string), u32 0
+ *     symbols                   SYM_SIZE bytes each: u64 CRC, u32 name (string),
+ *                               u32 superfasthash of the name as an export (prefix gone)
  *     references                u32 each. A record's, from its first: one per export
  *       (a symbol), per undefined symbol (a symbol, REF_WEAK set if weak), then one per
  *       alias, softdep, weakdep and firmware file (strings). Each record's references
@@ -64,6 +67,9 @@
  *       appends theirs and keeps the others' (the tables then hold some garbage, until
  *       a run rewrites them all).
  *     string table              ending with a NUL
+ *     dependencies              u32 each, records: a record's direct dependencies as the
+ *       run that wrote the file resolved them, in first-use order. Unlike the tables
+ *       above they are all written anew each time: records are renumbered.
  *   The checksums are hash64 streams (util/hash.h) seeded with CACHE_VERSION: the first
  *   over header bytes [32, HEADER_SIZE) (the second checksum included) and the first
  *   part, the second over the second part. The file size must be exactly what the
@@ -86,7 +92,7 @@
 #include "util/strbuf.h"
 
 #define CACHE_NAME    "modules.kmodx-cache"
-#define CACHE_VERSION 2u
+#define CACHE_VERSION 3u
 #define CACHE_MAGIC   "KMODXDC\n"
 #define BOM	      0x01020304u
 #define CACHE_MAX     ((size_t)1 << 30)
@@ -94,7 +100,6 @@
 #define HEADER_SIZE 80
 #define KEY_SIZE    48
 #define OUT_SIZE    (KEY_SIZE + 8)
-#define REC_SIZE    (104 + 8 * DM_PARTS)
 #define SYM_SIZE    16
 #define NONE	    UINT32_MAX
 #define REF_WEAK    0x80000000u
@@ -109,9 +114,9 @@ struct dm_cache {
 	int b_state; /* 0 not read yet, 1 read and good, -EBADMSG */
 	uint64_t options_fp, sum_a, sum_b;
 	uint32_t flags;
-	uint32_t n_records, n_syms, n_refs, strings_size, paths_size;
+	uint32_t n_records, n_syms, n_refs, strings_size, paths_size, n_deps;
 	uint8_t head[HEADER_SIZE];
-	const uint8_t *outputs, *records, *syms, *refs;
+	const uint8_t *outputs, *records, *syms, *refs, *deps;
 	const char *paths, *strings;
 	struct hash by_path; /* path -> record index + 1 */
 	/* per symbol, interned: [2i] as an export, [2i + 1] as undefined */
@@ -175,6 +180,7 @@ enum {
 	H_SIZE = 16,
 	H_SUM_A = 24,
 	H_OPTIONS = 32,
+	H_DEPS = 40,
 	H_RECORDS = 48,
 	H_SYMS = 52,
 	H_REFS = 56,
@@ -198,6 +204,10 @@ enum {
 	R_VERMAGIC = 92,
 	R_FLAGS = 96,
 	R_PARTS = 104,
+	R_DEPS = R_PARTS + 8 * DM_PARTS,
+	R_N_DEPS = R_DEPS + 4,
+	R_ORDER = R_DEPS + 8,
+	REC_SIZE = R_DEPS + 16,
 };
 
 static const uint8_t *record(const struct dm_cache *c, size_t i)
@@ -246,9 +256,11 @@ static bool head_ok(struct dm_cache *c, uint64_t file_size)
 	c->flags = get_u32(h + H_FLAGS);
 	c->paths_size = get_u32(h + H_PATHS);
 	c->sum_b = get_u64(h + H_SUM_B);
+	c->n_deps = get_u32(h + H_DEPS);
 	a = (uint64_t)DM_OUTPUTS * OUT_SIZE + (uint64_t)c->n_records * REC_SIZE +
 	    c->paths_size;
-	b = (uint64_t)c->n_syms * SYM_SIZE + (uint64_t)c->n_refs * 4 + c->strings_size;
+	b = (uint64_t)c->n_syms * SYM_SIZE + (uint64_t)c->n_refs * 4 + c->strings_size +
+	    (uint64_t)c->n_deps * 4;
 	if (HEADER_SIZE + a + b != file_size)
 		return false;
 	c->a_size = (size_t)a;
@@ -318,6 +330,7 @@ static bool part_b_ok(struct dm_cache *c)
 	c->syms = c->b;
 	c->refs = c->syms + (size_t)c->n_syms * SYM_SIZE;
 	c->strings = (const char *)c->refs + (size_t)c->n_refs * 4;
+	c->deps = (const uint8_t *)c->strings + c->strings_size;
 	if (c->strings_size > 0 && c->strings[c->strings_size - 1] != '\0')
 		return false;
 	for (uint32_t i = 0; i < c->n_syms; i++) {
@@ -325,7 +338,15 @@ static bool part_b_ok(struct dm_cache *c)
 			return false;
 	}
 	for (uint32_t i = 0; i < c->n_records; i++) {
-		if (!refs_ok(c, record(c, i)))
+		const uint8_t *rec = record(c, i);
+		uint32_t n = get_u32(rec + R_N_DEPS);
+
+		if (!refs_ok(c, rec) ||
+		    (n != NONE && (uint64_t)get_u32(rec + R_DEPS) + n > c->n_deps))
+			return false;
+	}
+	for (uint32_t i = 0; i < c->n_deps; i++) {
+		if (get_u32(c->deps + 4 * (size_t)i) >= c->n_records)
 			return false;
 	}
 	return true;
@@ -673,22 +694,25 @@ static const char **strings_of(struct dm_cache *c, struct arena *a, uint64_t *re
 	return v;
 }
 
-/* A record's symbols; with d, each interned there too, once per cache symbol (c->memo:
- * [2 id] as an export, [2 id + 1] as undefined). NULL: ENOMEM. */
 /* Reference ref as a symbol; with d, interned there too, once per cache symbol
- * (c->memo: [2 id] as an export, [2 id + 1] as undefined): 0 or -ENOMEM. */
+ * (c->memo: [2 id] as an export, [2 id + 1] as undefined) once materialize_symbols()
+ * made the memo, each time before: 0 or -ENOMEM. */
 static int symbol_at(struct dm_cache *c, uint64_t ref, struct depmod *d, bool undefined,
 		     struct dm_symref *s)
 {
 	uint32_t id = get_u32(c->refs + 4 * ref);
 	const uint8_t *sym = c->syms + (size_t)(id & ~REF_WEAK) * SYM_SIZE;
-	struct dm_symbol **memo = d ? &c->memo[2 * (size_t)(id & ~REF_WEAK)] : NULL;
+	struct dm_symbol **memo = d && c->memo ? &c->memo[2 * (size_t)(id & ~REF_WEAK)] : NULL;
 
 	s->name = c->strings + get_u32(sym + 8);
 	s->crc = get_u64(sym);
 	s->weak = id & REF_WEAK;
 	s->hash = 0;
 	s->sym = NULL;
+	if (d && memo == NULL) {
+		s->sym = dm_symbol_intern(d, s->name, undefined, 0);
+		return s->sym ? 0 : -ENOMEM;
+	}
 	if (memo == NULL)
 		return 0;
 	if (memo[undefined] == NULL) {
@@ -893,6 +917,156 @@ int dm_cache_materialize(struct depmod *d)
 	return r < 0 ? r : materialize_symbols(d, false);
 }
 
+/* ---- the last run's dependencies ---- */
+
+/* Whether the modules from the cache are in the order they had in the run that wrote
+ * it: else a symbol two of them export could have changed hands. */
+static bool order_kept(const struct depmod *d)
+{
+	const struct dm_cache *c = d->cache;
+	uint64_t next = 0;
+
+	for (size_t i = 0; i < d->n_mods; i++) {
+		const struct dm_module *m = d->mods[i];
+		uint32_t order;
+
+		if (!m->from_cache)
+			continue;
+		order = get_u32(record(c, m->cache_rec - 1) + R_ORDER);
+		if (order < next)
+			return false;
+		next = (uint64_t)order + 1;
+	}
+	return true;
+}
+
+/* Symbol id's name, hash and CRC. */
+static const char *sym_name(const struct dm_cache *c, uint32_t id, uint32_t *hash)
+{
+	const uint8_t *sym = c->syms + (size_t)(id & ~REF_WEAK) * SYM_SIZE;
+
+	*hash = get_u32(sym + 12);
+	return c->strings + get_u32(sym + 8);
+}
+
+/* Whether a module needing symbol id may need another module for it now: its name, as
+ * an export or as an undefined symbol (see dm_symbol_key()), is in dirty. */
+static bool sym_dirty(const struct depmod *d, const struct hash *dirty, uint32_t id)
+{
+	uint32_t hv;
+	const char *name = sym_name(d->cache, id, &hv);
+	const char *key = dm_symbol_key(d, name, false), *ukey = dm_symbol_key(d, name, true);
+
+	return hash_find_hashed(dirty, key, hv) || (ukey != key && hash_find(dirty, ukey));
+}
+
+/*
+ * Whether record rec's dependencies still hold: known, each one's module still here,
+ * and none of its undefined symbols marked (a module read in this run exports it).
+ * With the order kept, nothing else can move a symbol: the owner is the last exporter
+ * in module order, so a module that is gone (or changed, and so read again) either
+ * owned the symbol, and the modules that depended on it fail the first test, or came
+ * before the owner and changes nothing.
+ */
+static bool deps_hold(const struct dm_cache *c, const uint8_t *rec,
+		      struct dm_module *const *of_rec, const uint8_t *marked)
+{
+	uint64_t ref = (uint64_t)get_u32(rec + R_FIRST) + get_u32(rec + R_EXPORTS);
+	uint32_t first = get_u32(rec + R_DEPS), n = get_u32(rec + R_N_DEPS);
+
+	if (n == NONE)
+		return false;
+	for (uint32_t k = 0; k < n; k++) {
+		if (of_rec[get_u32(c->deps + 4 * ((size_t)first + k))] == NULL)
+			return false;
+	}
+	n = get_u32(rec + R_UNDEFS);
+	for (uint32_t k = 0; k < n; k++) {
+		if (marked[get_u32(c->refs + 4 * (ref + k)) & ~REF_WEAK])
+			return false;
+	}
+	return true;
+}
+
+static int take_deps(const struct dm_cache *c, const uint8_t *rec,
+		     struct dm_module *const *of_rec, struct dm_module *m)
+{
+	uint32_t first = get_u32(rec + R_DEPS), n = get_u32(rec + R_N_DEPS);
+	struct dm_module **v = n ? malloc(n * sizeof(*v)) : NULL;
+
+	if (n && v == NULL)
+		return -ENOMEM;
+	free(m->deps);
+	m->deps = v;
+	m->n_deps = m->cap_deps = n;
+	for (uint32_t k = 0; k < n; k++) {
+		v[k] = of_rec[get_u32(c->deps + 4 * ((size_t)first + k))];
+		v[k]->users++;
+	}
+	m->deps_reused = true;
+	return 0;
+}
+
+int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty)
+{
+	const struct dm_cache *c = d->cache;
+	struct dm_module **of_rec;
+	uint8_t *marked;
+	int r;
+
+	if (c == NULL || load_b(d->cache) < 0 || !order_kept(d))
+		return 0;
+	of_rec = calloc(c->n_records + 1, sizeof(*of_rec));
+	marked = calloc(c->n_syms + 1, 1);
+	r = of_rec && marked ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
+		if (d->mods[i]->from_cache)
+			of_rec[d->mods[i]->cache_rec - 1] = d->mods[i];
+	}
+	for (uint32_t id = 0; r == 0 && dirty->count > 0 && id < c->n_syms; id++)
+		marked[id] = sym_dirty(d, dirty, id);
+	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
+		struct dm_module *m = d->mods[i];
+		const uint8_t *rec = m->from_cache ? record(c, m->cache_rec - 1) : NULL;
+
+		if (rec && deps_hold(c, rec, of_rec, marked))
+			r = take_deps(c, rec, of_rec, m);
+	}
+	free(of_rec);
+	free(marked);
+	return r < 0 ? r : 1;
+}
+
+int dm_cache_claim_exports(struct depmod *d, struct dm_module *m)
+{
+	const struct dm_cache *c = d->cache;
+	const uint8_t *rec = record(c, m->cache_rec - 1);
+	uint64_t ref = get_u32(rec + R_FIRST);
+	uint32_t n = get_u32(rec + R_EXPORTS);
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t id = get_u32(c->refs + 4 * (ref + k)), hv;
+		const char *name = sym_name(c, id, &hv);
+		struct hash_entry *e =
+			hash_find_hashed(&d->symbols, dm_symbol_key(d, name, false), hv);
+		struct dm_symbol *s = e ? e->value : NULL;
+
+		if (s) {
+			s->owner = m;
+			s->crc = get_u64(c->syms + (size_t)(id & ~REF_WEAK) * SYM_SIZE);
+			s->provided = true;
+		}
+	}
+	return 0;
+}
+
+int dm_cache_fill_undefs(struct depmod *d, struct dm_module *m)
+{
+	return m->undefs_in_cache || m->undefs == NULL
+		       ? fill_undefs(d->cache, &d->arena, m, d)
+		       : 0;
+}
+
 /* ---- saving ---- */
 
 /* A symbol of the file: one per name and CRC, found through the interned symbol. */
@@ -914,6 +1088,8 @@ struct writer {
 	const struct dm_cache *base;
 	struct strbuf records, paths;	   /* the first part, all new */
 	struct strbuf syms, refs, strings; /* what comes after base's */
+	struct strbuf deps;		   /* all new */
+	struct ptrarray mods;		   /* by record: its module */
 	uint32_t n_syms;		   /* base's included */
 	size_t refs_base, strings_base;
 };
@@ -945,6 +1121,7 @@ static int symbol_id(struct writer *w, const struct dm_symref *s, uint32_t *id)
 {
 	struct dm_serid *e;
 	uint8_t buf[SYM_SIZE] = {0};
+	const char *key;
 	uint32_t name;
 	int r;
 
@@ -964,6 +1141,8 @@ static int symbol_id(struct writer *w, const struct dm_symref *s, uint32_t *id)
 		return r;
 	put_u64(buf, s->crc);
 	put_u32(buf + 8, name);
+	key = dm_symbol_key(w->d, s->name, false);
+	put_u32(buf + 12, streq(key, s->sym->name) ? s->sym->hash : superfasthash(key, strlen(key)));
 	*e = (struct dm_serid){s->sym->ser, s->name, s->crc, w->n_syms++};
 	s->sym->ser = e;
 	*id = e->id;
@@ -1046,7 +1225,20 @@ static int add_record(struct writer *w, const struct dm_module *m)
 	put_u32(rec + R_FLAGS, dm_key_racy(w->d, &m->key) ? REC_RACY : 0);
 	for (unsigned p = 0; p < DM_PARTS; p++)
 		put_u64(rec + R_PARTS + 8 * p, m->part[p]);
-	return strbuf_append(&w->records, rec, sizeof(rec));
+	r = ptrarray_push(&w->mods, (void *)m);
+	return r < 0 ? r : strbuf_append(&w->records, rec, sizeof(rec));
+}
+
+/* By record of the old cache, the module of this run that took it, or NULL. */
+static struct dm_module **records_taken(const struct depmod *d)
+{
+	struct dm_module **of_rec = calloc(d->cache->n_records + 1, sizeof(*of_rec));
+
+	for (size_t i = 0; of_rec && i < d->n_mods; i++) {
+		if (d->mods[i]->from_cache)
+			of_rec[d->mods[i]->cache_rec - 1] = d->mods[i];
+	}
+	return of_rec;
 }
 
 /* The records of the old cache still used, as they were, in their order (so that their
@@ -1054,28 +1246,85 @@ static int add_record(struct writer *w, const struct dm_module *m)
 static int keep_records(struct writer *w, uint32_t *n)
 {
 	const struct dm_cache *c = w->base;
-	struct depmod *d = w->d;
-	uint8_t *kept = calloc(c->n_records + 1, 1);
-	int r = 0;
+	struct dm_module **of_rec = records_taken(w->d);
+	int r = of_rec ? 0 : -ENOMEM;
 
-	if (kept == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < d->n_mods; i++) {
-		if (d->mods[i]->from_cache)
-			kept[d->mods[i]->cache_rec - 1] = 1;
-	}
 	for (uint32_t i = 0; i < c->n_records && r == 0; i++) {
 		uint8_t rec[REC_SIZE];
 
-		if (!kept[i])
+		if (of_rec[i] == NULL)
 			continue;
 		memcpy(rec, record(c, i), REC_SIZE);
 		r = add_path(w, c->paths + get_u32(rec + R_PATH), rec);
 		if (r == 0)
+			r = ptrarray_push(&w->mods, of_rec[i]);
+		if (r == 0)
 			r = strbuf_append(&w->records, rec, REC_SIZE);
 		(*n)++;
 	}
-	free(kept);
+	free(of_rec);
+	return r;
+}
+
+/*
+ * A module's direct dependencies, as record numbers of the new file (rec_no, by module
+ * index): the ones this run resolved, else the old file's for a module it took from
+ * there (of_rec: the old records' modules); NONE for a module with none known, or one
+ * of them without a record.
+ */
+static uint32_t add_module_deps(struct writer *w, const struct dm_module *m,
+				const uint32_t *rec_no, struct dm_module *const *of_rec)
+{
+	const struct dm_cache *c = w->d->cache;
+	size_t len = w->deps.len;
+	const uint8_t *rec = NULL;
+	uint32_t n = NONE;
+
+	if (w->d->deps_resolved)
+		n = (uint32_t)m->n_deps;
+	else if (of_rec && m->from_cache)
+		n = get_u32((rec = record(c, m->cache_rec - 1)) + R_N_DEPS);
+	for (uint32_t k = 0; k < n && n != NONE; k++) {
+		const struct dm_module *dep =
+			rec ? of_rec[get_u32(c->deps + 4 * ((size_t)get_u32(rec + R_DEPS) + k))]
+			    : m->deps[k];
+		uint32_t no = dep ? rec_no[dep->idx] : NONE;
+
+		if (no == NONE || strbuf_append(&w->deps, &no, sizeof(no)) < 0)
+			n = NONE;
+	}
+	if (n == NONE)
+		w->deps.len = len;
+	return n;
+}
+
+/* Each record's dependencies and the module's position in this run's order. */
+static int add_deps(struct writer *w)
+{
+	struct depmod *d = w->d;
+	uint32_t *rec_no = malloc((d->n_mods + 1) * sizeof(*rec_no));
+	struct dm_module **of_rec = NULL;
+	int r = rec_no ? 0 : -ENOMEM;
+
+	if (r == 0 && !d->deps_resolved && d->cache && load_b(d->cache) == 0) {
+		of_rec = records_taken(d);
+		r = of_rec ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; r == 0 && i < d->n_mods; i++)
+		rec_no[i] = NONE;
+	for (size_t k = 0; r == 0 && k < w->mods.n; k++)
+		rec_no[((struct dm_module *)w->mods.v[k])->idx] = (uint32_t)k;
+	for (size_t k = 0; r == 0 && k < w->mods.n; k++) {
+		const struct dm_module *m = w->mods.v[k];
+		uint8_t *rec = (uint8_t *)w->records.buf + k * REC_SIZE;
+		uint32_t first = (uint32_t)(w->deps.len / 4);
+
+		put_u32(rec + R_N_DEPS, add_module_deps(w, m, rec_no, of_rec));
+		put_u32(rec + R_DEPS, first);
+		put_u32(rec + R_ORDER, m->idx);
+	}
+	free(rec_no);
+	free(of_rec);
 	return r;
 }
 
@@ -1103,7 +1352,7 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 
 	for (size_t i = 0; i < 3; i++)
 		size += a[i].len;
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < 7; i++)
 		size += b[i].len;
 	memset(h, 0, HEADER_SIZE);
 	memcpy(h, CACHE_MAGIC, 8);
@@ -1111,13 +1360,14 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	put_u32(h + 12, BOM);
 	put_u64(h + H_SIZE, size);
 	put_u64(h + H_OPTIONS, d->options_fp);
+	put_u32(h + H_DEPS, (uint32_t)(w->deps.len / 4));
 	put_u32(h + H_RECORDS, n_records);
 	put_u32(h + H_SYMS, w->n_syms);
 	put_u32(h + H_REFS, (uint32_t)(w->refs_base + w->refs.len / 4));
 	put_u32(h + H_STRINGS, (uint32_t)(w->strings_base + w->strings.len));
 	put_u32(h + H_FLAGS, good && d->outputs_clean ? FLAG_CLEAN : 0);
 	put_u32(h + H_PATHS, (uint32_t)w->paths.len);
-	put_u64(h + H_SUM_B, sum_of(NULL, b, 6));
+	put_u64(h + H_SUM_B, sum_of(NULL, b, 7));
 	put_u64(h + H_SUM_A, sum_of(h, a, 3));
 }
 
@@ -1138,9 +1388,11 @@ static int write_cache(struct writer *w, uint32_t n_records)
 		{w->refs.buf, w->refs.len},
 		{b ? (const uint8_t *)b->strings : NULL, w->strings_base},
 		{w->strings.buf, w->strings.len},
+		{w->deps.buf, w->deps.len},
 	};
 
-	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE)
+	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE ||
+	    w->deps.len / 4 >= NONE)
 		return -EFBIG;
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		uint8_t *p = outputs + (size_t)i * OUT_SIZE;
@@ -1186,6 +1438,8 @@ void dm_cache_writer_free(struct dm_cache_writer *b)
 	strbuf_release(&b->w.syms);
 	strbuf_release(&b->w.refs);
 	strbuf_release(&b->w.strings);
+	strbuf_release(&b->w.deps);
+	ptrarray_release(&b->w.mods);
 	free(b);
 }
 
@@ -1209,6 +1463,8 @@ int dm_cache_build(struct depmod *d)
 	}
 	if (b->r == 0)
 		b->r = add_records(&b->w, &b->n_records);
+	if (b->r == 0)
+		b->r = add_deps(&b->w);
 	return d->next_cache_err = b->r;
 }
 

@@ -774,7 +774,8 @@ static int task_deps(struct depmod *d, struct build *b)
 {
 	struct output *outs = b->outs;
 	/* nothing to resolve for if modules.dep and modules.symbols are kept */
-	int r = wanted(outs, DM_OUT_DEP) || wanted(outs, DM_OUT_SYMBOLS) ? dm_resolve(d) : 0;
+	bool symbols = wanted(outs, DM_OUT_SYMBOLS);
+	int r = wanted(outs, DM_OUT_DEP) || symbols ? dm_resolve(d, symbols) : 0;
 
 	resolution_done(b, r);
 	if (r < 0 || outs[DM_OUT_DEP].kept)

@@ -112,6 +112,7 @@ struct dm_module {
 	/* dependencies: direct, in first-use order */
 	struct dm_module **deps;
 	size_t n_deps, cap_deps;
+	bool deps_reused; /* the last run's, from the cache */
 };
 
 struct dm_serid;
@@ -161,6 +162,7 @@ struct depmod {
 	struct hash symbols; /* name -> struct dm_symbol */
 	bool check_symvers;
 	bool errsyms; /* -e, if it can work (it needs -E or -F) */
+	bool deps_resolved; /* every module's deps are known (dm_resolve() succeeded) */
 	/* the cache (depmod-cache.c) */
 	bool use_cache;
 	struct dm_cache *cache; /* what the last run left, if it is usable */
@@ -183,6 +185,8 @@ struct depmod {
  * superfasthash(name) if known, else 0. */
 struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool undefined,
 				   uint32_t hash);
+/* A symbol's name as interned: without the -P prefix and, undefined, a leading '.'. */
+const char *dm_symbol_key(const struct depmod *d, const char *name, bool undefined);
 /* Set the sym of every export and undefined symbol of m: 0 or -ENOMEM. */
 int dm_intern_module(struct depmod *d, struct dm_module *m);
 /* The kernel's exported symbols from Module.symvers (its vmlinux lines) or, with
@@ -237,9 +241,11 @@ int dm_report_cycles(struct depmod *d);
  * (n_mods entries, by module index) receives 1, 2... for the modules in one, 0 for the
  * others. Returns their number or -ENOMEM. */
 int dm_cycle_components(struct depmod *d, uint32_t *component);
-/* depmod.c: the dependencies from the symbols (interned from the cache first),
- * sorted: 0, -ELOOP (cycles, logged) or -ENOMEM. */
-int dm_resolve(struct depmod *d);
+/* depmod-resolve.c: the dependencies from the symbols (interned from the cache first,
+ * or, with the last run's dependencies in the cache, only what changed), sorted: 0,
+ * -ELOOP (cycles, logged) or -ENOMEM. all_symbols: every export must be interned and
+ * owned (modules.symbols is to be built). */
+int dm_resolve(struct depmod *d, bool all_symbols);
 /* depmod-output.c: write every index not in d->out_kept (or print them all with -n),
  * resolving the dependencies (dm_resolve()) while the indexes that do not need them are
  * built; then d->out_keys holds the identities of all of them. */
@@ -280,6 +286,20 @@ int dm_cache_materialize_lists(struct depmod *d);
 int dm_cache_materialize_symbols(struct depmod *d);
 typedef int (*dm_undef_fn)(struct depmod *d, struct dm_module *m, const struct dm_symref *u);
 int dm_cache_foreach_undef(struct depmod *d, struct dm_module *m, dm_undef_fn fn);
+/*
+ * The last run's dependencies, for each module from the cache (in the same order as
+ * then) whose dependencies are all still there and none of whose undefined symbols has
+ * a name in dirty: the names exported by the modules read in this run. Those modules
+ * get m->deps and deps_reused, and their dependencies' users are counted. Returns 1, 0
+ * if the cache cannot say (nothing done), or -ENOMEM.
+ */
+int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty);
+/* The symbols that m (from the cache, its exports not filled in) exports and that are
+ * interned get m as their owner: 0. */
+int dm_cache_claim_exports(struct depmod *d, struct dm_module *m);
+/* m's undefined symbols, filled in and interned if they are still in the cache: 0 or
+ * -ENOMEM. */
+int dm_cache_fill_undefs(struct depmod *d, struct dm_module *m);
 /* The indexes' fingerprints (d->out_fp): 0 or -ENOMEM. Then, for a run that may leave
  * indexes as they are, the indexes on disk that are what it would write are marked in
  * d->out_kept: returns their number (DM_OUTPUTS: nothing to write). */

@@ -306,7 +306,7 @@ bool dm_key_racy(const struct depmod *d, const struct dm_filekey *k)
 	       not_before(k->ctime, k->ctime_ns, &limit);
 }
 
-static const char *symbol_key(const struct depmod *d, const char *name, bool undefined)
+const char *dm_symbol_key(const struct depmod *d, const char *name, bool undefined)
 {
 	if (undefined && name[0] == '.') /* ppc64: .foo is foo */
 		name++;
@@ -342,7 +342,7 @@ static struct dm_symbol *intern(struct depmod *d, const char *key, bool copy, ui
 struct dm_symbol *dm_symbol_intern(struct depmod *d, const char *name, bool undefined,
 				   uint32_t hash)
 {
-	const char *key = symbol_key(d, name, undefined);
+	const char *key = dm_symbol_key(d, name, undefined);
 
 	/* the hash is the name's, not of what is left of it */
 	return intern(d, key, false, key == name ? hash : 0);
@@ -369,7 +369,7 @@ static int symbol_add(struct depmod *d, const char *name, bool prefix_skipped,
 	struct dm_symbol *s;
 
 	if (!prefix_skipped)
-		name = symbol_key(d, name, false);
+		name = dm_symbol_key(d, name, false);
 	s = intern(d, name, true, 0);
 	if (s == NULL)
 		return -ENOMEM;
@@ -414,7 +414,7 @@ static int parse_symvers(struct depmod *d, const char *file, char *text,
 			ERR(d->ctx, "%s:%u Invalid symbol version %s", file, linenum, ver);
 			continue;
 		}
-		r = fn(d, symbol_key(d, sym, false), crc, data);
+		r = fn(d, dm_symbol_key(d, sym, false), crc, data);
 	}
 	return r;
 }
@@ -468,121 +468,6 @@ static int add_kernel_symbol(struct depmod *d, const char *name, uint64_t crc, v
 	(void)data;
 	d->n_kernel_syms++;
 	return symbol_add(d, name, true, crc);
-}
-
-static int add_dependency(struct depmod *d, struct dm_module *m,
-			  const struct dm_symbol *s)
-{
-	struct dm_module *owner = s->owner;
-
-	if (owner == NULL || owner->stamp == m->idx + 1)
-		return 0;
-	owner->stamp = m->idx + 1;
-	if (m->n_deps == m->cap_deps) {
-		size_t cap = m->cap_deps ? m->cap_deps * 2 : 8;
-		struct dm_module **v = realloc(m->deps, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -ENOMEM;
-		m->deps = v;
-		m->cap_deps = cap;
-	}
-	m->deps[m->n_deps++] = owner;
-	owner->users++;
-	if (d->opts->verbose)
-		dprintf(d->opts->out_fd, "%s needs \"%s\": %s\n", m->path, s->name, owner->path);
-	return 0;
-}
-
-/* Every module's exports, in module order: a later module takes a symbol over. */
-static void assign_owners(struct depmod *d)
-{
-	for (size_t i = 0; i < d->n_mods; i++) {
-		struct dm_module *m = d->mods[i];
-
-		for (size_t j = 0; j < m->n_exports; j++) {
-			struct dm_symbol *s = m->exports[j].sym;
-
-			s->owner = m;
-			s->crc = m->exports[j].crc;
-			s->provided = true;
-		}
-	}
-}
-
-/* What one undefined symbol of m makes of it: a dependency, or a warning (-e). */
-static int resolve_undef(struct depmod *d, struct dm_module *m, const struct dm_symref *u)
-{
-	const struct dm_symbol *s = u->sym;
-	bool warn = d->errsyms;
-
-	if (!s->provided) {
-		if (warn && !u->weak)
-			WARN(d->ctx, "%s needs unknown symbol %s", m->path, u->name);
-		return 0;
-	}
-	if (d->check_symvers && s->crc != u->crc && !u->weak && warn)
-		WARN(d->ctx, "%s disagrees about version of symbol %s", m->path, u->name);
-	return add_dependency(d, m, s);
-}
-
-static int resolve_dependencies(struct depmod *d)
-{
-	int r = 0;
-
-	assign_owners(d);
-	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
-		struct dm_module *m = d->mods[i];
-
-		if (m->undefs_in_cache)
-			r = dm_cache_foreach_undef(d, m, resolve_undef);
-		for (size_t j = 0; j < m->n_undefs && r == 0; j++)
-			r = resolve_undef(d, m, &m->undefs[j]);
-	}
-	return r;
-}
-
-/* ---- topological order ---- */
-
-/* Kahn's algorithm with a LIFO stack of ready modules, pushed in array order. */
-static int sort_topologically(struct depmod *d)
-{
-	uint32_t *users = malloc(d->n_mods * sizeof(*users));
-	struct dm_module **ready = malloc(d->n_mods * sizeof(*ready));
-	size_t n_ready = 0, sorted = 0;
-
-	if (users == NULL || ready == NULL) {
-		free(users);
-		free(ready);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < d->n_mods; i++) {
-		users[i] = d->mods[i]->users;
-		d->mods[i]->dep_sort_idx = UINT32_MAX;
-		if (users[i] == 0)
-			ready[n_ready++] = d->mods[i];
-	}
-	while (n_ready > 0) {
-		struct dm_module *m = ready[--n_ready];
-
-		m->dep_sort_idx = (uint32_t)sorted++;
-		for (size_t j = 0; j < m->n_deps; j++) {
-			struct dm_module *dep = m->deps[j];
-
-			if (--users[dep->idx] == 0)
-				ready[n_ready++] = dep;
-		}
-	}
-	free(users);
-	free(ready);
-	if (sorted < d->n_mods && d->opts->lint_only)
-		return 0; /* the lint reports them its own way */
-	if (sorted < d->n_mods) {
-		int r = dm_report_cycles(d);
-
-		return r < 0 ? r : -ELOOP;
-	}
-	return 0;
 }
 
 /* ---- the whole run ---- */
@@ -785,15 +670,6 @@ static void count_message(void *data, int prio, const char *msg)
 	c->fn(c->data, prio, msg);
 }
 
-int dm_resolve(struct depmod *d)
-{
-	int r = dm_cache_materialize_symbols(d);
-
-	if (r == 0)
-		r = resolve_dependencies(d);
-	return r < 0 ? r : sort_topologically(d);
-}
-
 /* From the modules to the indexes: symbols, dependencies, order, outputs. */
 static int build_outputs(struct depmod *d)
 {
@@ -925,7 +801,7 @@ static int resolve_quietly(struct depmod *d)
 {
 	int r = materialize(d);
 
-	return r < 0 ? r : dm_resolve(d);
+	return r < 0 ? r : dm_resolve(d, true);
 }
 
 int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)

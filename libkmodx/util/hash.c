@@ -177,11 +177,13 @@ static uint32_t hash_of(const char *key)
 
 struct hash_entry *hash_find_entry(const struct hash *h, const char *key)
 {
-	uint32_t hv;
+	return h->n_slots ? hash_find_hashed(h, key, hash_of(key)) : NULL;
+}
 
+struct hash_entry *hash_find_hashed(const struct hash *h, const char *key, uint32_t hv)
+{
 	if (h->n_slots == 0)
 		return NULL;
-	hv = hash_of(key);
 	for (size_t i = hv & (h->n_slots - 1);; i = (i + 1) & (h->n_slots - 1)) {
 		struct hash_entry *e = &h->slots[i];
 

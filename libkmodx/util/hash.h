@@ -66,6 +66,8 @@ uint64_t hash64_final(const struct hash64_stream *s);
 void *hash_find(const struct hash *h, const char *key);
 /* The slot for key, or NULL. */
 struct hash_entry *hash_find_entry(const struct hash *h, const char *key);
+/* The same with superfasthash(key) already computed (hv). */
+struct hash_entry *hash_find_hashed(const struct hash *h, const char *key, uint32_t hv);
 /*
  * Insert key if absent. *entry points at its slot (new or existing); a new slot's value
  * is NULL. Returns 1 if inserted, 0 if it was there, -ENOMEM. The pointer is valid until

@@ -14,7 +14,9 @@ KMODX_TEST_SANITIZED set (scripts/test.sh's ASan run): the plain tree only, and 
 (LeakSanitizer does not work under ptrace).
 
 Steps: a cold run; nothing changed; a module touched without change; a module added
-under updates/ (a new name, then one overriding a module of the tree); a module removed;
+under updates/ (a new name, then one overriding a module of the tree); the symbols of the
+module most others need changing hands (a module exporting them too added and removed,
+the module overridden, the override removed, the module removed); a module removed;
 an unreadable one added, left, removed; an index changed and one removed by hand;
 a module replaced in place by another with different symbols; a file renamed; a
 compressed module swapped for a plain one (and back); modules.order changed; the
@@ -173,6 +175,18 @@ def copy_new(src, dst):
     shutil.copyfile(src, dst)
 
 
+def most_needed(t, avoid):
+    """The module of the tree that most modules depend on, not one of avoid."""
+    count = {}
+    with open(os.path.join(t.moddir, "modules.dep")) as f:
+        for line in f:
+            for dep in line.split(":", 1)[1].split():
+                count[dep] = count.get(dep, 0) + 1
+    ranked = sorted(count, key=lambda p: (-count[p], p))
+    return next(os.path.join(t.moddir, p) for p in ranked
+                if p.startswith("kernel/") and os.path.join(t.moddir, p) not in avoid)
+
+
 def steps(t, work):
     mods = t.modules()
     ext = t.ext
@@ -186,6 +200,21 @@ def steps(t, work):
     over = mods[30]
     copy_new(over, os.path.join(t.moddir, "updates/dkms", os.path.basename(over)))
     t.step("a module added under updates/ overriding the tree's", 1)
+    # the dependencies the cache keeps hold only while the symbols keep their owners
+    needed = most_needed(t, avoid={mods[i] for i in range(0, 100, 10)} | {mods[51]})
+    twin = os.path.join(t.moddir, "updates/dkms/kmodx_twin" + ext)
+    copy_new(needed, twin)
+    t.step("a module exporting what a much needed one does added (its symbols move)", 1)
+    os.unlink(twin)
+    t.step("and removed (they move back)", 0)
+    override = os.path.join(t.moddir, "updates/dkms", os.path.basename(needed))
+    copy_new(needed, override)
+    t.step("a much needed module overridden under updates/", 1)
+    os.unlink(override)
+    # the tree's module lost to the override last time: the cache has no record of it
+    t.step("and the override removed", 1)
+    os.unlink(needed)
+    t.step("a much needed module removed", 0)
     os.unlink(mods[40])
     t.step("a module removed", 0)
     # its error is printed by every run, the cache's included; every index is rebuilt
