@@ -34,6 +34,7 @@ struct output {
 	bool skip; /* nothing to write (binary files with -n) */
 	bool kept; /* left as it is on disk: neither built nor written */
 	int fd;	   /* the temporary file, written and not flushed yet */
+	int err;   /* writing the temporary file failed (not logged yet) */
 	uint8_t *data;
 	size_t len;
 	char tmp[NAME_MAX + 1];
@@ -219,24 +220,41 @@ static const char *normalized_alias(const struct depmod *d, const char *alias, c
 	return buf;
 }
 
-static int build_aliases(struct depmod *d, struct output *text, struct output *bin)
+/* modules.alias: the aliases as the modules have them. */
+static int build_alias_text(struct depmod *d, struct output *text)
 {
 	struct strbuf out = STRBUF_INIT;
-	struct trie *t = NULL;
-	char buf[PATH_MAX];
 	int r = strbuf_puts(&out, "# Aliases extracted from modules themselves.\n");
 
-	if (r == 0 && !bin->skip)
-		r = trie_new(&t);
 	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
 		const struct dm_module *m = d->mods[i];
 
-		for (size_t j = 0; j < m->n_aliases && r == 0; j++) {
-			const char *key;
-
+		for (size_t j = 0; j < m->n_aliases && r == 0; j++)
 			r = CAT(&out, "alias ", m->aliases[j], " ", m->modname, "\n");
-			if (r < 0 || t == NULL ||
-			    !(key = normalized_alias(d, m->aliases[j], buf)))
+	}
+	if (r == 0) {
+		text->len = out.len;
+		text->data = (uint8_t *)strbuf_steal(&out);
+		r = text->data ? 0 : -ENOMEM;
+	}
+	strbuf_release(&out);
+	return r;
+}
+
+/* modules.alias.bin: the aliases normalized, and the messages about them. */
+static int build_alias_trie(struct depmod *d, struct output *bin)
+{
+	struct trie *t = NULL;
+	char buf[PATH_MAX];
+	int r = bin->skip ? 0 : trie_new(&t);
+
+	for (size_t i = 0; i < d->n_mods && r == 0 && t; i++) {
+		const struct dm_module *m = d->mods[i];
+
+		for (size_t j = 0; j < m->n_aliases && r == 0; j++) {
+			const char *key = normalized_alias(d, m->aliases[j], buf);
+
+			if (key == NULL)
 				continue;
 			r = trie_add_static(t, key, m->modname, m->idx);
 			if (r == 1 && d->opts->warn_dups)
@@ -252,12 +270,6 @@ static int build_aliases(struct depmod *d, struct output *text, struct output *b
 	if (r == 0 && t)
 		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
 	trie_free(t);
-	if (r == 0) {
-		text->len = out.len;
-		text->data = (uint8_t *)strbuf_steal(&out);
-		r = text->data ? 0 : -ENOMEM;
-	}
-	strbuf_release(&out);
 	return r;
 }
 
@@ -564,15 +576,28 @@ static int write_temp(int dfd, const char *name, const struct fileio_part *parts
 	return r;
 }
 
-static int write_output(struct depmod *d, int dfd, struct output *o, unsigned n)
+/* Output n, built, to its temporary file: on the thread that built it, while the others
+ * still build theirs. A failure is only recorded: write_files() says so, in index
+ * order. */
+static void stage(int dfd, struct output *o, unsigned n)
 {
 	struct fileio_part part = {o->data, o->len};
-	int r = write_temp(dfd, o->name, &part, 1, n, o->tmp, &o->fd);
 
-	if (r < 0)
-		ERR(d->ctx, "could not write %s/%s: %s", d->outdir, o->name,
-		    strerror(-r));
-	return r;
+	if (dfd >= 0 && !o->skip && o->tmp[0] == '\0' && o->err == 0)
+		o->err = write_temp(dfd, o->name, &part, 1, n, o->tmp, &o->fd);
+}
+
+/* The temporary files written so far, removed. */
+static void discard_temps(int dfd, struct output *outs)
+{
+	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
+		if (outs[i].fd >= 0)
+			close(outs[i].fd);
+		outs[i].fd = -1;
+		if (outs[i].tmp[0])
+			unlinkat(dfd, outs[i].tmp, 0);
+		outs[i].tmp[0] = '\0';
+	}
 }
 
 /* Wait for every written file to be on disk: 0 or the first error, logged. */
@@ -660,24 +685,49 @@ int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part
 	return r;
 }
 
-static int write_files(struct depmod *d, struct output *outs)
+/* The output directory, created if need be and cleared of a killed run's temporary
+ * files: its descriptor, or -1 and why in *mkdir_err or *open_err (said by
+ * write_files(), after the tasks' messages). */
+static int open_outdir(struct depmod *d, int *mkdir_err, int *open_err)
 {
-	int dfd, f, r = mkdir_p(d->outdir, 0755);
+	int dfd;
 
-	if (r < 0) {
-		ERR(d->ctx, "could not create directory %s: %s", d->outdir, strerror(-r));
-		return r;
-	}
+	*mkdir_err = mkdir_p(d->outdir, 0755);
+	if (*mkdir_err < 0)
+		return -1;
 	dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		r = -errno;
-		CRIT(d->ctx, "could not open directory %s: %s", d->outdir, strerror(-r));
-		return r;
+		*open_err = -errno;
+		return -1;
 	}
 	remove_stale_temps(dfd);
+	return dfd;
+}
+
+/* Every index built goes to disk, its temporary file written now if its task did not
+ * (dfd from open_outdir()). */
+static int write_files(struct depmod *d, int dfd, int mkdir_err, int open_err,
+		       struct output *outs)
+{
+	int f, r = 0;
+
+	if (mkdir_err < 0) {
+		ERR(d->ctx, "could not create directory %s: %s", d->outdir,
+		    strerror(-mkdir_err));
+		return mkdir_err;
+	}
+	if (open_err < 0) {
+		CRIT(d->ctx, "could not open directory %s: %s", d->outdir, strerror(-open_err));
+		return open_err;
+	}
 	for (unsigned i = 0; i < DM_OUTPUTS && r == 0; i++) {
-		if (!outs[i].kept)
-			r = write_output(d, dfd, &outs[i], i);
+		if (outs[i].kept)
+			continue;
+		stage(dfd, &outs[i], i);
+		r = outs[i].err;
+		if (r < 0)
+			ERR(d->ctx, "could not write %s/%s: %s", d->outdir, outs[i].name,
+			    strerror(-r));
 	}
 	f = flush_outputs(d, outs);
 	if (r == 0)
@@ -698,7 +748,6 @@ static int write_files(struct depmod *d, struct output *outs)
 		r = -errno;
 	/* for the cache: what the indexes are, so that the next run can trust them */
 	d->outputs_written = r == 0 && read_keys(d, dfd, d->out_keys) == 0;
-	close(dfd);
 	if (r < 0)
 		ERR(d->ctx, "%s: the indexes were left as they were", d->outdir);
 	return r;
@@ -720,15 +769,18 @@ static int print_files(struct depmod *d, struct output *outs)
 
 /*
  * The indexes are built by three tasks, two of them on threads of their own. The first
- * resolves the dependencies (the costliest step of a run from the cache: interning
- * every module's symbols) and builds modules.dep; the others build the indexes made of
- * the modules' information alone meanwhile, and modules.symbols once the first says
- * the symbols have their owners. Each task's messages are replayed in task order, the
+ * resolves the dependencies (all of them, or what changed since the cache's run: see
+ * depmod-resolve.c) and builds modules.dep; the second builds modules.alias.bin, the
+ * longest to build; the third the other indexes made of the modules' information alone
+ * meanwhile, and modules.symbols once the first says the symbols have their owners.
+ * Each task's messages are replayed in task order, the
  * resolution's first, as if one thread had done it all; if the resolution fails, as
- * for a dependency cycle, only its messages are.
+ * for a dependency cycle, only its messages are. A task writes the temporary files of
+ * the indexes it built at once (stage()), while the others still build theirs.
  */
 struct build {
 	struct output outs[DM_OUTPUTS];
+	int dfd; /* the output directory, -1 with -n or if it could not be opened */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool resolved; /* the resolution is over: resolve_r says how it went */
@@ -780,24 +832,45 @@ static int task_deps(struct depmod *d, struct build *b)
 	resolution_done(b, r);
 	if (r < 0 || outs[DM_OUT_DEP].kept)
 		return r;
-	return build_deps(d, &outs[DM_OUT_DEP], &outs[DM_OUT_DEP_BIN]);
+	r = build_deps(d, &outs[DM_OUT_DEP], &outs[DM_OUT_DEP_BIN]);
+	if (r == 0) {
+		stage(b->dfd, &outs[DM_OUT_DEP], DM_OUT_DEP);
+		stage(b->dfd, &outs[DM_OUT_DEP_BIN], DM_OUT_DEP_BIN);
+	}
+	return r;
 }
 
 static int task_aliases(struct depmod *d, struct build *b)
 {
 	struct output *outs = b->outs;
 
-	if (outs[DM_OUT_ALIAS].kept)
+	int r;
+
+	if (outs[DM_OUT_ALIAS_BIN].kept)
 		return 0;
-	return build_aliases(d, &outs[DM_OUT_ALIAS], &outs[DM_OUT_ALIAS_BIN]);
+	r = build_alias_trie(d, &outs[DM_OUT_ALIAS_BIN]);
+	if (r == 0)
+		stage(b->dfd, &outs[DM_OUT_ALIAS_BIN], DM_OUT_ALIAS_BIN);
+	return r;
 }
 
 static int task_rest(struct depmod *d, struct build *b)
 {
+	static const enum dm_output rest[] = {
+		DM_OUT_ALIAS,	    DM_OUT_SOFTDEP,	DM_OUT_WEAKDEP,
+		DM_OUT_SYMBOLS,	    DM_OUT_SYMBOLS_BIN, DM_OUT_BUILTIN_BIN,
+		DM_OUT_BUILTIN_ALIAS_BIN, DM_OUT_DEVNAME,
+	};
 	struct output *outs = b->outs;
 	int r = 0;
 
-	if (wanted(outs, DM_OUT_SOFTDEP))
+	/* (the text of modules.alias here: its trie is the longest task) */
+	if (!outs[DM_OUT_ALIAS].kept) {
+		r = build_alias_text(d, &outs[DM_OUT_ALIAS]);
+		if (r == 0)
+			stage(b->dfd, &outs[DM_OUT_ALIAS], DM_OUT_ALIAS);
+	}
+	if (r == 0 && wanted(outs, DM_OUT_SOFTDEP))
 		r = build_deplist(d, &outs[DM_OUT_SOFTDEP],
 				  "# Soft dependencies extracted from modules themselves.\n",
 				  "softdep", true);
@@ -816,6 +889,10 @@ static int task_rest(struct depmod *d, struct build *b)
 		r = build_builtin_alias(d, &outs[DM_OUT_BUILTIN_ALIAS_BIN]);
 	if (r == 0 && wanted(outs, DM_OUT_DEVNAME))
 		r = build_devname(d, &outs[DM_OUT_DEVNAME]);
+	for (unsigned i = 0; r == 0 && i < ARRAY_SIZE(rest); i++) {
+		if (!outs[rest[i]].kept)
+			stage(b->dfd, &outs[rest[i]], rest[i]);
+	}
 	return r;
 }
 
@@ -839,6 +916,7 @@ static void *task_main(void *data)
 int dm_write_outputs(struct depmod *d)
 {
 	struct build *b = calloc(1, sizeof(*b));
+	int mkdir_err = 0, open_err = 0;
 	struct task tasks[] = {
 		{d, b, task_deps, 0, {0}},
 		{d, b, task_aliases, 0, {0}},
@@ -861,6 +939,7 @@ int dm_write_outputs(struct depmod *d)
 	}
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
+	b->dfd = dry ? -1 : open_outdir(d, &mkdir_err, &open_err);
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		outs[i].name = files[i].name;
 		outs[i].binary = files[i].binary;
@@ -894,11 +973,15 @@ int dm_write_outputs(struct depmod *d)
 		pthread_t thread;
 		bool cache_started = d->use_cache &&
 			       pthread_create(&thread, NULL, task_main, &cache) == 0;
-		r = write_files(d, outs);
+		r = write_files(d, b->dfd, mkdir_err, open_err, outs);
 		if (cache_started) {
 			pthread_join(thread, NULL);
 			ctx_log_replay(d->ctx, &cache.log);
 		}
+	}
+	if (b->dfd >= 0) {
+		discard_temps(b->dfd, outs); /* those not renamed: a task failed */
+		close(b->dfd);
 	}
 	for (unsigned i = 0; i < DM_OUTPUTS; i++)
 		free(outs[i].data);
