@@ -1,81 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * depmod's cache: what depmod read from each module, kept beside the indexes as
- * modules.kmodx-cache, so that the next run reads only the modules whose files changed,
- * appeared or disappeared, and can tell when the indexes on disk are already what it
- * would write. It is an optimisation, never a source of truth: a cache that is missing,
- * damaged, of another format or version, or written for other options (another tree,
- * kernel release, configuration, -E/-F file, -P) is ignored, the run reads every
- * module, and the cache is replaced. Outputs are the same with or without it.
- *
- * A module's record is used only if its file's identity is unchanged: device, inode,
- * size, and modification and change times to the nanosecond. A file changed within
- * two seconds before the run that read it is recorded as "racy" and read again next
- * time (dm_key_racy()). Each index has a fingerprint of what it is made of (made_of[]):
- * the options and either one part of the information of the modules that have
- * something in it, with their names and positions (modules.alias, .symbols,
- * .softdep...), or all of it (modules.dep), or an input file (modules.builtin.bin...).
- * An index is left as it is only if its fingerprint is the one recorded when it was
- * last written, the run that wrote it printed no message, and it still has the
- * identity it had then. A module added under updates/ rewrites modules.dep and, if it
- * has aliases, modules.alias and modules.devname; not the other eight.
- *
- * Format. Integers are in the host's byte order (the cache belongs to this machine; the
- * byte-order mark rejects another's). Strings are references: byte offsets into a
- * string table, each string running to its NUL. The file has two parts after the
- * header, each with its checksum: the first (records and their paths) is all a run
- * needs when no module changed; the second (symbols, references, strings) is read only
- * when the run needs what the modules hold.
- *
- *   header, HEADER_SIZE bytes:
- *     0   char[8] magic "KMODXDC\n"
- *     8   u32     format version, CACHE_VERSION
- *     12  u32     byte-order mark 0x01020304
- *     16  u64     file size
- *     24  u64     checksum of the first part (below)
- *     32  u64     options fingerprint
- *     40  u32     number of dependencies     44  u32  0
- *     48  u32     number of records
- *     52  u32     number of symbols
- *     56  u32     number of references
- *     60  u32     size of the string table
- *     64  u32     flags: FLAG_CLEAN, the indexes were built without a message
- *     68  u32     size of the path table
- *     72  u64     checksum of the second part
- *   the first part, its pieces back to back, their sizes following from the counts:
- *     the indexes               DM_OUTPUTS entries (enum dm_output), OUT_SIZE bytes each:
- *       0  key  the file's identity (KEY_SIZE bytes, see put_key())
- *       48 u64  its fingerprint; 0: not known good
- *     records                   REC_SIZE bytes each, one per module:
- *       0  key  the file's identity       48  u64 content hash (m->content)
- *       56 u32  path (in the path table)  60  i32 negative errno if unreadable, or 0
- *       64 u32  first reference           68  u32 exports      72 u32 undefined symbols
- *       76 u32  aliases   80 u32 softdeps  84 u32 weakdeps      88 u32 firmware files
- *       92 u32  vermagic (string, NONE if the module has none)
- *       96 u32  flags: REC_RACY           100 u32 0
- *       104 u64[DM_PARTS] the hashes of its parts (m->part, enum dm_part)
- *       then (R_DEPS) u32 first dependency, u32 their number (NONE: not known),
- *                     u32 the module's position in the run's order, u32 0
- *     path table                ending with a NUL
- *   the second part:
- *     symbols                   SYM_SIZE bytes each: u64 CRC, u32 name (string),
- *                               u32 superfasthash of the name as an export (prefix gone)
- *     references                u32 each. A record's, from its first: one per export
- *       (a symbol), per undefined symbol (a symbol, REF_WEAK set if weak), then one per
- *       alias, softdep, weakdep and firmware file (strings). Each record's references
- *       start at or after the previous record's end: a run that read a few modules
- *       appends theirs and keeps the others' (the tables then hold some garbage, until
- *       a run rewrites them all).
- *     string table              ending with a NUL
- *     dependencies              u32 each, records: a record's direct dependencies as the
- *       run that wrote the file resolved them, in first-use order. Unlike the tables
- *       above they are all written anew each time: records are renumbered.
- *   The checksums are hash64 streams (util/hash.h) seeded with CACHE_VERSION: the first
- *   over header bytes [32, HEADER_SIZE) (the second checksum included) and the first
- *   part, the second over the second part. The file size must be exactly what the
- *   counts give, and every reference must point inside its table.
- *
- * CACHE_VERSION changes whenever the format or what depmod reads from a module changes.
+ * Reading depmod's cache (the format is in depmod-cache.h): checking it, the
+ * fingerprints of the indexes, matching the modules of a run with its records, filling
+ * in what they hold, and the dependencies the last run found.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,157 +14,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "depmod-private.h"
-#include "util/fileio.h"
-#include "util/strbuf.h"
-
-#define CACHE_NAME    "modules.kmodx-cache"
-#define CACHE_VERSION 3u
-#define CACHE_MAGIC   "KMODXDC\n"
-#define BOM	      0x01020304u
-#define CACHE_MAX     ((size_t)1 << 30)
-
-#define HEADER_SIZE 80
-#define KEY_SIZE    48
-#define OUT_SIZE    (KEY_SIZE + 8)
-#define SYM_SIZE    16
-#define NONE	    UINT32_MAX
-#define REF_WEAK    0x80000000u
-#define FLAG_CLEAN  1u
-#define REC_RACY    1u
-
-struct dm_cache {
-	const uint8_t *map; /* the file, mapped; NULL when parsed from memory */
-	size_t map_size;
-	uint8_t *a, *b; /* the first and second parts: in map, or copies */
-	size_t a_size, b_size;
-	int b_state; /* 0 not read yet, 1 read and good, -EBADMSG */
-	uint64_t options_fp, sum_a, sum_b;
-	uint32_t flags;
-	uint32_t n_records, n_syms, n_refs, strings_size, paths_size, n_deps;
-	uint8_t head[HEADER_SIZE];
-	const uint8_t *outputs, *records, *syms, *refs, *deps;
-	const char *paths, *strings;
-	struct hash by_path; /* path -> record index + 1 */
-	/* per symbol, interned: [2i] as an export, [2i + 1] as undefined */
-	struct dm_symbol **memo; /* also: the modules' symbols are filled in */
-	bool lists_done;	 /* the modules' other fields are */
-	uint32_t n_applied;
-};
-
-/* ---- reading fields ---- */
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void get_key(const uint8_t *p, struct dm_filekey *k)
-{
-	k->dev = get_u64(p);
-	k->ino = get_u64(p + 8);
-	k->size = get_u64(p + 16);
-	k->mtime = (int64_t)get_u64(p + 24);
-	k->ctime = (int64_t)get_u64(p + 32);
-	k->mtime_ns = get_u32(p + 40);
-	k->ctime_ns = get_u32(p + 44);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put_key(uint8_t *p, const struct dm_filekey *k)
-{
-	put_u64(p, k->dev);
-	put_u64(p + 8, k->ino);
-	put_u64(p + 16, k->size);
-	put_u64(p + 24, (uint64_t)k->mtime);
-	put_u64(p + 32, (uint64_t)k->ctime);
-	put_u32(p + 40, k->mtime_ns);
-	put_u32(p + 44, k->ctime_ns);
-}
-
-/* The header's fields and a record's, by offset. */
-enum {
-	H_SIZE = 16,
-	H_SUM_A = 24,
-	H_OPTIONS = 32,
-	H_DEPS = 40,
-	H_RECORDS = 48,
-	H_SYMS = 52,
-	H_REFS = 56,
-	H_STRINGS = 60,
-	H_FLAGS = 64,
-	H_PATHS = 68,
-	H_SUM_B = 72,
-};
-
-enum {
-	R_CONTENT = 48,
-	R_PATH = 56,
-	R_ERR = 60,
-	R_FIRST = 64,
-	R_EXPORTS = 68,
-	R_UNDEFS = 72,
-	R_ALIASES = 76,
-	R_SOFTDEPS = 80,
-	R_WEAKDEPS = 84,
-	R_FIRMWARE = 88,
-	R_VERMAGIC = 92,
-	R_FLAGS = 96,
-	R_PARTS = 104,
-	R_DEPS = R_PARTS + 8 * DM_PARTS,
-	R_N_DEPS = R_DEPS + 4,
-	R_ORDER = R_DEPS + 8,
-	REC_SIZE = R_DEPS + 16,
-};
-
-static const uint8_t *record(const struct dm_cache *c, size_t i)
-{
-	return c->records + i * REC_SIZE;
-}
-
-/* The references of a record: exports, undefined symbols, then the string lists. */
-static uint64_t record_refs(const uint8_t *rec)
-{
-	uint64_t n = 0;
-
-	for (unsigned f = R_EXPORTS; f <= R_FIRMWARE; f += 4)
-		n += get_u32(rec + f);
-	return n;
-}
+#include "depmod-cache.h"
 
 /* ---- checking ---- */
-
-static uint64_t sum_of(const uint8_t *header, const struct fileio_part *parts, size_t n)
-{
-	struct hash64_stream h;
-
-	hash64_init(&h, CACHE_VERSION);
-	if (header)
-		hash64_feed(&h, header + H_OPTIONS, HEADER_SIZE - H_OPTIONS);
-	for (size_t i = 0; i < n; i++)
-		hash64_feed(&h, parts[i].data, parts[i].len);
-	return hash64_final(&h);
-}
 
 static bool head_ok(struct dm_cache *c, uint64_t file_size)
 {
@@ -396,8 +175,7 @@ void dm_cache_free(struct dm_cache *c)
 	free(c);
 }
 
-/* The second part, checked on first use: 0 or -EBADMSG. */
-static int load_b(struct dm_cache *c)
+int dm_cache_load_b(struct dm_cache *c)
 {
 	if (c->b_state != 0)
 		return c->b_state < 0 ? c->b_state : 0;
@@ -425,7 +203,7 @@ int dm_cache_parse(struct kmodx_ctx *ctx, const uint8_t *data, size_t len,
 	if (r == 0) {
 		memcpy(c->a, data + HEADER_SIZE, c->a_size);
 		memcpy(c->b, data + HEADER_SIZE + c->a_size, c->b_size);
-		r = part_a_ok(c) ? load_b(c) : -EBADMSG;
+		r = part_a_ok(c) ? dm_cache_load_b(c) : -EBADMSG;
 	}
 	if (r == 0)
 		r = index_paths(c);
@@ -814,7 +592,7 @@ int dm_cache_foreach_undef(struct depmod *d, struct dm_module *m, dm_undef_fn fn
 
 int dm_cache_record(struct dm_cache *c, size_t i, struct arena *a, struct dm_module *m)
 {
-	int r = load_b(c);
+	int r = dm_cache_load_b(c);
 
 	if (r == 0)
 		r = fill_lists(c, i, a, m);
@@ -856,7 +634,7 @@ int dm_cache_materialize_lists(struct depmod *d)
 
 	if (c == NULL || c->lists_done)
 		return 0;
-	r = load_b(c);
+	r = dm_cache_load_b(c);
 	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
 		struct dm_module *m = d->mods[i];
 
@@ -884,7 +662,7 @@ static int materialize_symbols(struct depmod *d, bool undefs_in_cache)
 		}
 		return r;
 	}
-	r = load_b(c);
+	r = dm_cache_load_b(c);
 	if (r < 0)
 		return r;
 	/* (written before it is read: see rehash() in util/hash.c) */
@@ -1014,7 +792,7 @@ int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty)
 	uint8_t *marked;
 	int r;
 
-	if (c == NULL || load_b(d->cache) < 0 || !order_kept(d))
+	if (c == NULL || dm_cache_load_b(d->cache) < 0 || !order_kept(d))
 		return 0;
 	of_rec = calloc(c->n_records + 1, sizeof(*of_rec));
 	marked = calloc(c->n_syms + 1, 1);
@@ -1065,420 +843,4 @@ int dm_cache_fill_undefs(struct depmod *d, struct dm_module *m)
 	return m->undefs_in_cache || m->undefs == NULL
 		       ? fill_undefs(d->cache, &d->arena, m, d)
 		       : 0;
-}
-
-/* ---- saving ---- */
-
-/* A symbol of the file: one per name and CRC, found through the interned symbol. */
-struct dm_serid {
-	struct dm_serid *next;
-	const char *raw;
-	uint64_t crc;
-	uint32_t id;
-};
-
-/*
- * The new cache is written after the old one's tables when there is an old one (base):
- * the records of unchanged modules are copied, their references still good, and only
- * what the modules read in this run hold is appended. Without a base, or once more than
- * half of the old tables is garbage, everything is written anew.
- */
-struct writer {
-	struct depmod *d;
-	const struct dm_cache *base;
-	struct strbuf records, paths;	   /* the first part, all new */
-	struct strbuf syms, refs, strings; /* what comes after base's */
-	struct strbuf deps;		   /* all new */
-	struct ptrarray mods;		   /* by record: its module */
-	uint32_t n_syms;		   /* base's included */
-	size_t refs_base, strings_base;
-};
-
-static int add_string(struct writer *w, const char *s, uint32_t *ref)
-{
-	size_t off = w->strings_base + w->strings.len;
-
-	if (off >= NONE)
-		return -EFBIG;
-	*ref = (uint32_t)off;
-	return strbuf_append(&w->strings, s, strlen(s) + 1);
-}
-
-static int add_path(struct writer *w, const char *s, uint8_t *rec)
-{
-	if (w->paths.len >= NONE)
-		return -EFBIG;
-	put_u32(rec + R_PATH, (uint32_t)w->paths.len);
-	return strbuf_append(&w->paths, s, strlen(s) + 1);
-}
-
-static int add_ref(struct writer *w, uint32_t ref)
-{
-	return strbuf_append(&w->refs, &ref, sizeof(ref));
-}
-
-static int symbol_id(struct writer *w, const struct dm_symref *s, uint32_t *id)
-{
-	struct dm_serid *e;
-	uint8_t buf[SYM_SIZE] = {0};
-	const char *key;
-	uint32_t name;
-	int r;
-
-	for (e = s->sym->ser; e; e = e->next) {
-		if (e->crc == s->crc && (e->raw == s->name || streq(e->raw, s->name))) {
-			*id = e->id;
-			return 0;
-		}
-	}
-	e = arena_alloc(&w->d->arena, sizeof(*e));
-	if (e == NULL)
-		return -ENOMEM;
-	if (w->n_syms >= REF_WEAK)
-		return -EFBIG;
-	r = add_string(w, s->name, &name);
-	if (r < 0)
-		return r;
-	put_u64(buf, s->crc);
-	put_u32(buf + 8, name);
-	key = dm_symbol_key(w->d, s->name, false);
-	put_u32(buf + 12, streq(key, s->sym->name) ? s->sym->hash : superfasthash(key, strlen(key)));
-	*e = (struct dm_serid){s->sym->ser, s->name, s->crc, w->n_syms++};
-	s->sym->ser = e;
-	*id = e->id;
-	return strbuf_append(&w->syms, buf, sizeof(buf));
-}
-
-static int add_symbols(struct writer *w, const struct dm_symref *v, size_t n)
-{
-	/* room for all of them at once: two hundred thousand of them in a full run */
-	int r = strbuf_reserve(&w->refs, n * sizeof(uint32_t));
-
-	for (size_t i = 0; i < n && r == 0; i++) {
-		uint32_t id = 0;
-
-		r = symbol_id(w, &v[i], &id);
-		if (r < 0)
-			break;
-		id |= v[i].weak ? REF_WEAK : 0;
-		memcpy(w->refs.buf + w->refs.len, &id, sizeof(id));
-		w->refs.len += sizeof(id);
-	}
-	return r;
-}
-
-static int add_strings(struct writer *w, const char *const *v, size_t n)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < n && r == 0; i++) {
-		uint32_t s;
-
-		r = add_string(w, v[i], &s);
-		if (r == 0)
-			r = add_ref(w, s);
-	}
-	return r;
-}
-
-static int add_lists(struct writer *w, const struct dm_module *m)
-{
-	int r = add_symbols(w, m->exports, m->n_exports);
-
-	if (r == 0)
-		r = add_symbols(w, m->undefs, m->n_undefs);
-	if (r == 0)
-		r = add_strings(w, m->aliases, m->n_aliases);
-	if (r == 0)
-		r = add_strings(w, m->softdeps, m->n_softdeps);
-	if (r == 0)
-		r = add_strings(w, m->weakdeps, m->n_weakdeps);
-	if (r == 0)
-		r = add_strings(w, m->firmware, m->n_firmware);
-	return r;
-}
-
-static int add_record(struct writer *w, const struct dm_module *m)
-{
-	uint8_t rec[REC_SIZE] = {0};
-	uint32_t vermagic = NONE;
-	size_t first = w->refs_base + w->refs.len / 4;
-	int r = add_path(w, m->path, rec);
-
-	if (r == 0 && m->vermagic)
-		r = add_string(w, m->vermagic, &vermagic);
-	if (r == 0)
-		r = add_lists(w, m);
-	if (r < 0 || w->refs_base + w->refs.len / 4 >= NONE)
-		return r < 0 ? r : -EFBIG;
-	put_key(rec, &m->key);
-	put_u64(rec + R_CONTENT, m->content);
-	put_u32(rec + R_ERR, (uint32_t)m->load_err);
-	put_u32(rec + R_FIRST, (uint32_t)first);
-	put_u32(rec + R_EXPORTS, (uint32_t)m->n_exports);
-	put_u32(rec + R_UNDEFS, (uint32_t)m->n_undefs);
-	put_u32(rec + R_ALIASES, (uint32_t)m->n_aliases);
-	put_u32(rec + R_SOFTDEPS, (uint32_t)m->n_softdeps);
-	put_u32(rec + R_WEAKDEPS, (uint32_t)m->n_weakdeps);
-	put_u32(rec + R_FIRMWARE, (uint32_t)m->n_firmware);
-	put_u32(rec + R_VERMAGIC, vermagic);
-	put_u32(rec + R_FLAGS, dm_key_racy(w->d, &m->key) ? REC_RACY : 0);
-	for (unsigned p = 0; p < DM_PARTS; p++)
-		put_u64(rec + R_PARTS + 8 * p, m->part[p]);
-	r = ptrarray_push(&w->mods, (void *)m);
-	return r < 0 ? r : strbuf_append(&w->records, rec, sizeof(rec));
-}
-
-/* By record of the old cache, the module of this run that took it, or NULL. */
-static struct dm_module **records_taken(const struct depmod *d)
-{
-	struct dm_module **of_rec = calloc(d->cache->n_records + 1, sizeof(*of_rec));
-
-	for (size_t i = 0; of_rec && i < d->n_mods; i++) {
-		if (d->mods[i]->from_cache)
-			of_rec[d->mods[i]->cache_rec - 1] = d->mods[i];
-	}
-	return of_rec;
-}
-
-/* The records of the old cache still used, as they were, in their order (so that their
- * references stay in order). */
-static int keep_records(struct writer *w, uint32_t *n)
-{
-	const struct dm_cache *c = w->base;
-	struct dm_module **of_rec = records_taken(w->d);
-	int r = of_rec ? 0 : -ENOMEM;
-
-	for (uint32_t i = 0; i < c->n_records && r == 0; i++) {
-		uint8_t rec[REC_SIZE];
-
-		if (of_rec[i] == NULL)
-			continue;
-		memcpy(rec, record(c, i), REC_SIZE);
-		r = add_path(w, c->paths + get_u32(rec + R_PATH), rec);
-		if (r == 0)
-			r = ptrarray_push(&w->mods, of_rec[i]);
-		if (r == 0)
-			r = strbuf_append(&w->records, rec, REC_SIZE);
-		(*n)++;
-	}
-	free(of_rec);
-	return r;
-}
-
-/*
- * A module's direct dependencies, as record numbers of the new file (rec_no, by module
- * index): the ones this run resolved, else the old file's for a module it took from
- * there (of_rec: the old records' modules); NONE for a module with none known, or one
- * of them without a record.
- */
-static uint32_t add_module_deps(struct writer *w, const struct dm_module *m,
-				const uint32_t *rec_no, struct dm_module *const *of_rec)
-{
-	const struct dm_cache *c = w->d->cache;
-	size_t len = w->deps.len;
-	const uint8_t *rec = NULL;
-	uint32_t n = NONE;
-
-	if (w->d->deps_resolved)
-		n = (uint32_t)m->n_deps;
-	else if (of_rec && m->from_cache)
-		n = get_u32((rec = record(c, m->cache_rec - 1)) + R_N_DEPS);
-	for (uint32_t k = 0; k < n && n != NONE; k++) {
-		const struct dm_module *dep =
-			rec ? of_rec[get_u32(c->deps + 4 * ((size_t)get_u32(rec + R_DEPS) + k))]
-			    : m->deps[k];
-		uint32_t no = dep ? rec_no[dep->idx] : NONE;
-
-		if (no == NONE || strbuf_append(&w->deps, &no, sizeof(no)) < 0)
-			n = NONE;
-	}
-	if (n == NONE)
-		w->deps.len = len;
-	return n;
-}
-
-/* Each record's dependencies and the module's position in this run's order. */
-static int add_deps(struct writer *w)
-{
-	struct depmod *d = w->d;
-	uint32_t *rec_no = malloc((d->n_mods + 1) * sizeof(*rec_no));
-	struct dm_module **of_rec = NULL;
-	int r = rec_no ? 0 : -ENOMEM;
-
-	if (r == 0 && !d->deps_resolved && d->cache && load_b(d->cache) == 0) {
-		of_rec = records_taken(d);
-		r = of_rec ? 0 : -ENOMEM;
-	}
-	for (size_t i = 0; r == 0 && i < d->n_mods; i++)
-		rec_no[i] = NONE;
-	for (size_t k = 0; r == 0 && k < w->mods.n; k++)
-		rec_no[((struct dm_module *)w->mods.v[k])->idx] = (uint32_t)k;
-	for (size_t k = 0; r == 0 && k < w->mods.n; k++) {
-		const struct dm_module *m = w->mods.v[k];
-		uint8_t *rec = (uint8_t *)w->records.buf + k * REC_SIZE;
-		uint32_t first = (uint32_t)(w->deps.len / 4);
-
-		put_u32(rec + R_N_DEPS, add_module_deps(w, m, rec_no, of_rec));
-		put_u32(rec + R_DEPS, first);
-		put_u32(rec + R_ORDER, m->idx);
-	}
-	free(rec_no);
-	free(of_rec);
-	return r;
-}
-
-/* Whether the old tables are worth keeping: at least half of them still in use. */
-static bool keep_base(const struct depmod *d)
-{
-	const struct dm_cache *c = d->cache;
-	uint64_t live = 0;
-
-	if (c == NULL || load_b(d->cache) < 0)
-		return false;
-	for (size_t i = 0; i < d->n_mods; i++) {
-		if (d->mods[i]->from_cache)
-			live += record_refs(record(c, d->mods[i]->cache_rec - 1));
-	}
-	return 2 * live >= c->n_refs;
-}
-
-static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
-			const struct fileio_part *a, const struct fileio_part *b)
-{
-	struct depmod *d = w->d;
-	bool good = d->outputs_written;
-	size_t size = HEADER_SIZE;
-
-	for (size_t i = 0; i < 3; i++)
-		size += a[i].len;
-	for (size_t i = 0; i < 7; i++)
-		size += b[i].len;
-	memset(h, 0, HEADER_SIZE);
-	memcpy(h, CACHE_MAGIC, 8);
-	put_u32(h + 8, CACHE_VERSION);
-	put_u32(h + 12, BOM);
-	put_u64(h + H_SIZE, size);
-	put_u64(h + H_OPTIONS, d->options_fp);
-	put_u32(h + H_DEPS, (uint32_t)(w->deps.len / 4));
-	put_u32(h + H_RECORDS, n_records);
-	put_u32(h + H_SYMS, w->n_syms);
-	put_u32(h + H_REFS, (uint32_t)(w->refs_base + w->refs.len / 4));
-	put_u32(h + H_STRINGS, (uint32_t)(w->strings_base + w->strings.len));
-	put_u32(h + H_FLAGS, good && d->outputs_clean ? FLAG_CLEAN : 0);
-	put_u32(h + H_PATHS, (uint32_t)w->paths.len);
-	put_u64(h + H_SUM_B, sum_of(NULL, b, 7));
-	put_u64(h + H_SUM_A, sum_of(h, a, 3));
-}
-
-static int write_cache(struct writer *w, uint32_t n_records)
-{
-	const struct dm_cache *b = w->base;
-	uint8_t header[HEADER_SIZE], outputs[DM_OUTPUTS * OUT_SIZE];
-	struct fileio_part parts[] = {
-		{header, sizeof(header)},
-		/* the first part */
-		{outputs, sizeof(outputs)},
-		{w->records.buf, w->records.len},
-		{w->paths.buf, w->paths.len},
-		/* the second */
-		{b ? b->syms : NULL, b ? (size_t)b->n_syms * SYM_SIZE : 0},
-		{w->syms.buf, w->syms.len},
-		{b ? b->refs : NULL, w->refs_base * 4},
-		{w->refs.buf, w->refs.len},
-		{b ? (const uint8_t *)b->strings : NULL, w->strings_base},
-		{w->strings.buf, w->strings.len},
-		{w->deps.buf, w->deps.len},
-	};
-
-	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE ||
-	    w->deps.len / 4 >= NONE)
-		return -EFBIG;
-	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
-		uint8_t *p = outputs + (size_t)i * OUT_SIZE;
-
-		put_key(p, &w->d->out_keys[i]);
-		put_u64(p + KEY_SIZE, w->d->outputs_written ? w->d->out_fp[i] : 0);
-	}
-	fill_header(w, header, n_records, parts + 1, parts + 4);
-	return dm_replace_file(w->d, CACHE_NAME, parts, ARRAY_SIZE(parts));
-}
-
-static int add_records(struct writer *w, uint32_t *n)
-{
-	struct depmod *d = w->d;
-	int r = w->base ? keep_records(w, n) : 0;
-
-	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
-		const struct dm_module *m = d->mods[i];
-
-		/* a file that could not be opened has no identity: read it again next
-		 * time; and with a base, the kept records are already in */
-		if (!m->have_key || (w->base && m->from_cache))
-			continue;
-		r = add_record(w, m);
-		(*n)++;
-	}
-	return r;
-}
-
-/* What the next cache holds, built before it is written. */
-struct dm_cache_writer {
-	struct writer w;
-	uint32_t n_records;
-	int r;
-};
-
-void dm_cache_writer_free(struct dm_cache_writer *b)
-{
-	if (b == NULL)
-		return;
-	strbuf_release(&b->w.records);
-	strbuf_release(&b->w.paths);
-	strbuf_release(&b->w.syms);
-	strbuf_release(&b->w.refs);
-	strbuf_release(&b->w.strings);
-	strbuf_release(&b->w.deps);
-	ptrarray_release(&b->w.mods);
-	free(b);
-}
-
-int dm_cache_build(struct depmod *d)
-{
-	struct dm_cache_writer *b = calloc(1, sizeof(*b));
-
-	dm_cache_writer_free(d->next_cache);
-	d->next_cache = b;
-	if (b == NULL)
-		return d->next_cache_err = -ENOMEM;
-	b->w.d = d;
-	if (keep_base(d)) {
-		b->w.base = d->cache;
-		b->w.n_syms = b->w.base->n_syms;
-		b->w.refs_base = b->w.base->n_refs;
-		b->w.strings_base = b->w.base->strings_size;
-	} else {
-		/* everything anew: the cached modules' records are needed in full */
-		b->r = dm_cache_materialize(d);
-	}
-	if (b->r == 0)
-		b->r = add_records(&b->w, &b->n_records);
-	if (b->r == 0)
-		b->r = add_deps(&b->w);
-	return d->next_cache_err = b->r;
-}
-
-int dm_cache_save(struct depmod *d)
-{
-	/* built beside the indexes, or now; a build that failed is not tried again */
-	int r = d->next_cache || d->next_cache_err ? d->next_cache_err : dm_cache_build(d);
-
-	if (r == 0)
-		r = write_cache(&d->next_cache->w, d->next_cache->n_records);
-	if (r < 0)
-		INFO(d->ctx, "could not write %s/" CACHE_NAME ": %s", d->outdir,
-		     strerror(-r));
-	dm_cache_writer_free(d->next_cache);
-	d->next_cache = NULL;
-	return r;
 }

@@ -896,7 +896,8 @@ static int task_rest(struct depmod *d, struct build *b)
 	return r;
 }
 
-/* The cache's next contents: built while the indexes go to disk (depmod-cache.c). */
+/* The cache's next contents: built while the indexes go to disk
+ * (depmod-cache-write.c). */
 static int task_cache(struct depmod *d, struct build *b)
 {
 	(void)b;

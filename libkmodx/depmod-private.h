@@ -265,7 +265,7 @@ struct fileio_part;
 int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
 		    size_t n);
 
-/* ---- depmod-cache.c ---- */
+/* ---- depmod-cache.c, depmod-cache-write.c (the format: depmod-cache.h) ---- */
 
 /* The fingerprint of the options and configuration (d->options_fp), from the hash of
  * the kernel's symbols (-E/-F; 0 without). */
