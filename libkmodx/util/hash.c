@@ -208,14 +208,12 @@ static int rehash(struct hash *h, size_t n_slots)
 
 	/* not calloc(): fresh pages of it would be read (the probes) before they are
 	 * written, each faulted in twice, and with other threads running the second
-	 * fault costs every CPU a TLB flush. The empty asm keeps the compiler from
-	 * folding malloc() and memset() back into calloc(). */
+	 * fault costs every CPU a TLB flush */
 	if (mul_overflows(n_slots, sizeof(*h->slots), &size) ||
 	    (h->slots = malloc(size)) == NULL) {
 		h->slots = old;
 		return -ENOMEM;
 	}
-	__asm__ volatile("" : : "r"(h->slots) : "memory");
 	memset(h->slots, 0, size);
 	h->n_slots = n_slots;
 	for (size_t i = 0; i < old_n; i++) {
