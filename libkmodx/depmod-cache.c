@@ -665,11 +665,9 @@ static int materialize_symbols(struct depmod *d, bool undefs_in_cache)
 	r = dm_cache_load_b(c);
 	if (r < 0)
 		return r;
-	/* (written before it is read: see rehash() in util/hash.c) */
-	c->memo = malloc((2 * (size_t)c->n_syms + 1) * sizeof(*c->memo));
+	c->memo = calloc(2 * (size_t)c->n_syms + 1, sizeof(*c->memo));
 	if (c->memo == NULL)
 		return -ENOMEM;
-	memset(c->memo, 0, (2 * (size_t)c->n_syms + 1) * sizeof(*c->memo));
 	/* room for every symbol of the cache at once */
 	r = hash_reserve(&d->symbols, d->symbols.count + c->n_syms);
 	if (r < 0)
