@@ -282,10 +282,8 @@ static bool keep_base(const struct depmod *d)
 	return 2 * live >= c->n_refs;
 }
 
-/* The header, the second part's checksum sum_b given: the parts' sizes are a's (3) and
- * b's (7). */
 static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
-			const struct fileio_part *a, const struct fileio_part *b, uint64_t sum_b)
+			const struct fileio_part *a, const struct fileio_part *b)
 {
 	struct depmod *d = w->d;
 	bool good = d->outputs_written;
@@ -308,21 +306,18 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	put_u32(h + H_STRINGS, (uint32_t)(w->strings_base + w->strings.len));
 	put_u32(h + H_FLAGS, good && d->outputs_clean ? FLAG_CLEAN : 0);
 	put_u32(h + H_PATHS, (uint32_t)w->paths.len);
-	put_u64(h + H_SUM_B, sum_b);
+	put_u64(h + H_SUM_B, sum_of(NULL, b, 7));
 	put_u64(h + H_SUM_A, sum_of(h, a, 3));
 }
 
-/* The file's pieces: head, the header followed by the indexes' table, then the
- * records and their paths, then the second part. */
-#define HEAD_SIZE (HEADER_SIZE + DM_OUTPUTS * OUT_SIZE)
-#define N_PARTS	  10
-
-static int file_parts(const struct writer *w, uint8_t *head, struct fileio_part *parts)
+static int write_cache(struct writer *w, uint32_t n_records)
 {
 	const struct dm_cache *b = w->base;
-	const struct fileio_part v[N_PARTS] = {
-		{head, HEAD_SIZE},
-		/* the first part (after the indexes' table) */
+	uint8_t header[HEADER_SIZE], outputs[DM_OUTPUTS * OUT_SIZE];
+	struct fileio_part parts[] = {
+		{header, sizeof(header)},
+		/* the first part */
+		{outputs, sizeof(outputs)},
 		{w->records.buf, w->records.len},
 		{w->paths.buf, w->paths.len},
 		/* the second */
@@ -338,25 +333,14 @@ static int file_parts(const struct writer *w, uint8_t *head, struct fileio_part 
 	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE ||
 	    w->deps.len / 4 >= NONE)
 		return -EFBIG;
-	memcpy(parts, v, sizeof(v));
-	return 0;
-}
-
-/* The header and the indexes' table into head, once the indexes are written. */
-static void fill_head(struct writer *w, uint32_t n_records, uint8_t *head,
-		      const struct fileio_part *parts, uint64_t sum_b)
-{
-	uint8_t *outputs = head + HEADER_SIZE;
-	const struct fileio_part a[3] = {
-		{outputs, DM_OUTPUTS * OUT_SIZE}, parts[1], parts[2]};
-
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		uint8_t *p = outputs + (size_t)i * OUT_SIZE;
 
 		put_key(p, &w->d->out_keys[i]);
 		put_u64(p + KEY_SIZE, w->d->outputs_written ? w->d->out_fp[i] : 0);
 	}
-	fill_header(w, head, n_records, a, parts + 3, sum_b);
+	fill_header(w, header, n_records, parts + 1, parts + 4);
+	return dm_replace_file(w->d, CACHE_NAME, parts, ARRAY_SIZE(parts));
 }
 
 static int add_records(struct writer *w, uint32_t *n)
@@ -382,18 +366,12 @@ struct dm_cache_writer {
 	struct writer w;
 	uint32_t n_records;
 	int r;
-	/* written beside the indexes but for its head (see dm_stage_file()) */
-	int fd; /* -1 if not */
-	char tmp[NAME_MAX + 1];
-	uint64_t sum_b;
 };
 
 void dm_cache_writer_free(struct dm_cache_writer *b)
 {
 	if (b == NULL)
 		return;
-	if (b->fd >= 0)
-		dm_finish_file(b->w.d, b->fd, b->tmp, CACHE_NAME, NULL, 0);
 	strbuf_release(&b->w.records);
 	strbuf_release(&b->w.paths);
 	strbuf_release(&b->w.syms);
@@ -404,21 +382,7 @@ void dm_cache_writer_free(struct dm_cache_writer *b)
 	free(b);
 }
 
-/* All of the file but its head to a temporary file, and the second part's checksum:
- * the costly part of writing it, done while the indexes are flushed. Not fatal. */
-static void stage(struct dm_cache_writer *b)
-{
-	struct fileio_part parts[N_PARTS];
-	uint8_t zeros[HEAD_SIZE] = {0};
-
-	if (file_parts(&b->w, zeros, parts) < 0)
-		return;
-	b->sum_b = sum_of(NULL, parts + 3, N_PARTS - 3);
-	if (dm_stage_file(b->w.d, CACHE_NAME, parts, N_PARTS, &b->fd, b->tmp) < 0)
-		b->fd = -1;
-}
-
-int dm_cache_build(struct depmod *d, bool write)
+int dm_cache_build(struct depmod *d)
 {
 	struct dm_cache_writer *b = calloc(1, sizeof(*b));
 
@@ -427,7 +391,6 @@ int dm_cache_build(struct depmod *d, bool write)
 	if (b == NULL)
 		return d->next_cache_err = -ENOMEM;
 	b->w.d = d;
-	b->fd = -1;
 	if (keep_base(d)) {
 		b->w.base = d->cache;
 		b->w.n_syms = b->w.base->n_syms;
@@ -441,30 +404,16 @@ int dm_cache_build(struct depmod *d, bool write)
 		b->r = add_records(&b->w, &b->n_records);
 	if (b->r == 0)
 		b->r = add_deps(&b->w);
-	if (b->r == 0 && write)
-		stage(b);
 	return d->next_cache_err = b->r;
 }
 
 int dm_cache_save(struct depmod *d)
 {
 	/* built beside the indexes, or now; a build that failed is not tried again */
-	int r = d->next_cache || d->next_cache_err ? d->next_cache_err : dm_cache_build(d, false);
-	struct dm_cache_writer *b = d->next_cache;
-	struct fileio_part parts[N_PARTS];
-	uint8_t head[HEAD_SIZE];
+	int r = d->next_cache || d->next_cache_err ? d->next_cache_err : dm_cache_build(d);
 
 	if (r == 0)
-		r = file_parts(&b->w, head, parts);
-	if (r == 0 && b->fd < 0) {
-		fill_head(&b->w, b->n_records, head, parts,
-			  sum_of(NULL, parts + 3, N_PARTS - 3));
-		r = dm_replace_file(d, CACHE_NAME, parts, N_PARTS);
-	} else if (r == 0) {
-		fill_head(&b->w, b->n_records, head, parts, b->sum_b);
-		r = dm_finish_file(d, b->fd, b->tmp, CACHE_NAME, head, HEAD_SIZE);
-		b->fd = -1;
-	}
+		r = write_cache(&d->next_cache->w, d->next_cache->n_records);
 	if (r < 0)
 		INFO(d->ctx, "could not write %s/" CACHE_NAME ": %s", d->outdir,
 		     strerror(-r));

@@ -551,10 +551,9 @@ static void remove_stale_temps(int dfd)
 
 /* Write parts to a new temporary file for name: 0 or a negative errno. tmp receives
  * the temporary file's name, "" if none was created. With keep, the file is left open
- * there for the caller to flush and close (-1 if none), its writeback started if
- * flush. */
+ * there for the caller to flush and close (-1 if none), its writeback started. */
 static int write_temp(int dfd, const char *name, const struct fileio_part *parts,
-		      size_t n, unsigned seq, char tmp[NAME_MAX + 1], int *keep, bool flush)
+		      size_t n, unsigned seq, char tmp[NAME_MAX + 1], int *keep)
 {
 	int fd, r = 0;
 
@@ -568,8 +567,7 @@ static int write_temp(int dfd, const char *name, const struct fileio_part *parts
 		r = write_all(fd, parts[i].data, parts[i].len);
 	if (r == 0 && keep) {
 		/* every file's data on its way to the disk before waiting for any */
-		if (flush)
-			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		*keep = fd;
 		return 0;
 	}
@@ -586,7 +584,7 @@ static void stage(int dfd, struct output *o, unsigned n)
 	struct fileio_part part = {o->data, o->len};
 
 	if (dfd >= 0 && !o->skip && o->tmp[0] == '\0' && o->err == 0)
-		o->err = write_temp(dfd, o->name, &part, 1, n, o->tmp, &o->fd, true);
+		o->err = write_temp(dfd, o->name, &part, 1, n, o->tmp, &o->fd);
 }
 
 /* The temporary files written so far, removed. */
@@ -678,46 +676,10 @@ int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part
 	if (dfd < 0)
 		return -errno;
 	remove_stale_temps(dfd);
-	r = write_temp(dfd, name, parts, n, DM_OUTPUTS, tmp, NULL, false);
+	r = write_temp(dfd, name, parts, n, DM_OUTPUTS, tmp, NULL);
 	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		r = -errno;
 	if (r < 0 && tmp[0])
-		unlinkat(dfd, tmp, 0);
-	close(dfd);
-	return r;
-}
-
-int dm_stage_file(struct depmod *d, const char *name, const struct fileio_part *parts,
-		  size_t n, int *fd, char tmp[NAME_MAX + 1])
-{
-	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
-
-	tmp[0] = '\0';
-	*fd = -1;
-	if (dfd < 0)
-		return -errno;
-	r = write_temp(dfd, name, parts, n, DM_OUTPUTS, tmp, fd, false);
-	if (r < 0 && tmp[0])
-		unlinkat(dfd, tmp, 0);
-	close(dfd);
-	return r;
-}
-
-int dm_finish_file(struct depmod *d, int fd, const char *tmp, const char *name,
-		   const void *head, size_t len)
-{
-	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
-	ssize_t n = head ? pwrite(fd, head, len, 0) : 0;
-
-	if (n < 0 || (size_t)n != len)
-		r = n < 0 ? -errno : -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (dfd < 0)
-		return r < 0 ? r : -errno;
-	if (r == 0 && head && renameat(dfd, tmp, dfd, name) < 0)
-		r = -errno;
-	if (r < 0 || head == NULL)
 		unlinkat(dfd, tmp, 0);
 	close(dfd);
 	return r;
@@ -939,7 +901,7 @@ static int task_rest(struct depmod *d, struct build *b)
 static int task_cache(struct depmod *d, struct build *b)
 {
 	(void)b;
-	return dm_cache_build(d, true);
+	return dm_cache_build(d);
 }
 
 static void *task_main(void *data)

@@ -2,7 +2,6 @@
 /* What the files of depmod share. */
 #pragma once
 
-#include <limits.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -265,14 +264,6 @@ int dm_outputs_touch(struct depmod *d);
 struct fileio_part;
 int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
 		    size_t n);
-/* The same in two steps, so that most of a file is written while other work goes on:
- * the temporary file with parts, left open (*fd, and its name in tmp); then its first
- * len bytes overwritten with head, and renamed over name, or with head NULL removed.
- * 0 or a negative errno; dm_finish_file() closes fd whatever happens. */
-int dm_stage_file(struct depmod *d, const char *name, const struct fileio_part *parts,
-		  size_t n, int *fd, char tmp[NAME_MAX + 1]);
-int dm_finish_file(struct depmod *d, int fd, const char *tmp, const char *name,
-		   const void *head, size_t len);
 
 /* ---- depmod-cache.c, depmod-cache-write.c (the format: depmod-cache.h) ---- */
 
@@ -317,9 +308,8 @@ unsigned dm_cache_keep_outputs(struct depmod *d);
 /* Whether the cache on disk must be rewritten (something in it changed). */
 bool dm_cache_stale(const struct depmod *d);
 /* Build what the cache of this run's modules holds: 0 or a negative errno. It reads the
- * modules and writes only its own buffers and, with write, a temporary file with all
- * but the file's head, so it runs while the indexes are written. */
-int dm_cache_build(struct depmod *d, bool write);
+ * modules and writes only its own buffers, so it runs while the indexes are written. */
+int dm_cache_build(struct depmod *d);
 /* Write the cache for the modules of this run, built first unless dm_cache_build() did:
  * 0 or a negative errno (logged). */
 int dm_cache_save(struct depmod *d);
