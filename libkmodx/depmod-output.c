@@ -87,6 +87,19 @@ static int strbuf_cat(struct strbuf *sb, const char *const *parts)
 	return r;
 }
 
+/* The text an index was built into (out, if r is 0) becomes its data; out is released.
+ * r, or -ENOMEM. */
+static int take_text(struct output *text, struct strbuf *out, int r)
+{
+	if (r == 0) {
+		text->len = out->len;
+		text->data = (uint8_t *)strbuf_steal(out);
+		r = text->data ? 0 : -ENOMEM;
+	}
+	strbuf_release(out);
+	return r;
+}
+
 #define CAT(sb, ...)                                                                     \
 	({                                                                               \
 		const char *const parts_[] = {__VA_ARGS__, NULL};                        \
@@ -186,13 +199,8 @@ static int build_deps(struct depmod *d, struct output *text, struct output *bin)
 	}
 	if (r == 0 && t)
 		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
-	if (r == 0) {
-		text->len = out.len;
-		text->data = (uint8_t *)strbuf_steal(&out);
-		r = text->data ? 0 : -ENOMEM;
-	}
+	r = take_text(text, &out, r);
 	trie_free(t);
-	strbuf_release(&out);
 	strbuf_release(&line);
 	free(c.mark);
 	free(c.list);
@@ -232,12 +240,7 @@ static int build_alias_text(struct depmod *d, struct output *text)
 		for (size_t j = 0; j < m->n_aliases && r == 0; j++)
 			r = CAT(&out, "alias ", m->aliases[j], " ", m->modname, "\n");
 	}
-	if (r == 0) {
-		text->len = out.len;
-		text->data = (uint8_t *)strbuf_steal(&out);
-		r = text->data ? 0 : -ENOMEM;
-	}
-	strbuf_release(&out);
+	r = take_text(text, &out, r);
 	return r;
 }
 
@@ -287,12 +290,7 @@ static int build_deplist(struct depmod *d, struct output *text, const char *head
 		for (size_t j = 0; j < n && r == 0; j++)
 			r = CAT(&out, keyword, " ", m->modname, " ", v[j], "\n");
 	}
-	if (r == 0) {
-		text->len = out.len;
-		text->data = (uint8_t *)strbuf_steal(&out);
-		r = text->data ? 0 : -ENOMEM;
-	}
-	strbuf_release(&out);
+	r = take_text(text, &out, r);
 	return r;
 }
 
@@ -369,12 +367,7 @@ static int build_symbols(struct depmod *d, struct output *text, struct output *b
 	if (r == 0 && t)
 		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
 	trie_free(t);
-	if (r == 0) {
-		text->len = out.len;
-		text->data = (uint8_t *)strbuf_steal(&out);
-		r = text->data ? 0 : -ENOMEM;
-	}
-	strbuf_release(&out);
+	r = take_text(text, &out, r);
 	strbuf_release(&key);
 	free(syms);
 	return r;
@@ -513,12 +506,7 @@ static int build_devname(struct depmod *d, struct output *text)
 			r = strbuf_printf(&out, "%s %s %c%u:%u\n", m->modname, devname, type, major,
 					  minor);
 	}
-	if (r == 0) {
-		text->len = out.len;
-		text->data = (uint8_t *)strbuf_steal(&out);
-		r = text->data ? 0 : -ENOMEM;
-	}
-	strbuf_release(&out);
+	r = take_text(text, &out, r);
 	return r;
 }
 
