@@ -208,33 +208,36 @@ static int keep_records(struct writer *w, uint32_t *n)
 /*
  * A module's direct dependencies, as record numbers of the new file (rec_no, by module
  * index): the ones this run resolved, else the old file's for a module it took from
- * there (of_rec: the old records' modules); NONE for a module with none known, or one
- * of them without a record.
+ * there (of_rec: the old records' modules). *n: their number, NONE for a module with
+ * none known, or one of them without a record. 0 or -ENOMEM.
  */
-static uint32_t add_module_deps(struct writer *w, const struct dm_module *m,
-				const uint32_t *rec_no, struct dm_module *const *of_rec)
+static int add_module_deps(struct writer *w, const struct dm_module *m,
+			   const uint32_t *rec_no, struct dm_module *const *of_rec, uint32_t *n)
 {
 	const struct dm_cache *c = w->d->cache;
 	size_t len = w->deps.len;
 	const uint8_t *rec = NULL;
-	uint32_t n = NONE;
+	int r = 0;
 
+	*n = NONE;
 	if (w->d->deps_resolved)
-		n = (uint32_t)m->n_deps;
+		*n = (uint32_t)m->n_deps;
 	else if (of_rec && m->from_cache)
-		n = get_u32((rec = record(c, m->cache_rec - 1)) + R_N_DEPS);
-	for (uint32_t k = 0; k < n && n != NONE; k++) {
+		*n = get_u32((rec = record(c, m->cache_rec - 1)) + R_N_DEPS);
+	for (uint32_t k = 0; *n != NONE && k < *n && r == 0; k++) {
 		const struct dm_module *dep =
 			rec ? of_rec[get_u32(c->deps + 4 * ((size_t)get_u32(rec + R_DEPS) + k))]
 			    : m->deps[k];
 		uint32_t no = dep ? rec_no[dep->idx] : NONE;
 
-		if (no == NONE || strbuf_append(&w->deps, &no, sizeof(no)) < 0)
-			n = NONE;
+		if (no == NONE)
+			*n = NONE;
+		else
+			r = strbuf_append(&w->deps, &no, sizeof(no));
 	}
-	if (n == NONE)
+	if (*n == NONE)
 		w->deps.len = len;
-	return n;
+	return r;
 }
 
 /* Each record's dependencies and the module's position in this run's order. */
@@ -256,9 +259,10 @@ static int add_deps(struct writer *w)
 	for (size_t k = 0; r == 0 && k < w->mods.n; k++) {
 		const struct dm_module *m = w->mods.v[k];
 		uint8_t *rec = (uint8_t *)w->records.buf + k * REC_SIZE;
-		uint32_t first = (uint32_t)(w->deps.len / 4);
+		uint32_t first = (uint32_t)(w->deps.len / 4), n = NONE;
 
-		put_u32(rec + R_N_DEPS, add_module_deps(w, m, rec_no, of_rec));
+		r = add_module_deps(w, m, rec_no, of_rec, &n);
+		put_u32(rec + R_N_DEPS, n);
 		put_u32(rec + R_DEPS, first);
 		put_u32(rec + R_ORDER, m->idx);
 	}
