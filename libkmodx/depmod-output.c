@@ -240,8 +240,7 @@ static int build_alias_text(struct depmod *d, struct output *text)
 		for (size_t j = 0; j < m->n_aliases && r == 0; j++)
 			r = CAT(&out, "alias ", m->aliases[j], " ", m->modname, "\n");
 	}
-	r = take_text(text, &out, r);
-	return r;
+	return take_text(text, &out, r);
 }
 
 /* modules.alias.bin: the aliases normalized, and the messages about them. */
@@ -290,8 +289,7 @@ static int build_deplist(struct depmod *d, struct output *text, const char *head
 		for (size_t j = 0; j < n && r == 0; j++)
 			r = CAT(&out, keyword, " ", m->modname, " ", v[j], "\n");
 	}
-	r = take_text(text, &out, r);
-	return r;
+	return take_text(text, &out, r);
 }
 
 /* ---- symbols ---- */
@@ -506,8 +504,7 @@ static int build_devname(struct depmod *d, struct output *text)
 			r = strbuf_printf(&out, "%s %s %c%u:%u\n", m->modname, devname, type, major,
 					  minor);
 	}
-	r = take_text(text, &out, r);
-	return r;
+	return take_text(text, &out, r);
 }
 
 /* ---- writing ---- */
@@ -673,41 +670,39 @@ int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part
 	return r;
 }
 
-/* The output directory, created if need be and cleared of a killed run's temporary
- * files: its descriptor, or -1 and why in *mkdir_err or *open_err (said by
- * write_files(), after the tasks' messages). */
-static int open_outdir(struct depmod *d, int *mkdir_err, int *open_err)
+/* The output directory, cleared of a killed run's temporary files: its descriptor or a
+ * negative errno. With create, it is created first if need be, and a failure is
+ * logged; without, nothing is created (a run that fails leaves no directory behind, as
+ * kmod's) and nothing logged. */
+static int open_outdir(struct depmod *d, bool create)
 {
-	int dfd;
+	int dfd, r = create ? mkdir_p(d->outdir, 0755) : 0;
 
-	*mkdir_err = mkdir_p(d->outdir, 0755);
-	if (*mkdir_err < 0)
-		return -1;
+	if (r < 0) {
+		ERR(d->ctx, "could not create directory %s: %s", d->outdir, strerror(-r));
+		return r;
+	}
 	dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		*open_err = -errno;
-		return -1;
+		r = -errno;
+		if (create)
+			CRIT(d->ctx, "could not open directory %s: %s", d->outdir, strerror(-r));
+		return r;
 	}
 	remove_stale_temps(dfd);
 	return dfd;
 }
 
 /* Every index built goes to disk, its temporary file written now if its task did not
- * (dfd from open_outdir()). */
-static int write_files(struct depmod *d, int dfd, int mkdir_err, int open_err,
-		       struct output *outs)
+ * write it: always when there was no directory yet for the tasks (dfd < 0: the
+ * directory is then created, and closed again here). */
+static int write_files(struct depmod *d, int dfd, struct output *outs)
 {
+	bool own = dfd < 0;
 	int f, r = 0;
 
-	if (mkdir_err < 0) {
-		ERR(d->ctx, "could not create directory %s: %s", d->outdir,
-		    strerror(-mkdir_err));
-		return mkdir_err;
-	}
-	if (open_err < 0) {
-		CRIT(d->ctx, "could not open directory %s: %s", d->outdir, strerror(-open_err));
-		return open_err;
-	}
+	if (own && (dfd = open_outdir(d, true)) < 0)
+		return dfd;
 	for (unsigned i = 0; i < DM_OUTPUTS && r == 0; i++) {
 		if (outs[i].kept)
 			continue;
@@ -731,11 +726,14 @@ static int write_files(struct depmod *d, int dfd, int mkdir_err, int open_err,
 			    strerror(-r));
 			unlinkat(dfd, outs[i].tmp, 0);
 		}
+		outs[i].tmp[0] = '\0';
 	}
 	if (r == 0 && fsync(dfd) < 0)
 		r = -errno;
 	/* for the cache: what the indexes are, so that the next run can trust them */
 	d->outputs_written = r == 0 && read_keys(d, dfd, d->out_keys) == 0;
+	if (own)
+		close(dfd);
 	if (r < 0)
 		ERR(d->ctx, "%s: the indexes were left as they were", d->outdir);
 	return r;
@@ -761,14 +759,14 @@ static int print_files(struct depmod *d, struct output *outs)
  * depmod-resolve.c) and builds modules.dep; the second builds modules.alias.bin, the
  * longest to build; the third the other indexes made of the modules' information alone
  * meanwhile, and modules.symbols once the first says the symbols have their owners.
- * Each task's messages are replayed in task order, the
- * resolution's first, as if one thread had done it all; if the resolution fails, as
- * for a dependency cycle, only its messages are. A task writes the temporary files of
- * the indexes it built at once (stage()), while the others still build theirs.
+ * Each task's messages are replayed in task order, the resolution's first, as if one
+ * thread had done it all; if the resolution fails, as for a dependency cycle, only its
+ * messages are. A task writes the temporary files of the indexes it built at once
+ * (stage()), while the others still build theirs.
  */
 struct build {
 	struct output outs[DM_OUTPUTS];
-	int dfd; /* the output directory, -1 with -n or if it could not be opened */
+	int dfd; /* the output directory, or < 0: -n, or not there (yet) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool resolved; /* the resolution is over: resolve_r says how it went */
@@ -905,7 +903,6 @@ static void *task_main(void *data)
 int dm_write_outputs(struct depmod *d)
 {
 	struct build *b = calloc(1, sizeof(*b));
-	int mkdir_err = 0, open_err = 0;
 	struct task tasks[] = {
 		{d, b, task_deps, 0, {0}},
 		{d, b, task_aliases, 0, {0}},
@@ -928,7 +925,8 @@ int dm_write_outputs(struct depmod *d)
 	}
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
-	b->dfd = dry ? -1 : open_outdir(d, &mkdir_err, &open_err);
+	/* where the tasks write the indexes they built, if it exists */
+	b->dfd = dry ? -1 : open_outdir(d, false);
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		outs[i].name = files[i].name;
 		outs[i].binary = files[i].binary;
@@ -962,7 +960,7 @@ int dm_write_outputs(struct depmod *d)
 		pthread_t thread;
 		bool cache_started = d->use_cache &&
 			       pthread_create(&thread, NULL, task_main, &cache) == 0;
-		r = write_files(d, b->dfd, mkdir_err, open_err, outs);
+		r = write_files(d, b->dfd, outs);
 		if (cache_started) {
 			pthread_join(thread, NULL);
 			ctx_log_replay(d->ctx, &cache.log);

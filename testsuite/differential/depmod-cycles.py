@@ -128,7 +128,10 @@ def check_own_report(chk, g, rc, err):
 
 
 def leftovers(moddir):
-    return sorted(f for f in os.listdir(moddir) if f.startswith("modules.") and
+    """What a run left in the module directory: indexes, and temporary files (kmodx's
+    ".<index>.kmodx-tmp.<pid>.<n>", written by the tasks before a cycle is found)."""
+    return sorted(f for f in os.listdir(moddir)
+                  if (f.startswith("modules.") or ".kmodx-tmp." in f) and
                   f not in ("modules.order", "modules.builtin", "modules.builtin.modinfo"))
 
 
