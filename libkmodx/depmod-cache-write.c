@@ -168,24 +168,12 @@ static int add_record(struct writer *w, const struct dm_module *m)
 	return r < 0 ? r : strbuf_append(&w->records, rec, sizeof(rec));
 }
 
-/* By record of the old cache, the module of this run that took it, or NULL. */
-static struct dm_module **records_taken(const struct depmod *d)
-{
-	struct dm_module **of_rec = calloc(d->cache->n_records + 1, sizeof(*of_rec));
-
-	for (size_t i = 0; of_rec && i < d->n_mods; i++) {
-		if (d->mods[i]->from_cache)
-			of_rec[d->mods[i]->cache_rec - 1] = d->mods[i];
-	}
-	return of_rec;
-}
-
 /* The records of the old cache still used, as they were, in their order (so that their
  * references stay in order). */
 static int keep_records(struct writer *w, uint32_t *n)
 {
 	const struct dm_cache *c = w->base;
-	struct dm_module **of_rec = records_taken(w->d);
+	struct dm_module **of_rec = dm_cache_records_taken(w->d);
 	int r = of_rec ? 0 : -ENOMEM;
 
 	for (uint32_t i = 0; i < c->n_records && r == 0; i++) {
@@ -249,7 +237,7 @@ static int add_deps(struct writer *w)
 	int r = rec_no ? 0 : -ENOMEM;
 
 	if (r == 0 && !d->deps_resolved && d->cache && dm_cache_load_b(d->cache) == 0) {
-		of_rec = records_taken(d);
+		of_rec = dm_cache_records_taken(d);
 		r = of_rec ? 0 : -ENOMEM;
 	}
 	for (size_t i = 0; r == 0 && i < d->n_mods; i++)

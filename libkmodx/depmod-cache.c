@@ -716,7 +716,7 @@ static bool order_kept(const struct depmod *d)
 	return true;
 }
 
-/* Symbol id's name, hash and CRC. */
+/* Symbol id's name, and the hash of its name as an export (*hash). */
 static const char *sym_name(const struct dm_cache *c, uint32_t id, uint32_t *hash)
 {
 	const uint8_t *sym = c->syms + (size_t)(id & ~REF_WEAK) * SYM_SIZE;
@@ -792,13 +792,9 @@ int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty)
 
 	if (c == NULL || dm_cache_load_b(d->cache) < 0 || !order_kept(d))
 		return 0;
-	of_rec = calloc(c->n_records + 1, sizeof(*of_rec));
+	of_rec = dm_cache_records_taken(d);
 	marked = calloc(c->n_syms + 1, 1);
 	r = of_rec && marked ? 0 : -ENOMEM;
-	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
-		if (d->mods[i]->from_cache)
-			of_rec[d->mods[i]->cache_rec - 1] = d->mods[i];
-	}
 	for (uint32_t id = 0; r == 0 && dirty->count > 0 && id < c->n_syms; id++)
 		marked[id] = sym_dirty(d, dirty, id);
 	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
@@ -813,7 +809,18 @@ int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty)
 	return r < 0 ? r : 1;
 }
 
-int dm_cache_claim_exports(struct depmod *d, struct dm_module *m)
+struct dm_module **dm_cache_records_taken(const struct depmod *d)
+{
+	struct dm_module **of_rec = calloc(d->cache->n_records + 1, sizeof(*of_rec));
+
+	for (size_t i = 0; of_rec && i < d->n_mods; i++) {
+		if (d->mods[i]->from_cache)
+			of_rec[d->mods[i]->cache_rec - 1] = d->mods[i];
+	}
+	return of_rec;
+}
+
+void dm_cache_claim_exports(struct depmod *d, struct dm_module *m)
 {
 	const struct dm_cache *c = d->cache;
 	const uint8_t *rec = record(c, m->cache_rec - 1);
@@ -833,7 +840,6 @@ int dm_cache_claim_exports(struct depmod *d, struct dm_module *m)
 			s->provided = true;
 		}
 	}
-	return 0;
 }
 
 int dm_cache_fill_undefs(struct depmod *d, struct dm_module *m)

@@ -235,3 +235,5 @@ static inline uint64_t sum_of(const uint8_t *header, const struct fileio_part *p
 
 /* The second part, checked on first use: 0 or -EBADMSG. */
 int dm_cache_load_b(struct dm_cache *c);
+/* By record of d->cache, the module of this run that took it, or NULL; NULL: ENOMEM. */
+struct dm_module **dm_cache_records_taken(const struct depmod *d);

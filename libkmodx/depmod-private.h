@@ -295,8 +295,8 @@ int dm_cache_foreach_undef(struct depmod *d, struct dm_module *m, dm_undef_fn fn
  */
 int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty);
 /* The symbols that m (from the cache, its exports not filled in) exports and that are
- * interned get m as their owner: 0. */
-int dm_cache_claim_exports(struct depmod *d, struct dm_module *m);
+ * interned get m as their owner. */
+void dm_cache_claim_exports(struct depmod *d, struct dm_module *m);
 /* m's undefined symbols, filled in and interned if they are still in the cache: 0 or
  * -ENOMEM. */
 int dm_cache_fill_undefs(struct depmod *d, struct dm_module *m);

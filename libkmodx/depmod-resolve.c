@@ -5,10 +5,11 @@
  * so that a module comes after those it depends on.
  *
  * With a cache, most of a run's modules and their owners are the last run's. The
- * dependencies it found hold for a module whose undefined symbols name nothing that a
- * changed, new or vanished module exports (or exported), as long as the module order
- * is the same: those are taken from the cache (dm_cache_reuse_deps()), and only the
- * other modules are resolved, against owners found for their symbols alone. That
+ * dependencies it found still hold for a module whose dependencies are all still there
+ * and whose undefined symbols name nothing a module read in this run exports, as long
+ * as the module order is the same: those are taken from the cache
+ * (dm_cache_reuse_deps()), and only the other modules are resolved, against owners
+ * found for their symbols alone. That
  * skips interning two hundred thousand references for a module added by DKMS. The
  * result is the same as a full resolution's; messages about symbols (-e, -v) need the
  * full one. modules.symbols needs every export interned, not the undefined symbols.
@@ -45,12 +46,16 @@ static int add_dependency(struct depmod *d, struct dm_module *m,
 	return 0;
 }
 
-/* Every module's exports, in module order: a later module takes a symbol over. */
+/* Every module's exports, in module order: a later module takes a symbol over. Those
+ * of a module from the cache whose exports were not filled in, only if interned
+ * (dm_cache_claim_exports()): all that resolving the changes needs. */
 static void assign_owners(struct depmod *d)
 {
 	for (size_t i = 0; i < d->n_mods; i++) {
 		struct dm_module *m = d->mods[i];
 
+		if (m->from_cache && m->exports == NULL)
+			dm_cache_claim_exports(d, m);
 		for (size_t j = 0; j < m->n_exports; j++) {
 			struct dm_symbol *s = m->exports[j].sym;
 
@@ -138,28 +143,6 @@ static int sort_topologically(struct depmod *d)
 
 /* ---- with the last run's dependencies ---- */
 
-/* The owner of each interned symbol, in module order as assign_owners(), for the
- * modules from the cache without interning their exports. */
-static int claim_owners(struct depmod *d)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
-		struct dm_module *m = d->mods[i];
-
-		if (m->from_cache && m->exports == NULL)
-			r = dm_cache_claim_exports(d, m);
-		for (size_t j = 0; j < m->n_exports; j++) {
-			struct dm_symbol *s = m->exports[j].sym;
-
-			s->owner = m;
-			s->crc = m->exports[j].crc;
-			s->provided = true;
-		}
-	}
-	return r;
-}
-
 /* The names the modules read in this run export. */
 static int read_exports(struct depmod *d, struct hash *dirty)
 {
@@ -199,8 +182,8 @@ static int resolve_changes(struct depmod *d)
 			n += d->mods[i]->deps_reused;
 		DBG(d->ctx, "dependencies of %zu of %zu modules from the cache", n, d->n_mods);
 	}
-	if (r == 1 && claim_owners(d) < 0)
-		r = -ENOMEM;
+	if (r == 1)
+		assign_owners(d);
 	for (size_t i = 0; r == 1 && i < d->n_mods; i++) {
 		struct dm_module *m = d->mods[i];
 
