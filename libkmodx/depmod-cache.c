@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "depmod-cache.h"
+#include "index-write.h"
 
 /* ---- checking ---- */
 
@@ -403,6 +404,8 @@ unsigned dm_cache_keep_outputs(struct depmod *d)
 		uint64_t fp;
 
 		get_output(c, i, &key, &fp);
+		if (fp != 0 && dm_filekey_equal(&key, &now[i]))
+			d->out_prev[i] = key;
 		d->out_kept[i] = fp != 0 && fp == d->out_fp[i] && dm_filekey_equal(&key, &now[i]);
 		if (d->out_kept[i]) {
 			d->out_keys[i] = key;
@@ -807,6 +810,83 @@ int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty)
 	free(of_rec);
 	free(marked);
 	return r < 0 ? r : 1;
+}
+
+/* ---- the last run's modules.alias.bin ---- */
+
+struct positions {
+	const uint32_t *now; /* by position in the cache's run: in this one, or NONE */
+	uint32_t n;
+};
+
+static int move_value(void *data, uint32_t *priority)
+{
+	const struct positions *p = data;
+
+	if (*priority >= p->n)
+		return -EBADMSG; /* not a position of the cache's run */
+	if (p->now[*priority] == NONE)
+		return 0;
+	*priority = p->now[*priority];
+	return 1;
+}
+
+/* now[position in the cache's run] = position in this one, NONE if not from the cache:
+ * -EBADMSG if the records do not say one position each. */
+static int positions_now(const struct depmod *d, uint32_t *now)
+{
+	const struct dm_cache *c = d->cache;
+	uint8_t *seen = calloc(c->n_records + 1, 1);
+
+	if (seen == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->n_records; i++) {
+		uint32_t order = get_u32(record(c, i) + R_ORDER);
+
+		if (order >= c->n_records || seen[order]) {
+			free(seen);
+			return -EBADMSG;
+		}
+		seen[order] = 1;
+		now[order] = NONE;
+	}
+	free(seen);
+	for (size_t i = 0; i < d->n_mods; i++) {
+		const struct dm_module *m = d->mods[i];
+
+		if (m->from_cache)
+			now[get_u32(record(c, m->cache_rec - 1) + R_ORDER)] = m->idx;
+	}
+	return 0;
+}
+
+int dm_cache_alias_trie(struct depmod *d, uint8_t *img, size_t len, struct trie **t)
+{
+	const struct dm_cache *c = d->cache;
+	struct positions p = {NULL, 0};
+	int r;
+
+	*t = NULL;
+	/* new positions in the old order: the values of a key stay in theirs */
+	if (c == NULL || !(c->flags & FLAG_CLEAN) || d->opts->warn_dups || !order_kept(d))
+		return 0;
+	p.n = c->n_records;
+	p.now = malloc(((size_t)p.n + 1) * sizeof(*p.now));
+	if (p.now == NULL)
+		return -ENOMEM;
+	r = positions_now(d, (uint32_t *)p.now);
+	if (r == 0)
+		r = trie_load(t, img, len);
+	if (r == 0)
+		r = trie_remap(*t, move_value, &p);
+	free((void *)p.now);
+	if (r == -EBADMSG)
+		DBG(d->ctx, "%s/modules.alias.bin does not fit the cache: built anew", d->outdir);
+	if (r < 0) {
+		trie_free(*t);
+		*t = NULL;
+	}
+	return r == -EBADMSG ? 0 : r;
 }
 
 struct dm_module **dm_cache_records_taken(const struct depmod *d)

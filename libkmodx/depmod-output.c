@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,17 +244,54 @@ static int build_alias_text(struct depmod *d, struct output *text)
 	return take_text(text, &out, r);
 }
 
-/* modules.alias.bin: the aliases normalized, and the messages about them. */
-static int build_alias_trie(struct depmod *d, struct output *bin)
+/* Index i as the cache's run left it, mapped writable (a private copy), if it is still
+ * that file: else NULL. */
+static uint8_t *map_previous(const struct depmod *d, int dfd, enum dm_output i, size_t *len)
+{
+	const struct dm_filekey zero = {0}, *want = &d->out_prev[i];
+	struct dm_filekey key;
+	struct stat st;
+	void *img = MAP_FAILED;
+	int fd;
+
+	if (dfd < 0 || dm_filekey_equal(want, &zero))
+		return NULL;
+	fd = openat(dfd, files[i].name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		dm_filekey_from_stat(&key, &st);
+		*len = (size_t)st.st_size;
+		if (dm_filekey_equal(&key, want))
+			img = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	}
+	close(fd);
+	return img == MAP_FAILED ? NULL : img;
+}
+
+/*
+ * modules.alias.bin: the trie of every module's aliases, each with the module's position
+ * as its priority. After a run with the cache, most of it is the file on disk: that trie
+ * is read back (the values of the modules that are gone or changed dropped, the others
+ * moved to their new positions) and only the aliases of the modules read in this run
+ * are added to it, which is what adding them all gives (test: differential-depmod-cache).
+ */
+static int build_alias_trie(struct depmod *d, int dfd, struct output *bin)
 {
 	struct trie *t = NULL;
 	char buf[PATH_MAX];
-	int r = bin->skip ? 0 : trie_new(&t);
+	size_t len = 0;
+	uint8_t *img = bin->skip ? NULL : map_previous(d, dfd, DM_OUT_ALIAS_BIN, &len);
+	int r = img ? dm_cache_alias_trie(d, img, len, &t) : 0;
+	bool only_read = t != NULL;
 
+	if (r == 0 && t == NULL && !bin->skip)
+		r = trie_new(&t);
 	for (size_t i = 0; i < d->n_mods && r == 0 && t; i++) {
 		const struct dm_module *m = d->mods[i];
 
-		for (size_t j = 0; j < m->n_aliases && r == 0; j++) {
+		for (size_t j = 0; j < m->n_aliases && r == 0 && !(only_read && m->from_cache);
+		     j++) {
 			const char *key = normalized_alias(d, m->aliases[j], buf);
 
 			if (key == NULL)
@@ -272,6 +310,8 @@ static int build_alias_trie(struct depmod *d, struct output *bin)
 	if (r == 0 && t)
 		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
 	trie_free(t);
+	if (img)
+		munmap(img, len);
 	return r;
 }
 
@@ -834,7 +874,7 @@ static int task_aliases(struct depmod *d, struct build *b)
 
 	if (outs[DM_OUT_ALIAS_BIN].kept)
 		return 0;
-	r = build_alias_trie(d, &outs[DM_OUT_ALIAS_BIN]);
+	r = build_alias_trie(d, b->dfd, &outs[DM_OUT_ALIAS_BIN]);
 	if (r == 0)
 		stage(b->dfd, &outs[DM_OUT_ALIAS_BIN], DM_OUT_ALIAS_BIN);
 	return r;

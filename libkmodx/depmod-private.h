@@ -12,6 +12,8 @@
 #include "util/array.h"
 #include "util/hash.h"
 
+struct trie;
+
 /* ---- depmod.d ---- */
 
 struct dm_search {
@@ -174,6 +176,9 @@ struct depmod {
 	bool outputs_clean;   /* the outputs were built without a message */
 	bool outputs_written; /* dm_write_outputs() wrote or kept every index */
 	struct dm_filekey out_keys[DM_OUTPUTS]; /* the indexes as they are on disk */
+	/* the indexes on disk that the cache's run left, by identity (else zero): what a
+	 * changed index may be made from */
+	struct dm_filekey out_prev[DM_OUTPUTS];
 	size_t n_loaded;	 /* modules read from their files in this run */
 	size_t n_kernel_syms;	 /* from -E or -F */
 	struct ptrarray dups;	 /* for --lint: struct dm_dup, modules left out */
@@ -305,6 +310,13 @@ int dm_cache_fill_undefs(struct depmod *d, struct dm_module *m);
  * d->out_kept: returns their number (DM_OUTPUTS: nothing to write). */
 int dm_cache_fingerprint(struct depmod *d);
 unsigned dm_cache_keep_outputs(struct depmod *d);
+/* The trie of the modules.alias.bin that the cache's run wrote (img, mapped writable),
+ * changed for this run: each value at its module's new position, the values of the
+ * modules that are not from the cache dropped. *t is NULL, and the caller builds the
+ * trie from all modules, when the file does not fit the cache or the cache's run may
+ * have said something that building it again must say (a duplicate alias with -w, a
+ * bad one). 0 or -ENOMEM. */
+int dm_cache_alias_trie(struct depmod *d, uint8_t *img, size_t len, struct trie **t);
 /* Whether the cache on disk must be rewritten (something in it changed). */
 bool dm_cache_stale(const struct depmod *d);
 /* Build what the cache of this run's modules holds: 0 or a negative errno. It reads the

@@ -231,6 +231,214 @@ int trie_add_static(struct trie *t, const char *key, const char *value, uint32_t
 	return add(t, key, value, priority, false);
 }
 
+/* ---- a trie from an index file: the previous run's, to change rather than rebuild ---- */
+
+struct loader {
+	struct trie *t;
+	uint8_t *img;
+	size_t len;
+	size_t next; /* where the next node must start: the file is laid out in pre-order */
+	size_t key;  /* the length of the current node's key */
+};
+
+/* The node ref points at, and its subtrees: -EBADMSG unless it is exactly where a
+ * pre-order writer puts it and within the file. */
+static int load_node(struct loader *l, uint32_t ref, bool root, struct tnode **out)
+{
+	size_t off = ref & INDEX_NODE_MASK, key = l->key;
+	uint8_t *p, *end = l->img + l->len;
+	struct tnode *n;
+	uint8_t first = 0, last = 0, *table = NULL;
+
+	if (off != l->next || off >= l->len || (ref & ~INDEX_NODE_MASK & ~(INDEX_NODE_PREFIX |
+			INDEX_NODE_CHILDS | INDEX_NODE_VALUES)))
+		return -EBADMSG;
+	/* a node stands for a key or parts two: else it is not one that add() makes */
+	if (!root && !(ref & (INDEX_NODE_CHILDS | INDEX_NODE_VALUES)))
+		return -EBADMSG;
+	n = root ? l->t->root : arena_zalloc(&l->t->arena, sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	p = l->img + off;
+	n->prefix = (char *)"";
+	if (ref & INDEX_NODE_PREFIX) {
+		uint8_t *z = memchr(p, '\0', (size_t)(end - p));
+
+		if (z == NULL || z == p || root)
+			return -EBADMSG;
+		n->prefix = (char *)p;
+		n->prefix_len = (size_t)(z - p);
+		key += n->prefix_len;
+		p = z + 1;
+	}
+	if (key > INDEX_KEY_MAX) /* longer than add() takes */
+		return -EBADMSG;
+	if (ref & INDEX_NODE_CHILDS) {
+		size_t span;
+
+		if (end - p < 2 || p[0] > p[1] || p[1] >= INDEX_CHILDMAX)
+			return -EBADMSG;
+		first = p[0], last = p[1];
+		span = (size_t)(last - first + 1);
+		table = p + 2;
+		if ((size_t)(end - table) < 4 * span)
+			return -EBADMSG;
+		for (size_t i = 0; i < span; i++)
+			n->n_children += index_get_u32(table + 4 * i) != 0;
+		if (n->n_children == 0)
+			return -EBADMSG;
+		n->children = arena_alloc(&l->t->arena, n->n_children * sizeof(*n->children));
+		if (n->children == NULL)
+			return -ENOMEM;
+		n->cap_children = n->n_children;
+		p = table + 4 * span;
+	}
+	if (ref & INDEX_NODE_VALUES) {
+		struct tvalue **tail = &n->values;
+		uint32_t count;
+
+		if (end - p < 4 || (count = index_get_u32(p)) == 0)
+			return -EBADMSG;
+		p += 4;
+		for (uint32_t i = 0; i < count; i++) {
+			struct tvalue *v = arena_alloc(&l->t->arena, sizeof(*v));
+			uint8_t *z = end - p > 4 ? memchr(p + 4, '\0', (size_t)(end - p - 4)) : NULL;
+
+			if (v == NULL)
+				return -ENOMEM;
+			if (z == NULL || (i > 0 && index_get_u32(p) < (*tail)->priority))
+				return -EBADMSG;
+			v->priority = index_get_u32(p);
+			v->value = (const char *)p + 4;
+			v->len = (size_t)(z - p - 4);
+			v->next = NULL;
+			if (i > 0)
+				tail = &(*tail)->next;
+			*tail = v;
+			p = z + 1;
+		}
+		n->value_count = count;
+	}
+	l->next = (size_t)(p - l->img);
+	for (size_t i = 0, k = 0; table && i < (size_t)(last - first + 1); i++) {
+		uint32_t child = index_get_u32(table + 4 * i);
+		int r;
+
+		if (child == 0)
+			continue;
+		l->key = key + 1;
+		r = load_node(l, child, false, &n->children[k].node);
+		if (r < 0)
+			return r;
+		n->children[k++].c = (uint8_t)(first + i);
+	}
+	*out = n;
+	return 0;
+}
+
+int trie_load(struct trie **out, uint8_t *img, size_t len)
+{
+	struct trie *t;
+	struct loader l = {.img = img, .len = len, .next = INDEX_HEADER_SIZE};
+	int r;
+
+	if (len < INDEX_HEADER_SIZE || index_get_u32(img) != INDEX_MAGIC ||
+	    index_get_u32(img + 4) >> 16 != INDEX_VERSION_MAJOR)
+		return -EBADMSG;
+	r = trie_new(&t);
+	if (r < 0)
+		return r;
+	l.t = t;
+	if (len == INDEX_HEADER_SIZE) /* no keys: a root that is not written */
+		r = index_get_u32(img + 8) == INDEX_HEADER_SIZE ? 0 : -EBADMSG;
+	else
+		r = load_node(&l, index_get_u32(img + 8), true, &t->root);
+	if (r == 0 && l.next != len && len != INDEX_HEADER_SIZE)
+		r = -EBADMSG; /* something after the last node */
+	if (r < 0) {
+		trie_free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
+/* Values in ascending priority, equal ones in the order they have (insertion sort: a
+ * node has one or two). */
+static void sort_values(struct tnode *n)
+{
+	struct tvalue *sorted = NULL, *v = n->values;
+
+	while (v) {
+		struct tvalue *next = v->next, **pp = &sorted;
+
+		while (*pp && (*pp)->priority <= v->priority)
+			pp = &(*pp)->next;
+		v->next = *pp;
+		*pp = v;
+		v = next;
+	}
+	n->values = sorted;
+}
+
+/* n with its values remapped; NULL if nothing is left of it, or the node that takes its
+ * place: a node that is neither a key nor a fork is merged into its only child. */
+static struct tnode *remap(struct trie *t, struct tnode *n, trie_map_fn map, void *data,
+			   int *err)
+{
+	uint16_t k = 0;
+
+	for (struct tvalue **pp = &n->values; *pp && *err == 0;) {
+		int r = map(data, &(*pp)->priority);
+
+		if (r < 0) {
+			*err = r;
+		} else if (r == 0) {
+			*pp = (*pp)->next;
+			n->value_count--;
+		} else {
+			pp = &(*pp)->next;
+		}
+	}
+	sort_values(n);
+	for (uint16_t i = 0; i < n->n_children && *err == 0; i++) {
+		struct tnode *c = remap(t, n->children[i].node, map, data, err);
+
+		if (c)
+			n->children[k++] = (struct tchild){n->children[i].c, c};
+	}
+	if (*err)
+		return NULL;
+	n->n_children = k;
+	if (n == t->root || n->value_count > 0 || k > 1)
+		return n;
+	if (k == 1) {
+		struct tnode *c = n->children[0].node;
+		size_t len = n->prefix_len + 1 + c->prefix_len;
+		char *prefix = arena_alloc(&t->arena, len + 1);
+
+		if (prefix == NULL) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		memcpy(prefix, n->prefix, n->prefix_len);
+		prefix[n->prefix_len] = (char)n->children[0].c;
+		memcpy(prefix + n->prefix_len + 1, c->prefix, c->prefix_len + 1);
+		c->prefix = prefix;
+		c->prefix_len = len;
+		return c;
+	}
+	return NULL;
+}
+
+int trie_remap(struct trie *t, trie_map_fn map, void *data)
+{
+	int err = 0;
+
+	remap(t, t->root, map, data, &err);
+	return err;
+}
+
 static uint32_t node_flags(const struct tnode *n)
 {
 	return (n->prefix_len ? INDEX_NODE_PREFIX : 0) | (n->n_children ? INDEX_NODE_CHILDS : 0) |

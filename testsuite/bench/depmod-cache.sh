@@ -4,7 +4,8 @@
 # module each time) on copies of the real tree, plain and xz, each tool on a copy of its
 # own:
 #   one module added under updates/dkms, DKMS-style (a new name), and one overriding a
-#     module of the tree: the cache holds the tree before the module came;
+#     module of the tree: the indexes and the cache are those that kmodx's run on the
+#     tree before the module came left;
 #   nothing changed since the last run;
 #   a full run with a cold cache (none), also against a baseline kmodx when
 #     KMODX_BASELINE names the tools directory of another build (main's, say).
@@ -31,13 +32,12 @@ for v in plain xz; do
 	cp "$src/lib/modules/$kver/kernel/fs/fat/vfat$ext" "$new"
 	cp "$src/lib/modules/$kver/kernel/fs/isofs/isofs$ext" "$over"
 	age
-	"$kmodx_bin/depmod" -b "$work/kmodx" "$kver"
-	cp "$kd/modules.kmodx-cache" "$work/cache-before"
-	# before each run: the tree as it was, its cache, and the module arriving (a new file)
+	# before each run: the tree as it was, indexed (kmodx: the indexes and the cache that
+	# its run left, as DKMS finds them), and the module arriving (a new file)
 	for t in kmod kmodx; do
 		cat > "$work/add-$t.sh" <<-SH
 		rm -rf "$work/$t/lib/modules/$kver/updates"
-		[ $t = kmod ] || cp "$work/cache-before" "$kd/modules.kmodx-cache"
+		[ $t = kmod ] || "$kmodx_bin/depmod" -b "$work/kmodx" "$kver"
 		mkdir -p "$work/$t/lib/modules/$kver/updates/dkms"
 		cp "\$1" "$work/$t/lib/modules/$kver/updates/dkms/\$2$ext"
 		SH

@@ -2,8 +2,9 @@
 /*
  * The .bin index writer (index-write.c) and reader (index.c), checked against the format
  * description (index-format.md): the worked example of §7 byte for byte in both layouts,
- * exact and wildcard lookups (the latter against fnmatch), priority order, and hostile
- * files (truncated, wrong header, bad offsets, reference loops).
+ * exact and wildcard lookups (the latter against fnmatch), priority order, hostile
+ * files (truncated, wrong header, bad offsets, reference loops), and a trie read back
+ * from its file and changed as depmod's cache does it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -888,6 +889,234 @@ static void test_byte_flips(void **state)
 	free(good);
 }
 
+/* ---- a trie read back from its file and changed (trie_load(), trie_remap()) ---- */
+
+static int keep_all(void *data, uint32_t *priority)
+{
+	(void)data;
+	(void)priority;
+	return 1;
+}
+
+/* Read back, nothing changed: the same bytes again. */
+static void check_round_trip(const struct entry *e, size_t n)
+{
+	uint8_t *buf, *again;
+	size_t len, len2;
+	struct trie *t = NULL;
+
+	build(e, n, INDEX_PREORDER, &buf, &len);
+	assert_int_equal(trie_load(&t, buf, len), 0);
+	assert_int_equal(trie_remap(t, keep_all, NULL), 0);
+	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &again, &len2), 0);
+	trie_free(t);
+	assert_int_equal(len2, len);
+	assert_memory_equal(again, buf, len);
+	free(again);
+	free(buf);
+}
+
+static void test_load_round_trip(void **state)
+{
+	(void)state;
+	check_round_trip(example, sizeof(example) / sizeof(example[0]));
+	check_round_trip(aliases, sizeof(aliases) / sizeof(aliases[0]));
+	check_round_trip(NULL, 0);
+	check_round_trip((const struct entry[]){{"", "root", 1}, {"a", "x", 0}}, 2);
+}
+
+/*
+ * Modules 0..N-1 with a few keys each (priority: the module's position, as depmod
+ * gives it); then some modules go, some come, and the others move to new positions in
+ * the same order. Reading the old file, remapping it (dropping the gone modules' values)
+ * and adding the new modules' keys must give the bytes of a trie built from scratch.
+ */
+enum { MODS = 300, KEYS_MAX = 4 };
+
+struct fake_module {
+	char keys[KEYS_MAX][16];
+	char name[12];
+	int n_keys;
+};
+
+static uint32_t moved_to[MODS];
+
+static int move_or_drop(void *data, uint32_t *priority)
+{
+	(void)data;
+	if (*priority >= MODS)
+		return -EBADMSG;
+	if (moved_to[*priority] == UINT32_MAX)
+		return 0;
+	*priority = moved_to[*priority];
+	return 1;
+}
+
+static void add_module(struct trie *t, const struct fake_module *m, uint32_t prio)
+{
+	for (int k = 0; k < m->n_keys; k++)
+		assert_true(trie_add(t, m->keys[k], m->name, prio) >= 0);
+}
+
+static void test_remap_equals_rebuild(void **state)
+{
+	static struct fake_module mods[2 * MODS];
+	static struct newcomer {
+		int mod;
+		uint32_t prio;
+	} newcomers[MODS];
+	unsigned seed = 7;
+
+	(void)state;
+	for (int round = 0; round < 30; round++) {
+		struct trie *old = NULL, *fresh = NULL, *changed = NULL;
+		uint8_t *oldbuf, *want, *got;
+		size_t oldlen, wantlen, gotlen, n_new = 0;
+		uint32_t next = 0;
+
+		for (int i = 0; i < 2 * MODS; i++) {
+			struct fake_module *m = &mods[i];
+
+			m->n_keys = rand_r(&seed) % (KEYS_MAX + 1);
+			/* a small alphabet: shared prefixes, splits, duplicate keys */
+			for (int k = 0; k < m->n_keys; k++) {
+				int len = 1 + rand_r(&seed) % 8;
+
+				for (int j = 0; j < len; j++)
+					m->keys[k][j] = "ab:-*"[rand_r(&seed) % 5];
+				m->keys[k][len] = '\0';
+			}
+			/* some share a name: values that are the same string */
+			snprintf(m->name, sizeof(m->name), "m%d", i % 250);
+		}
+		assert_int_equal(trie_new(&old), 0);
+		for (uint32_t i = 0; i < MODS; i++)
+			add_module(old, &mods[i], i);
+		assert_int_equal(trie_serialize(old, INDEX_PREORDER, &oldbuf, &oldlen), 0);
+		trie_free(old);
+
+		/* the new order: the survivors in their old order, newcomers in between;
+		 * round 0 drops every module, round 1 none */
+		assert_int_equal(trie_new(&fresh), 0);
+		for (uint32_t i = 0; i < MODS; i++) {
+			bool drop = round == 0 || (round > 1 && rand_r(&seed) % 5 == 0);
+
+			if (round > 0 && rand_r(&seed) % 4 == 0) {
+				newcomers[n_new] = (struct newcomer){MODS + (int)i, next++};
+				add_module(fresh, &mods[MODS + i], newcomers[n_new++].prio);
+			}
+			moved_to[i] = drop ? UINT32_MAX : next++;
+			if (!drop)
+				add_module(fresh, &mods[i], moved_to[i]);
+		}
+		assert_int_equal(trie_serialize(fresh, INDEX_PREORDER, &want, &wantlen), 0);
+		trie_free(fresh);
+
+		assert_int_equal(trie_load(&changed, oldbuf, oldlen), 0);
+		assert_int_equal(trie_remap(changed, move_or_drop, NULL), 0);
+		for (size_t i = 0; i < n_new; i++)
+			add_module(changed, &mods[newcomers[i].mod], newcomers[i].prio);
+		assert_int_equal(trie_serialize(changed, INDEX_PREORDER, &got, &gotlen), 0);
+		trie_free(changed);
+		assert_int_equal(gotlen, wantlen);
+		assert_memory_equal(got, want, wantlen);
+		free(got);
+		free(want);
+		free(oldbuf);
+	}
+}
+
+/* Positions that change order: each key's values are sorted again. */
+static void test_remap_reorders(void **state)
+{
+	static const struct entry before[] = {
+		{"k", "a", 0}, {"k", "b", 1}, {"k", "c", 2}, {"k2", "c", 2}, {"k2", "a", 0},
+	};
+	static const struct entry after[] = {
+		{"k", "a", 2}, {"k", "b", 1}, {"k", "c", 0}, {"k2", "c", 0}, {"k2", "a", 2},
+	};
+	struct trie *t = NULL;
+	uint8_t *buf, *want, *got;
+	size_t len, wantlen, gotlen;
+
+	(void)state;
+	build(before, 5, INDEX_PREORDER, &buf, &len);
+	build(after, 5, INDEX_PREORDER, &want, &wantlen);
+	for (uint32_t i = 0; i < 3; i++)
+		moved_to[i] = 2 - i;
+	assert_int_equal(trie_load(&t, buf, len), 0);
+	assert_int_equal(trie_remap(t, move_or_drop, NULL), 0);
+	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &got, &gotlen), 0);
+	trie_free(t);
+	assert_int_equal(gotlen, wantlen);
+	assert_memory_equal(got, want, wantlen);
+	free(got);
+	free(want);
+	free(buf);
+}
+
+/* A priority the file should not have stops the remapping with the map's error. */
+static void test_remap_error(void **state)
+{
+	struct trie *t = NULL;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	build((const struct entry[]){{"a", "x", 1}, {"ab", "y", MODS}}, 2, INDEX_PREORDER,
+	      &buf, &len);
+	for (uint32_t i = 0; i < MODS; i++)
+		moved_to[i] = i;
+	assert_int_equal(trie_load(&t, buf, len), 0);
+	assert_int_equal(trie_remap(t, move_or_drop, NULL), -EBADMSG);
+	trie_free(t);
+	free(buf);
+}
+
+/* Only a file exactly as trie_serialize() lays it out in pre-order is taken: a
+ * post-order one, every truncation, and every byte flip are refused or, when the flip
+ * still makes such a file, read within the image. */
+static void test_load_hostile(void **state)
+{
+	static const uint8_t xors[] = {0x01, 0x80, 0xff, 0x10, 0x20, 0x40};
+	size_t n = sizeof(aliases) / sizeof(aliases[0]);
+	struct trie *t = NULL;
+	uint8_t *good, *post, *copy;
+	size_t len, plen;
+
+	(void)state;
+	build(aliases, n, INDEX_PREORDER, &good, &len);
+	build(aliases, n, INDEX_POSTORDER, &post, &plen);
+	assert_int_equal(trie_load(&t, post, plen), -EBADMSG);
+	for (size_t cut = 0; cut < len; cut++) {
+		copy = malloc(cut ? cut : 1);
+		assert_non_null(copy);
+		memcpy(copy, good, cut);
+		assert_int_equal(trie_load(&t, copy, cut), -EBADMSG);
+		free(copy);
+	}
+	for (size_t i = 0; i < len; i++) {
+		for (size_t x = 0; x < sizeof(xors); x++) {
+			uint8_t *out;
+			size_t outlen;
+
+			copy = malloc(len);
+			assert_non_null(copy);
+			memcpy(copy, good, len);
+			copy[i] ^= xors[x];
+			if (trie_load(&t, copy, len) == 0) {
+				assert_int_equal(trie_remap(t, keep_all, NULL), 0);
+				assert_int_equal(trie_serialize(t, INDEX_PREORDER, &out, &outlen), 0);
+				free(out);
+				trie_free(t);
+			}
+			free(copy);
+		}
+	}
+	free(post);
+	free(good);
+}
+
 static void test_open_file(void **state)
 {
 	char path[4096], tmpl[] = "/tmp/kmodx-unit-idx-XXXXXX";
@@ -935,6 +1164,11 @@ int main(void)
 		cmocka_unit_test(test_reference_loops),
 		cmocka_unit_test(test_byte_flips),
 		cmocka_unit_test(test_open_file),
+		cmocka_unit_test(test_load_round_trip),
+		cmocka_unit_test(test_remap_equals_rebuild),
+		cmocka_unit_test(test_remap_reorders),
+		cmocka_unit_test(test_remap_error),
+		cmocka_unit_test(test_load_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
