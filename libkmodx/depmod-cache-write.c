@@ -332,7 +332,7 @@ static int write_cache(struct writer *w, uint32_t n_records)
 		put_u64(p + KEY_SIZE, w->d->outputs_written ? w->d->out_fp[i] : 0);
 	}
 	fill_header(w, header, n_records, parts + 1, parts + 4);
-	return dm_replace_file(w->d, CACHE_NAME, parts, ARRAY_SIZE(parts));
+	return dm_replace_file(w->d, CACHE_NAME, CACHE_SPARE, parts, ARRAY_SIZE(parts));
 }
 
 static int add_records(struct writer *w, uint32_t *n)

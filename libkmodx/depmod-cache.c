@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -169,6 +170,7 @@ void dm_cache_free(struct dm_cache *c)
 	free(c->memo);
 	if (c->map) {
 		munmap((void *)c->map, c->map_size);
+		close(c->fd);
 	} else {
 		free(c->a);
 		free(c->b);
@@ -222,11 +224,13 @@ size_t dm_cache_count(const struct dm_cache *c)
 }
 
 /*
- * Map the file and check the header and first part: 0, -EBADMSG, -ENOMEM or an errno of
- * opening or mapping the file. Mapped, as the indexes and modules are (index.c,
- * file.c): a run with nothing changed reads only the first part, and one that needs the
- * second neither copies its megabytes nor, at the end, frees them. A new cache replaces
- * the file by renaming; the mapped one stays whole.
+ * Map the file and check the header and first part: 0, -EBADMSG, -ENOMEM, -EBUSY (another
+ * run is writing it) or an errno of opening or mapping the file. Mapped, as the indexes
+ * and modules are (index.c, file.c): a run with nothing changed reads only the first
+ * part, and one that needs the second neither copies its megabytes nor, at the end,
+ * frees them. The file stays open, with a shared lock, for as long as it is mapped: a
+ * later run writes its cache over this file (dm_replace_file()) only if it can lock it
+ * alone.
  */
 static int open_cache(const char *path, struct dm_cache *c)
 {
@@ -236,7 +240,10 @@ static int open_cache(const char *path, struct dm_cache *c)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0)
+	/* (a file system without locks: a writer cannot lock either, and renames) */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		r = -EBUSY;
+	else if (fstat(fd, &st) < 0)
 		r = -errno;
 	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > CACHE_MAX ||
 		 (size_t)st.st_size < HEADER_SIZE)
@@ -244,9 +251,11 @@ static int open_cache(const char *path, struct dm_cache *c)
 	map = r == 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 	if (map == MAP_FAILED)
 		r = -errno;
-	close(fd);
-	if (r < 0)
+	if (r < 0) {
+		close(fd);
 		return r;
+	}
+	c->fd = fd;
 	c->map = map;
 	c->map_size = (size_t)st.st_size;
 	memcpy(c->head, c->map, HEADER_SIZE);
@@ -453,6 +462,8 @@ int dm_cache_load(struct depmod *d)
 	if (r == -EBADMSG)
 		DBG(d->ctx, "%s: damaged or of another format: every module is read",
 		    path);
+	else if (r == -EBUSY)
+		DBG(d->ctx, "%s: being written by another run: every module is read", path);
 	else if (r < 0 && r != -ENOMEM)
 		DBG(d->ctx, "%s: %s: every module is read", path, strerror(-r));
 	else if (r == 0 && c->options_fp != d->options_fp)

@@ -88,6 +88,7 @@
 #include "util/hash.h"
 
 #define CACHE_NAME    "modules.kmodx-cache"
+#define CACHE_SPARE   CACHE_NAME ".prev" /* its previous version, to write over */
 #define CACHE_VERSION 3u
 #define CACHE_MAGIC   "KMODXDC\n"
 #define BOM	      0x01020304u
@@ -104,6 +105,7 @@
 
 struct dm_cache {
 	const uint8_t *map; /* the file, mapped; NULL when parsed from memory */
+	int fd;		    /* with map: the file, locked shared while it is in use */
 	size_t map_size;
 	uint8_t *a, *b; /* the first and second parts: in map, or copies */
 	size_t a_size, b_size;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -692,22 +693,56 @@ int dm_outputs_touch(struct depmod *d)
 	return r;
 }
 
-int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
-		    size_t n)
+/* parts written over dfd's spare, locked alone, and the names exchanged: 1, or 0 when
+ * the spare cannot be used (a reader holds it, it or name is not a plain file of its
+ * own, or the file system has no locks), or a negative errno. */
+static int write_over_spare(int dfd, const char *name, const char *spare,
+			    const struct fileio_part *parts, size_t n)
 {
-	char tmp[NAME_MAX + 1];
+	int fd = openat(dfd, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644), r = 0;
+	struct stat st, cur;
+	off_t len = 0;
+
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 ||
+	    (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(cur.st_mode))) {
+		close(fd);
+		return 0;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = write_all(fd, parts[i].data, parts[i].len);
+		len += (off_t)parts[i].len;
+	}
+	if (r == 0 && ftruncate(fd, len) < 0)
+		r = -errno;
+	/* (no name yet, or a file system that cannot exchange names: renamed) */
+	if (r == 0 && renameat2(dfd, spare, dfd, name, RENAME_EXCHANGE) < 0 &&
+	    renameat(dfd, spare, dfd, name) < 0)
+		r = -errno;
+	close(fd);
+	return r < 0 ? r : 1;
+}
+
+int dm_replace_file(struct depmod *d, const char *name, const char *spare,
+		    const struct fileio_part *parts, size_t n)
+{
+	char tmp[NAME_MAX + 1] = "";
 	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
 	if (dfd < 0)
 		return -errno;
 	remove_stale_temps(dfd);
-	r = write_temp(dfd, name, parts, n, DM_OUTPUTS, tmp, NULL);
+	r = spare ? write_over_spare(dfd, name, spare, parts, n) : 0;
+	if (r == 0)
+		r = write_temp(dfd, name, parts, n, DM_OUTPUTS, tmp, NULL);
 	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		r = -errno;
 	if (r < 0 && tmp[0])
 		unlinkat(dfd, tmp, 0);
 	close(dfd);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 /* The output directory, cleared of a killed run's temporary files: its descriptor or a

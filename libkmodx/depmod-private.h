@@ -262,13 +262,16 @@ int dm_outputs_identify(struct depmod *d, struct dm_filekey *keys);
  * index's identity into d->out_keys: 0 or a negative errno. */
 int dm_outputs_touch(struct depmod *d);
 /*
- * Replace dir/name with the concatenation of parts: a temporary file named like the
- * indexes' (so that a killed run's leftovers are removed by the next), renamed over
- * name. Not flushed: only for files whose damage is detected on reading.
+ * Replace dir/name with the concatenation of parts. Not flushed: only for files whose
+ * damage is detected on reading. With spare (name's previous version is kept there),
+ * parts are written over spare, if no reader holds it locked (flock(), shared), and the
+ * two names exchanged: replacing then frees no file, which for the cache's megabytes
+ * costs more than writing them. Else a temporary file named like the indexes' (so that
+ * a killed run's leftovers are removed by the next) is renamed over name.
  */
 struct fileio_part;
-int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
-		    size_t n);
+int dm_replace_file(struct depmod *d, const char *name, const char *spare,
+		    const struct fileio_part *parts, size_t n);
 
 /* ---- depmod-cache.c, depmod-cache-write.c (the format: depmod-cache.h) ---- */
 

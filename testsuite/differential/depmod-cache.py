@@ -16,13 +16,16 @@ KMODX_TEST_SANITIZED set (scripts/test.sh's ASan run): the plain tree only, and 
 Steps: a cold run; nothing changed; a module touched without change; a module added
 under updates/ (a new name, then one overriding a module of the tree); the symbols of the
 module most others need changing hands (a module exporting them too added and removed,
-the module overridden, the override removed, the module removed); a module removed;
-an unreadable one added, left, removed; an index changed and one removed by hand;
+the module overridden, the override removed, the module removed); a module removed
+(the previous cache is then kept, to be written over next time); a module added while a
+run holds the previous cache (flock), and removed while one writes the cache; an
+unreadable one added, left, removed; an index changed and one removed by hand;
 a module replaced in place by another with different symbols; a file renamed; a
 compressed module swapped for a plain one (and back); modules.order changed; the
-configuration changed; -E given; the cache truncated, corrupted in either part, and taken
-from another kernel release. Usage: depmod-cache.py KMODX_BIN_DIR
+configuration changed; -E given; the cache truncated, corrupted in either part, and
+taken from another kernel release. Usage: depmod-cache.py KMODX_BIN_DIR
 """
+import fcntl
 import lzma
 import os
 import re
@@ -43,6 +46,7 @@ OUTPUTS = ["modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin
 TWINS = {a: b for x in ("modules.dep", "modules.alias", "modules.symbols")
          for a, b in ((x, x + ".bin"), (x + ".bin", x))}
 CACHE = "modules.kmodx-cache"
+SPARE = CACHE + ".prev"
 # LeakSanitizer cannot run under ptrace: a sanitized build keeps its leak checks and the
 # normal build counts the reads
 SANITIZED = bool(os.environ.get("KMODX_TEST_SANITIZED"))
@@ -215,8 +219,27 @@ def steps(t, work):
     t.step("and the override removed", 1)
     os.unlink(needed)
     t.step("a much needed module removed", 0)
+    cache, spare = os.path.join(t.moddir, CACHE), os.path.join(t.moddir, SPARE)
+    before = os.stat(cache).st_ino
     os.unlink(mods[40])
     t.step("a module removed", 0)
+    t.chk.same(f"{t.variant}: the previous cache kept, to be written over next time",
+               before, os.stat(spare).st_ino)
+    # a run still reading the previous cache: it is not written over
+    with open(spare, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_SH)
+        kept = read_file(spare)
+        added = os.path.join(t.moddir, "extra/kmodx_held" + ext)
+        copy_new(mods[90], added)
+        t.step("a module added while a run still reads the previous cache", 1)
+        t.chk.same(f"{t.variant}: the previous cache in use left as it was",
+                   (os.fstat(held.fileno()).st_ino, kept),
+                   (os.stat(spare).st_ino, read_file(spare)))
+    # a run writing the cache (over the previous one, then exchanged): not read
+    with open(cache, "rb") as busy:
+        fcntl.flock(busy, fcntl.LOCK_EX)
+        os.unlink(added)
+        t.step("a module removed while another run writes the cache", "all")
     # its error is printed by every run, the cache's included; every index is rebuilt
     broken = os.path.join(t.moddir, "updates/broken" + ext)
     with open(broken, "w") as f:
@@ -256,7 +279,6 @@ def steps(t, work):
         f.write(f"search built-in updates\noverride {name} * updates/dkms\nexclude dkms\n")
     t.step("configuration changed", "all")
     t.step("nothing changed after the configuration", 0)
-    cache = os.path.join(t.moddir, CACHE)
     data = read_file(cache)
     with open(cache, "wb") as f:
         f.write(data[:len(data) // 2])

@@ -112,8 +112,10 @@ def snapshot(root, *others):
     out = {}
     for d, dirs, files in os.walk(root):
         dirs[:] = [x for x in dirs if not (d == root and x == ".kmodref")]
-        # kmodx's depmod keeps its cache beside the indexes (depmod.8): kmod has none
-        files = [x for x in files if x != "modules.kmodx-cache"]
+        # kmodx's depmod keeps its cache, and the previous one, beside the indexes
+        # (depmod.8): kmod has none
+        files = [x for x in files if x not in ("modules.kmodx-cache",
+                                               "modules.kmodx-cache.prev")]
         for name in dirs + files:
             p = os.path.join(d, name)
             rel = os.path.relpath(p, root)

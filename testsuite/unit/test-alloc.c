@@ -875,7 +875,9 @@ static int depmod_scenario(struct result *res)
 	if (d == NULL)
 		return r < 0 ? r : -errno;
 	while ((de = readdir(d)) != NULL && n < 64) {
-		if (de->d_name[0] != '.')
+		/* (the previous cache, kept to be written over: what it holds depends on
+		 * which runs before this one rewrote the cache) */
+		if (de->d_name[0] != '.' && strcmp(de->d_name, "modules.kmodx-cache.prev") != 0)
 			names[n++] = __real_strdup(de->d_name);
 	}
 	closedir(d);
