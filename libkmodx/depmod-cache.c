@@ -16,7 +16,6 @@
 
 #include "config.h"
 #include "depmod-cache.h"
-#include "index-write.h"
 
 /* ---- checking ---- */
 
@@ -825,14 +824,9 @@ int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty)
 
 /* ---- the last run's modules.alias.bin ---- */
 
-struct positions {
-	const uint32_t *now; /* by position in the cache's run: in this one, or NONE */
-	uint32_t n;
-};
-
-static int move_value(void *data, uint32_t *priority)
+int dm_positions_move(void *data, uint32_t *priority)
 {
-	const struct positions *p = data;
+	const struct dm_positions *p = data;
 
 	if (*priority >= p->n)
 		return -EBADMSG; /* not a position of the cache's run */
@@ -840,6 +834,12 @@ static int move_value(void *data, uint32_t *priority)
 		return 0;
 	*priority = p->now[*priority];
 	return 1;
+}
+
+void dm_positions_release(struct dm_positions *p)
+{
+	free(p->now);
+	p->now = NULL;
 }
 
 /* now[position in the cache's run] = position in this one, NONE if not from the cache:
@@ -871,33 +871,48 @@ static int positions_now(const struct depmod *d, uint32_t *now)
 	return 0;
 }
 
-int dm_cache_alias_trie(struct depmod *d, uint8_t *img, size_t len, struct trie **t)
+int dm_cache_positions(struct depmod *d, struct dm_positions *p)
 {
 	const struct dm_cache *c = d->cache;
-	struct positions p = {NULL, 0};
 	int r;
 
-	*t = NULL;
+	p->now = NULL;
 	/* new positions in the old order: the values of a key stay in theirs */
 	if (c == NULL || !(c->flags & FLAG_CLEAN) || d->opts->warn_dups || !order_kept(d))
 		return 0;
-	p.n = c->n_records;
-	p.now = malloc(((size_t)p.n + 1) * sizeof(*p.now));
-	if (p.now == NULL)
+	p->n = c->n_records;
+	p->now = malloc(((size_t)p->n + 1) * sizeof(*p->now));
+	if (p->now == NULL)
 		return -ENOMEM;
-	r = positions_now(d, (uint32_t *)p.now);
-	if (r == 0)
-		r = trie_load(t, img, len);
-	if (r == 0)
-		r = trie_remap(*t, move_value, &p);
-	free((void *)p.now);
-	if (r == -EBADMSG)
-		DBG(d->ctx, "%s/modules.alias.bin does not fit the cache: built anew", d->outdir);
-	if (r < 0) {
-		trie_free(*t);
-		*t = NULL;
+	r = positions_now(d, p->now);
+	if (r < 0)
+		dm_positions_release(p);
+	return r == -EBADMSG ? 0 : r < 0 ? r : 1;
+}
+
+int dm_cache_foreach_dropped_alias(struct depmod *d, int (*fn)(void *data, const char *alias),
+				   void *data)
+{
+	const struct dm_cache *c = d->cache;
+	struct dm_module **of_rec;
+	int r = dm_cache_load_b(d->cache);
+
+	if (r < 0)
+		return r;
+	of_rec = dm_cache_records_taken(d);
+	if (of_rec == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->n_records && r == 0; i++) {
+		const uint8_t *rec = record(c, i);
+		uint64_t ref = (uint64_t)get_u32(rec + R_FIRST) + get_u32(rec + R_EXPORTS) +
+			       get_u32(rec + R_UNDEFS);
+		uint32_t n = get_u32(rec + R_ALIASES);
+
+		for (uint32_t k = 0; of_rec[i] == NULL && k < n && r == 0; k++)
+			r = fn(data, c->strings + get_u32(c->refs + 4 * (ref + k)));
 	}
-	return r == -EBADMSG ? 0 : r;
+	free(of_rec);
+	return r;
 }
 
 struct dm_module **dm_cache_records_taken(const struct depmod *d)

@@ -270,25 +270,31 @@ static uint8_t *map_previous(const struct depmod *d, int dfd, enum dm_output i, 
 	return img == MAP_FAILED ? NULL : img;
 }
 
-/*
- * modules.alias.bin: the trie of every module's aliases, each with the module's position
- * as its priority. After a run with the cache, most of it is the file on disk: that trie
- * is read back (the values of the modules that are gone or changed dropped, the others
- * moved to their new positions) and only the aliases of the modules read in this run
- * are added to it, which is what adding them all gives (test: differential-depmod-cache).
- */
-static int build_alias_trie(struct depmod *d, int dfd, struct output *bin)
+/* Whether building alias would say something: a byte beyond 7-bit ASCII, or unmatched
+ * brackets. */
+static bool alias_noted(const char *alias)
 {
-	struct trie *t = NULL;
 	char buf[PATH_MAX];
-	size_t len = 0;
-	uint8_t *img = bin->skip ? NULL : map_previous(d, dfd, DM_OUT_ALIAS_BIN, &len);
-	int r = img ? dm_cache_alias_trie(d, img, len, &t) : 0;
-	bool only_read = t != NULL;
+	size_t len = strlen(alias);
 
-	if (r == 0 && t == NULL && !bin->skip)
-		r = trie_new(&t);
-	for (size_t i = 0; i < d->n_mods && r == 0 && t; i++) {
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)alias[i] >= 0x80)
+			return true;
+	}
+	if (len >= sizeof(buf))
+		return false; /* (too long: an error, not a note) */
+	memcpy(buf, alias, len + 1);
+	return underscores(buf) < 0;
+}
+
+/* The aliases of the modules (only_read: of those read in this run) added to t, which
+ * then goes to bin. */
+static int fill_alias_trie(struct depmod *d, struct trie *t, bool only_read, struct output *bin)
+{
+	char buf[PATH_MAX];
+	int r = 0;
+
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
 		const struct dm_module *m = d->mods[i];
 
 		for (size_t j = 0; j < m->n_aliases && r == 0 && !(only_read && m->from_cache);
@@ -308,11 +314,95 @@ static int build_alias_trie(struct depmod *d, int dfd, struct output *bin)
 			r = r == 1 || r == -EILSEQ ? 0 : r;
 		}
 	}
-	if (r == 0 && t)
-		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
-	trie_free(t);
+	return r == 0 ? trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len) : r;
+}
+
+struct visit {
+	const struct depmod *d;
+	struct trie *t;
+	char buf[PATH_MAX];
+};
+
+static int visit_alias(void *data, const char *alias)
+{
+	struct visit *v = data;
+	const char *key = alias_noted(alias) ? NULL : normalized_alias(v->d, alias, v->buf);
+
+	return key ? trie_visit(v->t, key) : 0;
+}
+
+/* modules.alias.bin from the file the cache's run wrote (img): 0, or -EBADMSG when img
+ * turns out not to be what the cache says it is. */
+static int alias_trie_from(struct depmod *d, uint8_t *img, size_t len,
+			   struct dm_positions *pos, struct output *bin)
+{
+	struct visit *v = malloc(sizeof(*v));
+	int r = v ? trie_open(&v->t, img, len, dm_positions_move, pos) : -ENOMEM;
+
+	if (r == 0) {
+		v->d = d;
+		/* the values to drop, on the paths of their keys */
+		r = dm_cache_foreach_dropped_alias(d, visit_alias, v);
+		if (r == 0)
+			r = fill_alias_trie(d, v->t, true, bin);
+		trie_free(v->t);
+	}
+	free(v);
+	return r;
+}
+
+/* Whether a module read in this run has an alias building it would say something of:
+ * then it is built from scratch, so that a file that turns out unusable half way has
+ * not said it already. */
+static bool read_aliases_noted(const struct depmod *d)
+{
+	for (size_t i = 0; i < d->n_mods; i++) {
+		const struct dm_module *m = d->mods[i];
+
+		for (size_t j = 0; !m->from_cache && j < m->n_aliases; j++) {
+			if (alias_noted(m->aliases[j]))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * modules.alias.bin: the trie of every module's aliases, each with the module's position
+ * as its priority. After a run with the cache, most of it is the file on disk: that file
+ * is opened as a trie (index-write.h: only the nodes on the paths of the keys that
+ * change are read, the rest copied with each value moved to its module's new position),
+ * the values of the modules gone or read again are dropped, and only the aliases of the
+ * modules read in this run are added, which gives what adding them all gives (test:
+ * differential-depmod-cache).
+ */
+static int build_alias_trie(struct depmod *d, int dfd, struct output *bin)
+{
+	struct dm_positions pos = {NULL, 0};
+	struct trie *t = NULL;
+	size_t len = 0;
+	uint8_t *img = bin->skip ? NULL : map_previous(d, dfd, DM_OUT_ALIAS_BIN, &len);
+	int r = img && !read_aliases_noted(d) ? dm_cache_positions(d, &pos) : 0;
+	bool done = false;
+
+	if (r > 0) {
+		r = alias_trie_from(d, img, len, &pos, bin);
+		done = r == 0;
+		if (r == -EBADMSG) {
+			DBG(d->ctx, "%s/modules.alias.bin does not fit the cache: built anew",
+			    d->outdir);
+			r = 0;
+		}
+		dm_positions_release(&pos);
+	}
 	if (img)
 		munmap(img, len);
+	if (r < 0 || done || bin->skip)
+		return r;
+	r = trie_new(&t);
+	if (r == 0)
+		r = fill_alias_trie(d, t, false, bin);
+	trie_free(t);
 	return r;
 }
 

@@ -12,8 +12,6 @@
 #include "util/array.h"
 #include "util/hash.h"
 
-struct trie;
-
 /* ---- depmod.d ---- */
 
 struct dm_search {
@@ -313,13 +311,24 @@ int dm_cache_fill_undefs(struct depmod *d, struct dm_module *m);
  * d->out_kept: returns their number (DM_OUTPUTS: nothing to write). */
 int dm_cache_fingerprint(struct depmod *d);
 unsigned dm_cache_keep_outputs(struct depmod *d);
-/* The trie of the modules.alias.bin that the cache's run wrote (img, mapped writable),
- * changed for this run: each value at its module's new position, the values of the
- * modules that are not from the cache dropped. *t is NULL, and the caller builds the
- * trie from all modules, when the file does not fit the cache or the cache's run may
- * have said something that building it again must say (a duplicate alias with -w, a
- * bad one). 0 or -ENOMEM. */
-int dm_cache_alias_trie(struct depmod *d, uint8_t *img, size_t len, struct trie **t);
+/* For reading back the modules.alias.bin that the cache's run wrote (index-write.h,
+ * trie_open()): each module's position in that run, mapped to its position in this one
+ * (dm_positions_move(), a trie_map_fn), or dropped when the module is not from the
+ * cache. dm_cache_positions() gives 1 and p filled, or 0 when the file must be built
+ * again: the modules from the cache are not in their order any more (the values of a
+ * key would change order), or the cache's run may have said something that building it
+ * again must say (a duplicate alias with -w, a bad one); or -ENOMEM. */
+struct dm_positions {
+	uint32_t *now; /* by position in the cache's run: in this one, or NONE */
+	uint32_t n;
+};
+int dm_cache_positions(struct depmod *d, struct dm_positions *p);
+int dm_positions_move(void *data, uint32_t *priority);
+void dm_positions_release(struct dm_positions *p);
+/* The aliases of the cache's records that this run does not take (the modules gone or
+ * read again), as they were, to fn: 0 or the first error (the cache damaged: -EBADMSG). */
+int dm_cache_foreach_dropped_alias(struct depmod *d, int (*fn)(void *data, const char *alias),
+				   void *data);
 /* Whether the cache on disk must be rewritten (something in it changed). */
 bool dm_cache_stale(const struct depmod *d);
 /* Build what the cache of this run's modules holds: 0 or a negative errno. It reads the

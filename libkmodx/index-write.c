@@ -34,6 +34,10 @@ struct tnode {
 	uint32_t value_count;
 	struct tchild *children; /* sorted by c */
 	uint16_t n_children, cap_children;
+	/* from an image (trie_open()): not read yet, its subtree to be copied */
+	bool lazy;
+	/* from an image: the node's reference there, its subtree's end and key length */
+	uint32_t src, src_end, src_key;
 	/* serialisation scratch */
 	uint32_t offset;
 };
@@ -41,6 +45,12 @@ struct tnode {
 struct trie {
 	struct arena arena;
 	struct tnode *root;
+	/* opened from an image: it, and the map of its priorities */
+	uint8_t *img;
+	size_t img_len;
+	trie_map_fn map;
+	void *map_data;
+	int err; /* the image turned out bad (or memory ran out) reading a node */
 };
 
 int trie_new(struct trie **out)
@@ -176,6 +186,363 @@ static int node_split(struct trie *t, struct tnode *n, size_t j)
 	return child_add(t, n, edge, rest);
 }
 
+/* ---- a trie opened from its file: the previous run's, to change rather than rebuild ----
+ *
+ * Only the nodes on the paths of keys added or visited are read; the other subtrees are
+ * copied from the image when the trie is serialised, their child references moved and
+ * their priorities mapped. The image must be exactly what trie_serialize() writes in
+ * pre-order: each node, then its children's subtrees in edge order, back to back. Any
+ * other layout is -EBADMSG, found while reading a node or copying a subtree.
+ */
+
+/* Values in ascending priority, equal ones in the order they have (insertion sort: a
+ * node has one or two). */
+static void sort_values(struct tnode *n)
+{
+	struct tvalue *sorted = NULL, *v = n->values;
+
+	while (v) {
+		struct tvalue *next = v->next, **pp = &sorted;
+
+		while (*pp && (*pp)->priority <= v->priority)
+			pp = &(*pp)->next;
+		v->next = *pp;
+		*pp = v;
+		v = next;
+	}
+	n->values = sorted;
+}
+
+/* The parts of the node ref points at, in [off, end): its prefix (*prefix, its length),
+ * child table (*table, first and last edge) and value list (*values), and where it ends
+ * (*node_end). -EBADMSG unless they lie within end. */
+struct raw_node {
+	uint8_t *prefix, *table, *values, *node_end;
+	size_t prefix_len;
+	uint8_t first, last;
+	uint32_t count;
+};
+
+static int parse_raw(uint8_t *img, uint32_t ref, size_t end, struct raw_node *rn)
+{
+	size_t off = ref & INDEX_NODE_MASK;
+	uint8_t *p = img + off, *stop = img + end;
+
+	memset(rn, 0, sizeof(*rn));
+	if (off >= end || (ref & INDEX_NODE_FLAGS & ~(INDEX_NODE_PREFIX | INDEX_NODE_CHILDS |
+							  INDEX_NODE_VALUES)))
+		return -EBADMSG;
+	if (ref & INDEX_NODE_PREFIX) {
+		uint8_t *z = memchr(p, '\0', (size_t)(stop - p));
+
+		if (z == NULL || z == p)
+			return -EBADMSG;
+		rn->prefix = p;
+		rn->prefix_len = (size_t)(z - p);
+		p = z + 1;
+	}
+	if (ref & INDEX_NODE_CHILDS) {
+		if (stop - p < 2 || p[0] > p[1] || p[1] >= INDEX_CHILDMAX ||
+		    (size_t)(stop - p - 2) < 4 * (size_t)(p[1] - p[0] + 1))
+			return -EBADMSG;
+		rn->first = p[0], rn->last = p[1];
+		rn->table = p + 2;
+		p = rn->table + 4 * (size_t)(rn->last - rn->first + 1);
+	}
+	if (ref & INDEX_NODE_VALUES) {
+		if (stop - p < 4 || (rn->count = index_get_u32(p)) == 0)
+			return -EBADMSG;
+		rn->values = p;
+		p += 4;
+		for (uint32_t i = 0; i < rn->count; i++) {
+			uint8_t *z = stop - p > 4 ? memchr(p + 4, '\0', (size_t)(stop - p - 4)) : NULL;
+
+			if (z == NULL)
+				return -EBADMSG;
+			p = z + 1;
+		}
+	}
+	rn->node_end = p;
+	return 0;
+}
+
+/*
+ * Walk the children of a node whose bytes end at node_end and whose subtree ends at
+ * end: each child's reference and extent to fn. -EBADMSG unless the subtrees follow the
+ * node back to back, in edge order, up to end, and each child has values or children
+ * (add() makes no other).
+ */
+typedef int (*child_fn)(void *data, uint8_t edge, uint32_t ref, size_t end, uint8_t *slot);
+
+static int each_child(const struct raw_node *rn, uint8_t *img, size_t end, child_fn fn,
+		      void *data)
+{
+	size_t at = (size_t)(rn->node_end - img), span = rn->table ? rn->last - rn->first + 1u : 0;
+	uint32_t prev = 0;
+	uint8_t *prev_slot = NULL, prev_edge = 0;
+	int r;
+
+	for (size_t i = 0; i < span; i++) {
+		uint8_t *slot = rn->table + 4 * i;
+		uint32_t ref = index_get_u32(slot);
+
+		if (ref == 0)
+			continue;
+		if ((ref & INDEX_NODE_MASK) >= end)
+			return -EBADMSG; /* beyond the subtree */
+		if (!prev && (ref & INDEX_NODE_MASK) != at)
+			return -EBADMSG; /* the first child right after the node */
+		if (prev) {
+			if ((ref & INDEX_NODE_MASK) <= (prev & INDEX_NODE_MASK))
+				return -EBADMSG;
+			r = fn(data, prev_edge, prev, ref & INDEX_NODE_MASK, prev_slot);
+			if (r < 0)
+				return r;
+		}
+		if (!(ref & (INDEX_NODE_CHILDS | INDEX_NODE_VALUES)))
+			return -EBADMSG;
+		prev = ref, prev_slot = slot, prev_edge = (uint8_t)(rn->first + i);
+	}
+	if (prev)
+		return fn(data, prev_edge, prev, end, prev_slot);
+	if (rn->table || (size_t)(rn->node_end - img) != end)
+		return -EBADMSG; /* a table of gaps, or something after a leaf */
+	return 0;
+}
+
+struct reading {
+	struct trie *t;
+	struct tnode *n;
+	uint16_t k;
+};
+
+static int add_stub(void *data, uint8_t edge, uint32_t ref, size_t end, uint8_t *slot)
+{
+	struct reading *rd = data;
+	struct tnode *c = arena_zalloc(&rd->t->arena, sizeof(*c));
+
+	(void)slot;
+	if (c == NULL)
+		return -ENOMEM;
+	c->lazy = true;
+	c->src = ref;
+	c->src_end = (uint32_t)end;
+	c->src_key = rd->n->src_key + (uint32_t)rd->n->prefix_len + 1;
+	c->prefix = (char *)"";
+	rd->n->children[rd->k++] = (struct tchild){edge, c};
+	return 0;
+}
+
+/* Read lazy node n from the image: its prefix, its values through the map (dropped ones
+ * left out), and its children as lazy nodes. */
+static int read_lazy(struct trie *t, struct tnode *n)
+{
+	struct raw_node rn;
+	struct tvalue **tail = &n->values;
+	struct reading rd = {t, n, 0};
+	uint8_t *p;
+	int r = parse_raw(t->img, n->src, n->src_end, &rn);
+
+	if (r < 0)
+		return r;
+	if (rn.prefix) {
+		if (n == t->root)
+			return -EBADMSG;
+		n->prefix = (char *)rn.prefix;
+		n->prefix_len = rn.prefix_len;
+	}
+	if (n->src_key + n->prefix_len > INDEX_KEY_MAX)
+		return -EBADMSG; /* longer than add() takes */
+	p = rn.values ? rn.values + 4 : NULL;
+	for (uint32_t i = 0; i < rn.count; i++) {
+		struct tvalue *v = arena_alloc(&t->arena, sizeof(*v));
+		uint32_t priority = index_get_u32(p);
+
+		if (v == NULL)
+			return -ENOMEM;
+		v->value = (const char *)p + 4;
+		v->len = strlen(v->value);
+		p += 4 + v->len + 1;
+		r = t->map(t->map_data, &priority);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		v->priority = priority;
+		v->next = NULL;
+		*tail = v;
+		tail = &v->next;
+		n->value_count++;
+	}
+	sort_values(n);
+	if (rn.table) {
+		size_t span = rn.last - rn.first + 1u;
+
+		for (size_t i = 0; i < span; i++)
+			n->cap_children += index_get_u32(rn.table + 4 * i) != 0;
+		n->children = arena_alloc(&t->arena, (n->cap_children ? n->cap_children : 1) *
+							     sizeof(*n->children));
+		if (n->children == NULL)
+			return -ENOMEM;
+	}
+	r = each_child(&rn, t->img, n->src_end, add_stub, &rd);
+	n->n_children = rd.k;
+	n->lazy = false;
+	return r;
+}
+
+/* read_lazy(), whose first failure sticks: the trie is then only half read. */
+static int read_node(struct trie *t, struct tnode *n)
+{
+	if (t->err == 0)
+		t->err = read_lazy(t, n);
+	return t->err;
+}
+
+int trie_open(struct trie **out, uint8_t *img, size_t len, trie_map_fn map, void *data)
+{
+	struct trie *t;
+	int r;
+
+	if (len < INDEX_HEADER_SIZE || len > INDEX_NODE_MASK ||
+	    index_get_u32(img) != INDEX_MAGIC ||
+	    index_get_u32(img + 4) >> 16 != INDEX_VERSION_MAJOR)
+		return -EBADMSG;
+	r = trie_new(&t);
+	if (r < 0)
+		return r;
+	t->img = img, t->img_len = len, t->map = map, t->map_data = data;
+	if (len > INDEX_HEADER_SIZE) {
+		/* (no keys: a root that is not written, and nothing to read) */
+		t->root->lazy = true;
+		t->root->src = index_get_u32(img + 8);
+		t->root->src_end = (uint32_t)len;
+		r = (t->root->src & INDEX_NODE_MASK) == INDEX_HEADER_SIZE ? read_node(t, t->root)
+									   : -EBADMSG;
+	} else if (index_get_u32(img + 8) != INDEX_HEADER_SIZE) {
+		r = -EBADMSG;
+	}
+	if (r < 0) {
+		trie_free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
+int trie_visit(struct trie *t, const char *key)
+{
+	struct tnode *n = t->root;
+	size_t i = 0;
+	int r;
+
+	for (;;) {
+		if (n->lazy && (r = read_node(t, n)) < 0)
+			return r;
+		if (strncmp(n->prefix, key + i, n->prefix_len) != 0)
+			return 0;
+		i += n->prefix_len;
+		if (key[i] == '\0' || (n = child_find(n, (uint8_t)key[i])) == NULL)
+			return 0;
+		i++;
+	}
+}
+
+/* Drop the nodes that lost their values and merge those that are neither keys nor
+ * forks into their only child: the shape adding only the kept values gives. The node
+ * that takes n's place, NULL if none. */
+static struct tnode *prune(struct trie *t, struct tnode *n, int *err)
+{
+	uint16_t k = 0;
+
+	if (n->lazy)
+		return n; /* nothing was dropped in there */
+	for (uint16_t i = 0; i < n->n_children && *err == 0; i++) {
+		struct tnode *c = prune(t, n->children[i].node, err);
+
+		if (c)
+			n->children[k++] = (struct tchild){n->children[i].c, c};
+	}
+	if (*err)
+		return NULL;
+	n->n_children = k;
+	if (n == t->root || n->value_count > 0 || k > 1)
+		return n;
+	if (k == 1) {
+		struct tnode *c = n->children[0].node;
+		size_t len;
+		char *prefix;
+
+		if (c->lazy && (*err = read_node(t, c)) < 0)
+			return NULL;
+		len = n->prefix_len + 1 + c->prefix_len;
+		prefix = arena_alloc(&t->arena, len + 1);
+		if (prefix == NULL) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		memcpy(prefix, n->prefix, n->prefix_len);
+		prefix[n->prefix_len] = (char)n->children[0].c;
+		memcpy(prefix + n->prefix_len + 1, c->prefix, c->prefix_len + 1);
+		c->prefix = prefix;
+		c->prefix_len = len;
+		return c;
+	}
+	return NULL;
+}
+
+/* A lazy subtree copied to its new place (out, the image's bytes already there, delta
+ * further on): child references moved, priorities mapped, everything checked as
+ * read_node() would. */
+struct copying {
+	struct trie *t;
+	uint8_t *out;
+	int64_t delta;
+	uint32_t key;
+};
+
+static int copy_node(void *data, uint8_t edge, uint32_t ref, size_t end, uint8_t *slot);
+
+static int copy_subtree(struct copying *cp, uint32_t ref, size_t end)
+{
+	struct trie *t = cp->t;
+	struct raw_node rn;
+	uint32_t key = cp->key, last = 0;
+	uint8_t *p;
+	int r = parse_raw(t->img, ref, end, &rn);
+
+	if (r < 0)
+		return r;
+	if (key + rn.prefix_len > INDEX_KEY_MAX)
+		return -EBADMSG;
+	p = rn.values ? rn.values + 4 : NULL;
+	for (uint32_t i = 0; i < rn.count; i++) {
+		uint32_t priority = index_get_u32(p);
+		size_t len = strlen((const char *)p + 4);
+
+		r = t->map(t->map_data, &priority);
+		if (r <= 0 || (i > 0 && priority < last))
+			return r < 0 ? r : -EBADMSG; /* a value to drop, or out of order */
+		index_put_u32(cp->out + (p - t->img) + cp->delta, priority);
+		last = priority;
+		p += 4 + len + 1;
+	}
+	cp->key = key + (uint32_t)rn.prefix_len + 1;
+	r = each_child(&rn, t->img, end, copy_node, cp);
+	cp->key = key;
+	return r;
+}
+
+static int copy_node(void *data, uint8_t edge, uint32_t ref, size_t end, uint8_t *slot)
+{
+	struct copying *cp = data;
+
+	(void)edge;
+	index_put_u32(cp->out + (slot - cp->t->img) + cp->delta,
+		      (uint32_t)((int64_t)ref + cp->delta));
+	return copy_subtree(cp, ref, end);
+}
+
 static int add(struct trie *t, const char *key, const char *value, uint32_t priority,
 	       bool copy)
 {
@@ -191,6 +558,8 @@ static int add(struct trie *t, const char *key, const char *value, uint32_t prio
 		size_t j;
 		struct tnode *child;
 
+		if (n->lazy && (r = read_node(t, n)) < 0)
+			return r;
 		for (j = 0; j < n->prefix_len; j++) {
 			if (n->prefix[j] != key[i + j]) {
 				r = node_split(t, n, j);
@@ -231,216 +600,10 @@ int trie_add_static(struct trie *t, const char *key, const char *value, uint32_t
 	return add(t, key, value, priority, false);
 }
 
-/* ---- a trie from an index file: the previous run's, to change rather than rebuild ---- */
-
-struct loader {
-	struct trie *t;
-	uint8_t *img;
-	size_t len;
-	size_t next; /* where the next node must start: the file is laid out in pre-order */
-	size_t key;  /* the length of the current node's key */
-};
-
-/* The node ref points at, and its subtrees: -EBADMSG unless it is exactly where a
- * pre-order writer puts it and within the file. */
-static int load_node(struct loader *l, uint32_t ref, bool root, struct tnode **out)
-{
-	size_t off = ref & INDEX_NODE_MASK, key = l->key;
-	uint8_t *p, *end = l->img + l->len;
-	struct tnode *n;
-	uint8_t first = 0, last = 0, *table = NULL;
-
-	if (off != l->next || off >= l->len || (ref & ~INDEX_NODE_MASK & ~(INDEX_NODE_PREFIX |
-			INDEX_NODE_CHILDS | INDEX_NODE_VALUES)))
-		return -EBADMSG;
-	/* a node stands for a key or parts two: else it is not one that add() makes */
-	if (!root && !(ref & (INDEX_NODE_CHILDS | INDEX_NODE_VALUES)))
-		return -EBADMSG;
-	n = root ? l->t->root : arena_zalloc(&l->t->arena, sizeof(*n));
-	if (n == NULL)
-		return -ENOMEM;
-	p = l->img + off;
-	n->prefix = (char *)"";
-	if (ref & INDEX_NODE_PREFIX) {
-		uint8_t *z = memchr(p, '\0', (size_t)(end - p));
-
-		if (z == NULL || z == p || root)
-			return -EBADMSG;
-		n->prefix = (char *)p;
-		n->prefix_len = (size_t)(z - p);
-		key += n->prefix_len;
-		p = z + 1;
-	}
-	if (key > INDEX_KEY_MAX) /* longer than add() takes */
-		return -EBADMSG;
-	if (ref & INDEX_NODE_CHILDS) {
-		size_t span;
-
-		if (end - p < 2 || p[0] > p[1] || p[1] >= INDEX_CHILDMAX)
-			return -EBADMSG;
-		first = p[0], last = p[1];
-		span = (size_t)(last - first + 1);
-		table = p + 2;
-		if ((size_t)(end - table) < 4 * span)
-			return -EBADMSG;
-		for (size_t i = 0; i < span; i++)
-			n->n_children += index_get_u32(table + 4 * i) != 0;
-		if (n->n_children == 0)
-			return -EBADMSG;
-		n->children = arena_alloc(&l->t->arena, n->n_children * sizeof(*n->children));
-		if (n->children == NULL)
-			return -ENOMEM;
-		n->cap_children = n->n_children;
-		p = table + 4 * span;
-	}
-	if (ref & INDEX_NODE_VALUES) {
-		struct tvalue **tail = &n->values;
-		uint32_t count;
-
-		if (end - p < 4 || (count = index_get_u32(p)) == 0)
-			return -EBADMSG;
-		p += 4;
-		for (uint32_t i = 0; i < count; i++) {
-			struct tvalue *v = arena_alloc(&l->t->arena, sizeof(*v));
-			uint8_t *z = end - p > 4 ? memchr(p + 4, '\0', (size_t)(end - p - 4)) : NULL;
-
-			if (v == NULL)
-				return -ENOMEM;
-			if (z == NULL || (i > 0 && index_get_u32(p) < (*tail)->priority))
-				return -EBADMSG;
-			v->priority = index_get_u32(p);
-			v->value = (const char *)p + 4;
-			v->len = (size_t)(z - p - 4);
-			v->next = NULL;
-			if (i > 0)
-				tail = &(*tail)->next;
-			*tail = v;
-			p = z + 1;
-		}
-		n->value_count = count;
-	}
-	l->next = (size_t)(p - l->img);
-	for (size_t i = 0, k = 0; table && i < (size_t)(last - first + 1); i++) {
-		uint32_t child = index_get_u32(table + 4 * i);
-		int r;
-
-		if (child == 0)
-			continue;
-		l->key = key + 1;
-		r = load_node(l, child, false, &n->children[k].node);
-		if (r < 0)
-			return r;
-		n->children[k++].c = (uint8_t)(first + i);
-	}
-	*out = n;
-	return 0;
-}
-
-int trie_load(struct trie **out, uint8_t *img, size_t len)
-{
-	struct trie *t;
-	struct loader l = {.img = img, .len = len, .next = INDEX_HEADER_SIZE};
-	int r;
-
-	if (len < INDEX_HEADER_SIZE || index_get_u32(img) != INDEX_MAGIC ||
-	    index_get_u32(img + 4) >> 16 != INDEX_VERSION_MAJOR)
-		return -EBADMSG;
-	r = trie_new(&t);
-	if (r < 0)
-		return r;
-	l.t = t;
-	if (len == INDEX_HEADER_SIZE) /* no keys: a root that is not written */
-		r = index_get_u32(img + 8) == INDEX_HEADER_SIZE ? 0 : -EBADMSG;
-	else
-		r = load_node(&l, index_get_u32(img + 8), true, &t->root);
-	if (r == 0 && l.next != len && len != INDEX_HEADER_SIZE)
-		r = -EBADMSG; /* something after the last node */
-	if (r < 0) {
-		trie_free(t);
-		return r;
-	}
-	*out = t;
-	return 0;
-}
-
-/* Values in ascending priority, equal ones in the order they have (insertion sort: a
- * node has one or two). */
-static void sort_values(struct tnode *n)
-{
-	struct tvalue *sorted = NULL, *v = n->values;
-
-	while (v) {
-		struct tvalue *next = v->next, **pp = &sorted;
-
-		while (*pp && (*pp)->priority <= v->priority)
-			pp = &(*pp)->next;
-		v->next = *pp;
-		*pp = v;
-		v = next;
-	}
-	n->values = sorted;
-}
-
-/* n with its values remapped; NULL if nothing is left of it, or the node that takes its
- * place: a node that is neither a key nor a fork is merged into its only child. */
-static struct tnode *remap(struct trie *t, struct tnode *n, trie_map_fn map, void *data,
-			   int *err)
-{
-	uint16_t k = 0;
-
-	for (struct tvalue **pp = &n->values; *pp && *err == 0;) {
-		int r = map(data, &(*pp)->priority);
-
-		if (r < 0) {
-			*err = r;
-		} else if (r == 0) {
-			*pp = (*pp)->next;
-			n->value_count--;
-		} else {
-			pp = &(*pp)->next;
-		}
-	}
-	sort_values(n);
-	for (uint16_t i = 0; i < n->n_children && *err == 0; i++) {
-		struct tnode *c = remap(t, n->children[i].node, map, data, err);
-
-		if (c)
-			n->children[k++] = (struct tchild){n->children[i].c, c};
-	}
-	if (*err)
-		return NULL;
-	n->n_children = k;
-	if (n == t->root || n->value_count > 0 || k > 1)
-		return n;
-	if (k == 1) {
-		struct tnode *c = n->children[0].node;
-		size_t len = n->prefix_len + 1 + c->prefix_len;
-		char *prefix = arena_alloc(&t->arena, len + 1);
-
-		if (prefix == NULL) {
-			*err = -ENOMEM;
-			return NULL;
-		}
-		memcpy(prefix, n->prefix, n->prefix_len);
-		prefix[n->prefix_len] = (char)n->children[0].c;
-		memcpy(prefix + n->prefix_len + 1, c->prefix, c->prefix_len + 1);
-		c->prefix = prefix;
-		c->prefix_len = len;
-		return c;
-	}
-	return NULL;
-}
-
-int trie_remap(struct trie *t, trie_map_fn map, void *data)
-{
-	int err = 0;
-
-	remap(t, t->root, map, data, &err);
-	return err;
-}
-
 static uint32_t node_flags(const struct tnode *n)
 {
+	if (n->lazy)
+		return n->src & INDEX_NODE_FLAGS;
 	return (n->prefix_len ? INDEX_NODE_PREFIX : 0) | (n->n_children ? INDEX_NODE_CHILDS : 0) |
 	       (n->value_count ? INDEX_NODE_VALUES : 0);
 }
@@ -469,6 +632,11 @@ static uint64_t node_size(const struct tnode *n)
  * space. */
 static int place(struct tnode *n, uint64_t *end, enum index_layout layout)
 {
+	if (n->lazy) { /* its subtree as it is in the image (pre-order only) */
+		n->offset = (uint32_t)*end;
+		*end += n->src_end - (n->src & INDEX_NODE_MASK);
+		return layout != INDEX_PREORDER ? -EINVAL : *end > INDEX_NODE_MASK ? -EFBIG : 0;
+	}
 	if (layout == INDEX_PREORDER) {
 		n->offset = (uint32_t)*end;
 		*end += node_size(n);
@@ -486,9 +654,19 @@ static int place(struct tnode *n, uint64_t *end, enum index_layout layout)
 	return *end > INDEX_NODE_MASK ? -EFBIG : 0;
 }
 
-static void emit(const struct tnode *n, uint8_t *buf)
+static int emit(const struct trie *t, const struct tnode *n, uint8_t *buf)
 {
 	uint8_t *p = buf + n->offset;
+	int r = 0;
+
+	if (n->lazy) {
+		size_t from = n->src & INDEX_NODE_MASK;
+		struct copying cp = {(struct trie *)t, buf, (int64_t)n->offset - (int64_t)from,
+				     n->src_key};
+
+		memcpy(p, t->img + from, n->src_end - from);
+		return copy_subtree(&cp, n->src, n->src_end);
+	}
 
 	if (n->prefix_len) {
 		memcpy(p, n->prefix, n->prefix_len + 1);
@@ -517,8 +695,9 @@ static void emit(const struct tnode *n, uint8_t *buf)
 			p += 4 + v->len + 1;
 		}
 	}
-	for (uint16_t i = 0; i < n->n_children; i++)
-		emit(n->children[i].node, buf);
+	for (uint16_t i = 0; i < n->n_children && r == 0; i++)
+		r = emit(t, n->children[i].node, buf);
+	return r;
 }
 
 int trie_serialize(struct trie *t, enum index_layout layout, uint8_t **out, size_t *len)
@@ -526,8 +705,14 @@ int trie_serialize(struct trie *t, enum index_layout layout, uint8_t **out, size
 	struct tnode *root = t->root;
 	uint64_t end = INDEX_HEADER_SIZE;
 	uint8_t *buf;
-	int r = place(root, &end, layout);
+	int r = 0;
 
+	if (t->img)
+		prune(t, root, &r);
+	if (r == 0)
+		r = t->err;
+	if (r == 0)
+		r = place(root, &end, layout);
 	if (r < 0)
 		return r;
 	buf = malloc((size_t)end);
@@ -536,7 +721,11 @@ int trie_serialize(struct trie *t, enum index_layout layout, uint8_t **out, size
 	index_put_u32(buf, INDEX_MAGIC);
 	index_put_u32(buf + 4, INDEX_VERSION);
 	index_put_u32(buf + 8, root->offset | node_flags(root));
-	emit(root, buf);
+	r = emit(t, root, buf);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
 	*out = buf;
 	*len = (size_t)end;
 	return 0;

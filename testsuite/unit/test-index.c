@@ -3,8 +3,8 @@
  * The .bin index writer (index-write.c) and reader (index.c), checked against the format
  * description (index-format.md): the worked example of §7 byte for byte in both layouts,
  * exact and wildcard lookups (the latter against fnmatch), priority order, hostile
- * files (truncated, wrong header, bad offsets, reference loops), and a trie read back
- * from its file and changed as depmod's cache does it.
+ * files (truncated, wrong header, bad offsets, reference loops), and a trie opened from
+ * its file and changed as depmod's cache does it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -889,7 +889,7 @@ static void test_byte_flips(void **state)
 	free(good);
 }
 
-/* ---- a trie read back from its file and changed (trie_load(), trie_remap()) ---- */
+/* ---- a trie opened from its file and changed (trie_open(), trie_visit()) ---- */
 
 static int keep_all(void *data, uint32_t *priority)
 {
@@ -898,25 +898,29 @@ static int keep_all(void *data, uint32_t *priority)
 	return 1;
 }
 
-/* Read back, nothing changed: the same bytes again. */
+/* Opened, nothing changed: the same bytes again, whether the nodes are copied or read
+ * (every key visited). */
 static void check_round_trip(const struct entry *e, size_t n)
 {
-	uint8_t *buf, *again;
-	size_t len, len2;
-	struct trie *t = NULL;
+	for (int visit = 0; visit < 2; visit++) {
+		uint8_t *buf, *again;
+		size_t len, len2;
+		struct trie *t = NULL;
 
-	build(e, n, INDEX_PREORDER, &buf, &len);
-	assert_int_equal(trie_load(&t, buf, len), 0);
-	assert_int_equal(trie_remap(t, keep_all, NULL), 0);
-	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &again, &len2), 0);
-	trie_free(t);
-	assert_int_equal(len2, len);
-	assert_memory_equal(again, buf, len);
-	free(again);
-	free(buf);
+		build(e, n, INDEX_PREORDER, &buf, &len);
+		assert_int_equal(trie_open(&t, buf, len, keep_all, NULL), 0);
+		for (size_t i = 0; visit && i < n; i++)
+			assert_int_equal(trie_visit(t, e[i].key), 0);
+		assert_int_equal(trie_serialize(t, INDEX_PREORDER, &again, &len2), 0);
+		trie_free(t);
+		assert_int_equal(len2, len);
+		assert_memory_equal(again, buf, len);
+		free(again);
+		free(buf);
+	}
 }
 
-static void test_load_round_trip(void **state)
+static void test_open_round_trip(void **state)
 {
 	(void)state;
 	check_round_trip(example, sizeof(example) / sizeof(example[0]));
@@ -928,8 +932,9 @@ static void test_load_round_trip(void **state)
 /*
  * Modules 0..N-1 with a few keys each (priority: the module's position, as depmod
  * gives it); then some modules go, some come, and the others move to new positions in
- * the same order. Reading the old file, remapping it (dropping the gone modules' values)
- * and adding the new modules' keys must give the bytes of a trie built from scratch.
+ * the same order. Opening the old file, visiting the keys of the modules gone (their
+ * values dropped) and adding the new modules' keys must give the bytes of a trie built
+ * from scratch.
  */
 enum { MODS = 300, KEYS_MAX = 4 };
 
@@ -958,7 +963,7 @@ static void add_module(struct trie *t, const struct fake_module *m, uint32_t pri
 		assert_true(trie_add(t, m->keys[k], m->name, prio) >= 0);
 }
 
-static void test_remap_equals_rebuild(void **state)
+static void test_open_equals_rebuild(void **state)
 {
 	static struct fake_module mods[2 * MODS];
 	static struct newcomer {
@@ -968,7 +973,7 @@ static void test_remap_equals_rebuild(void **state)
 	unsigned seed = 7;
 
 	(void)state;
-	for (int round = 0; round < 30; round++) {
+	for (int round = 0; round < 40; round++) {
 		struct trie *old = NULL, *fresh = NULL, *changed = NULL;
 		uint8_t *oldbuf, *want, *got;
 		size_t oldlen, wantlen, gotlen, n_new = 0;
@@ -996,12 +1001,12 @@ static void test_remap_equals_rebuild(void **state)
 		trie_free(old);
 
 		/* the new order: the survivors in their old order, newcomers in between;
-		 * round 0 drops every module, round 1 none */
+		 * round 0 drops every module, round 1 none and adds none */
 		assert_int_equal(trie_new(&fresh), 0);
 		for (uint32_t i = 0; i < MODS; i++) {
 			bool drop = round == 0 || (round > 1 && rand_r(&seed) % 5 == 0);
 
-			if (round > 0 && rand_r(&seed) % 4 == 0) {
+			if (round > 1 && rand_r(&seed) % 4 == 0) {
 				newcomers[n_new] = (struct newcomer){MODS + (int)i, next++};
 				add_module(fresh, &mods[MODS + i], newcomers[n_new++].prio);
 			}
@@ -1012,8 +1017,14 @@ static void test_remap_equals_rebuild(void **state)
 		assert_int_equal(trie_serialize(fresh, INDEX_PREORDER, &want, &wantlen), 0);
 		trie_free(fresh);
 
-		assert_int_equal(trie_load(&changed, oldbuf, oldlen), 0);
-		assert_int_equal(trie_remap(changed, move_or_drop, NULL), 0);
+		assert_int_equal(trie_open(&changed, oldbuf, oldlen, move_or_drop, NULL), 0);
+		for (uint32_t i = 0; i < MODS; i++) {
+			/* the modules gone; every module's keys in odd rounds (all read) */
+			for (int k = 0; k < mods[i].n_keys; k++) {
+				if (moved_to[i] == UINT32_MAX || round % 2)
+					assert_int_equal(trie_visit(changed, mods[i].keys[k]), 0);
+			}
+		}
 		for (size_t i = 0; i < n_new; i++)
 			add_module(changed, &mods[newcomers[i].mod], newcomers[i].prio);
 		assert_int_equal(trie_serialize(changed, INDEX_PREORDER, &got, &gotlen), 0);
@@ -1026,8 +1037,9 @@ static void test_remap_equals_rebuild(void **state)
 	}
 }
 
-/* Positions that change order: each key's values are sorted again. */
-static void test_remap_reorders(void **state)
+/* A node that is read has its values sorted again; one that is copied cannot be, and
+ * a key whose values would change order, or lose one, is refused unless visited. */
+static void test_open_reorders_and_drops(void **state)
 {
 	static const struct entry before[] = {
 		{"k", "a", 0}, {"k", "b", 1}, {"k", "c", 2}, {"k2", "c", 2}, {"k2", "a", 0},
@@ -1044,72 +1056,94 @@ static void test_remap_reorders(void **state)
 	build(after, 5, INDEX_PREORDER, &want, &wantlen);
 	for (uint32_t i = 0; i < 3; i++)
 		moved_to[i] = 2 - i;
-	assert_int_equal(trie_load(&t, buf, len), 0);
-	assert_int_equal(trie_remap(t, move_or_drop, NULL), 0);
+	assert_int_equal(trie_open(&t, buf, len, move_or_drop, NULL), 0);
+	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &got, &gotlen), -EBADMSG);
+	assert_int_equal(trie_visit(t, "k"), 0);
+	assert_int_equal(trie_visit(t, "k2"), 0);
 	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &got, &gotlen), 0);
 	trie_free(t);
 	assert_int_equal(gotlen, wantlen);
 	assert_memory_equal(got, want, wantlen);
 	free(got);
 	free(want);
+
+	/* module 1 ("b") gone, its key not visited */
+	moved_to[0] = 0, moved_to[1] = UINT32_MAX, moved_to[2] = 1;
+	assert_int_equal(trie_open(&t, buf, len, move_or_drop, NULL), 0);
+	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &got, &gotlen), -EBADMSG);
+	trie_free(t);
 	free(buf);
 }
 
-/* A priority the file should not have stops the remapping with the map's error. */
-static void test_remap_error(void **state)
+/* A priority the file should not have stops the copy with the map's error. */
+static void test_open_map_error(void **state)
 {
 	struct trie *t = NULL;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf, *out;
+	size_t len, outlen;
 
 	(void)state;
 	build((const struct entry[]){{"a", "x", 1}, {"ab", "y", MODS}}, 2, INDEX_PREORDER,
 	      &buf, &len);
 	for (uint32_t i = 0; i < MODS; i++)
 		moved_to[i] = i;
-	assert_int_equal(trie_load(&t, buf, len), 0);
-	assert_int_equal(trie_remap(t, move_or_drop, NULL), -EBADMSG);
+	assert_int_equal(trie_open(&t, buf, len, move_or_drop, NULL), 0);
+	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &out, &outlen), -EBADMSG);
+	assert_int_equal(trie_visit(t, "ab"), -EBADMSG);
 	trie_free(t);
 	free(buf);
 }
 
 /* Only a file exactly as trie_serialize() lays it out in pre-order is taken: a
- * post-order one, every truncation, and every byte flip are refused or, when the flip
- * still makes such a file, read within the image. */
-static void test_load_hostile(void **state)
+ * post-order one and every truncation are refused, by trie_open() or at the latest by
+ * trie_serialize(); every byte flip is refused or read within the image. */
+static void check_hostile(uint8_t *img, size_t len, bool must_fail)
+{
+	struct trie *t = NULL;
+	uint8_t *out;
+	size_t outlen;
+	int r = trie_open(&t, img, len, keep_all, NULL);
+
+	if (r == 0) {
+		/* some paths read, new keys through copied and read nodes */
+		(void)trie_visit(t, "pci:v00008086d000010D3sv*sd*bc*sc*i*");
+		(void)trie_visit(t, "usb:");
+		r = trie_add(t, "snd_hda_x", "new", 3);
+		if (r >= 0)
+			r = trie_serialize(t, INDEX_PREORDER, &out, &outlen);
+		if (r == 0)
+			free(out);
+		trie_free(t);
+	}
+	if (must_fail)
+		assert_int_not_equal(r, 0);
+}
+
+static void test_open_hostile(void **state)
 {
 	static const uint8_t xors[] = {0x01, 0x80, 0xff, 0x10, 0x20, 0x40};
 	size_t n = sizeof(aliases) / sizeof(aliases[0]);
-	struct trie *t = NULL;
 	uint8_t *good, *post, *copy;
 	size_t len, plen;
 
 	(void)state;
 	build(aliases, n, INDEX_PREORDER, &good, &len);
 	build(aliases, n, INDEX_POSTORDER, &post, &plen);
-	assert_int_equal(trie_load(&t, post, plen), -EBADMSG);
+	check_hostile(post, plen, true);
 	for (size_t cut = 0; cut < len; cut++) {
 		copy = malloc(cut ? cut : 1);
 		assert_non_null(copy);
 		memcpy(copy, good, cut);
-		assert_int_equal(trie_load(&t, copy, cut), -EBADMSG);
+		check_hostile(copy, cut, true);
 		free(copy);
 	}
 	for (size_t i = 0; i < len; i++) {
 		for (size_t x = 0; x < sizeof(xors); x++) {
-			uint8_t *out;
-			size_t outlen;
-
 			copy = malloc(len);
 			assert_non_null(copy);
 			memcpy(copy, good, len);
 			copy[i] ^= xors[x];
-			if (trie_load(&t, copy, len) == 0) {
-				assert_int_equal(trie_remap(t, keep_all, NULL), 0);
-				assert_int_equal(trie_serialize(t, INDEX_PREORDER, &out, &outlen), 0);
-				free(out);
-				trie_free(t);
-			}
+			check_hostile(copy, len, false);
 			free(copy);
 		}
 	}
@@ -1164,11 +1198,11 @@ int main(void)
 		cmocka_unit_test(test_reference_loops),
 		cmocka_unit_test(test_byte_flips),
 		cmocka_unit_test(test_open_file),
-		cmocka_unit_test(test_load_round_trip),
-		cmocka_unit_test(test_remap_equals_rebuild),
-		cmocka_unit_test(test_remap_reorders),
-		cmocka_unit_test(test_remap_error),
-		cmocka_unit_test(test_load_hostile),
+		cmocka_unit_test(test_open_round_trip),
+		cmocka_unit_test(test_open_equals_rebuild),
+		cmocka_unit_test(test_open_reorders_and_drops),
+		cmocka_unit_test(test_open_map_error),
+		cmocka_unit_test(test_open_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
