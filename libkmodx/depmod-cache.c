@@ -839,12 +839,13 @@ int dm_positions_move(void *data, uint32_t *priority)
 void dm_positions_release(struct dm_positions *p)
 {
 	free(p->now);
-	p->now = NULL;
+	free(p->was);
+	p->now = p->was = NULL;
 }
 
-/* now[position in the cache's run] = position in this one, NONE if not from the cache:
- * -EBADMSG if the records do not say one position each. */
-static int positions_now(const struct depmod *d, uint32_t *now)
+/* now[position in the cache's run] = position in this one, NONE if not from the cache,
+ * and was[] the other way: -EBADMSG if the records do not say one position each. */
+static int positions_now(const struct depmod *d, uint32_t *now, uint32_t *was)
 {
 	const struct dm_cache *c = d->cache;
 	uint8_t *seen = calloc(c->n_records + 1, 1);
@@ -865,8 +866,9 @@ static int positions_now(const struct depmod *d, uint32_t *now)
 	for (size_t i = 0; i < d->n_mods; i++) {
 		const struct dm_module *m = d->mods[i];
 
+		was[m->idx] = m->from_cache ? get_u32(record(c, m->cache_rec - 1) + R_ORDER) : NONE;
 		if (m->from_cache)
-			now[get_u32(record(c, m->cache_rec - 1) + R_ORDER)] = m->idx;
+			now[was[m->idx]] = m->idx;
 	}
 	return 0;
 }
@@ -876,15 +878,18 @@ int dm_cache_positions(struct depmod *d, struct dm_positions *p)
 	const struct dm_cache *c = d->cache;
 	int r;
 
-	p->now = NULL;
+	p->now = p->was = NULL;
 	/* new positions in the old order: the values of a key stay in theirs */
 	if (c == NULL || !(c->flags & FLAG_CLEAN) || d->opts->warn_dups || !order_kept(d))
 		return 0;
 	p->n = c->n_records;
 	p->now = malloc(((size_t)p->n + 1) * sizeof(*p->now));
-	if (p->now == NULL)
+	p->was = malloc((d->n_mods + 1) * sizeof(*p->was));
+	if (p->now == NULL || p->was == NULL) {
+		dm_positions_release(p);
 		return -ENOMEM;
-	r = positions_now(d, p->now);
+	}
+	r = positions_now(d, p->now, p->was);
 	if (r < 0)
 		dm_positions_release(p);
 	return r == -EBADMSG ? 0 : r < 0 ? r : 1;

@@ -109,6 +109,31 @@ static int take_text(struct output *text, struct strbuf *out, int r)
 		strbuf_cat((sb), parts_);                                                \
 	})
 
+/* Index i as the cache's run left it, mapped writable (a private copy), if it is still
+ * that file: else NULL. */
+static uint8_t *map_previous(const struct depmod *d, int dfd, enum dm_output i, size_t *len)
+{
+	const struct dm_filekey zero = {0}, *want = &d->out_prev[i];
+	struct dm_filekey key;
+	struct stat st;
+	void *img = MAP_FAILED;
+	int fd;
+
+	if (dfd < 0 || dm_filekey_equal(want, &zero))
+		return NULL;
+	fd = openat(dfd, files[i].name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		dm_filekey_from_stat(&key, &st);
+		*len = (size_t)st.st_size;
+		if (dm_filekey_equal(&key, want))
+			img = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	}
+	close(fd);
+	return img == MAP_FAILED ? NULL : img;
+}
+
 /* ---- modules.dep ---- */
 
 struct closure {
@@ -173,37 +198,162 @@ static int dep_line(const struct depmod *d, struct closure *c, const struct dm_m
 	return r;
 }
 
-static int build_deps(struct depmod *d, struct output *text, struct output *bin)
+/* The old lines of modules.dep (text, as the cache's run wrote it), one per module of
+ * that run: 0 or -EBADMSG. */
+static int old_lines(uint8_t *text, size_t len, const struct dm_positions *pos,
+		     const char **line, size_t *line_len)
 {
-	struct closure c = {calloc(d->n_mods, sizeof(uint32_t)), 0,
-			    calloc(d->n_mods + 1, sizeof(struct dm_module *)), 0};
-	struct strbuf out = STRBUF_INIT, line = STRBUF_INIT;
-	struct trie *t = NULL;
-	int r = c.mark && c.list ? 0 : -ENOMEM;
+	uint8_t *p = text, *end = text + len;
+	uint32_t n = 0;
 
-	if (r == 0 && !bin->skip)
-		r = trie_new(&t);
+	while (p < end) {
+		uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (nl == NULL || n == pos->n)
+			return -EBADMSG;
+		line[n] = (const char *)p;
+		line_len[n++] = (size_t)(nl - p);
+		p = nl + 1;
+	}
+	return n == pos->n ? 0 : -EBADMSG;
+}
+
+/* The key of an old line of modules.dep: its module's name, from its path. */
+static const char *old_line_key(const char *line, size_t len, char buf[PATH_MAX])
+{
+	const char *colon = memchr(line, ':', len);
+	char path[PATH_MAX];
+	size_t n;
+
+	if (colon == NULL || (size_t)(colon - line) >= sizeof(path))
+		return NULL;
+	memcpy(path, line, (size_t)(colon - line));
+	path[colon - line] = '\0';
+	return modname_normalize(path_basename(path), buf, &n);
+}
+
+/*
+ * modules.dep.bin from the file the cache's run wrote (img), the old modules.dep (text)
+ * telling which lines changed: the values of the modules gone, read again, or whose line
+ * is not the same are dropped (their keys visited), the others moved to their new
+ * positions, and the new lines added. 0, or -EBADMSG when the files turn out not to be
+ * what the cache says they are.
+ */
+static int dep_trie_from(struct depmod *d, const char *lines, const size_t *at, uint8_t *img,
+			 size_t len, uint8_t *text, size_t text_len, struct dm_positions *pos,
+			 struct output *bin)
+{
+	const char **old = malloc(((size_t)pos->n + 1) * sizeof(*old));
+	size_t *old_len = malloc(((size_t)pos->n + 1) * sizeof(*old_len));
+	bool *add = calloc(d->n_mods + 1, sizeof(*add));
+	struct trie *t = NULL;
+	char buf[PATH_MAX];
+	int r = old && old_len && add ? old_lines(text, text_len, pos, old, old_len) : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
+		uint32_t was = pos->was[i];
+		size_t n = at[i + 1] - at[i] - 1;
+
+		if (was == UINT32_MAX || n != old_len[was] || memcmp(lines + at[i], old[was], n)) {
+			add[i] = true;
+			if (was != UINT32_MAX)
+				pos->now[was] = UINT32_MAX; /* the old line goes */
+		}
+	}
+	if (r == 0)
+		r = trie_open(&t, img, len, dm_positions_move, pos);
+	for (uint32_t p = 0; r == 0 && p < pos->n; p++) {
+		const char *key = pos->now[p] == UINT32_MAX
+					  ? old_line_key(old[p], old_len[p], buf)
+					  : NULL;
+
+		if (key)
+			r = trie_visit(t, key);
+	}
+	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
+		if (add[i])
+			r = trie_add_static(t, d->mods[i]->modname, lines + at[i], d->mods[i]->idx);
+	}
+	if (r == 0)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	trie_free(t);
+	free(old);
+	free(old_len);
+	free(add);
+	return r < 0 ? r : 0;
+}
+
+/* modules.dep.bin: each module's line of modules.dep (lines, at[idx] where it starts,
+ * NUL-terminated) under its name. After a run with the cache, built from the file on
+ * disk, as modules.alias.bin is (build_alias_trie()). */
+static int build_dep_trie(struct depmod *d, int dfd, const char *lines, const size_t *at,
+			  struct output *bin)
+{
+	struct dm_positions pos = {NULL, NULL, 0};
+	size_t len = 0, text_len = 0;
+	uint8_t *img = map_previous(d, dfd, DM_OUT_DEP_BIN, &len);
+	uint8_t *text = img ? map_previous(d, dfd, DM_OUT_DEP, &text_len) : NULL;
+	int r = text ? dm_cache_positions(d, &pos) : 0;
+	bool done = false;
+	struct trie *t = NULL;
+
+	if (r > 0) {
+		r = dep_trie_from(d, lines, at, img, len, text, text_len, &pos, bin);
+		done = r == 0;
+		if (r == -EBADMSG) {
+			DBG(d->ctx, "%s/modules.dep.bin does not fit the cache: built anew",
+			    d->outdir);
+			r = 0;
+		}
+		dm_positions_release(&pos);
+	}
+	if (img)
+		munmap(img, len);
+	if (text)
+		munmap(text, text_len);
+	if (r < 0 || done)
+		return r;
+	r = trie_new(&t);
 	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
 		const struct dm_module *m = d->mods[i];
 
-		strbuf_clear(&line);
-		r = dep_line(d, &c, m, &line);
-		if (r == 0)
-			r = strbuf_append(&out, line.buf, line.len);
+		r = trie_add_static(t, m->modname, lines + at[i], m->idx);
+		if (r == 1 && d->opts->warn_dups)
+			WARN(d->ctx, "duplicate module deps:\n%s", lines + at[i]);
+		r = r == 1 ? 0 : r;
+	}
+	if (r == 0)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	trie_free(t);
+	return r;
+}
+
+static int build_deps(struct depmod *d, int dfd, struct output *text, struct output *bin)
+{
+	struct closure c = {calloc(d->n_mods, sizeof(uint32_t)), 0,
+			    calloc(d->n_mods + 1, sizeof(struct dm_module *)), 0};
+	size_t *at = malloc((d->n_mods + 1) * sizeof(*at));
+	struct strbuf out = STRBUF_INIT;
+	int r = c.mark && c.list && at ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
+		at[i] = out.len;
+		r = dep_line(d, &c, d->mods[i], &out);
 		if (r == 0)
 			r = strbuf_putc(&out, '\n');
-		if (r == 0 && t) {
-			r = trie_add(t, m->modname, strbuf_str(&line), m->idx);
-			if (r == 1 && d->opts->warn_dups)
-				WARN(d->ctx, "duplicate module deps:\n%s", strbuf_str(&line));
-			r = r == 1 ? 0 : r;
-		}
 	}
-	if (r == 0 && t)
-		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	if (r == 0 && !bin->skip) {
+		/* the lines as the trie's values: NUL-terminated in place until it is
+		 * written */
+		at[d->n_mods] = out.len;
+		for (size_t i = 1; i <= d->n_mods; i++)
+			out.buf[at[i] - 1] = '\0';
+		r = build_dep_trie(d, dfd, out.buf, at, bin);
+		for (size_t i = 1; i <= d->n_mods; i++)
+			out.buf[at[i] - 1] = '\n';
+	}
 	r = take_text(text, &out, r);
-	trie_free(t);
-	strbuf_release(&line);
+	free(at);
 	free(c.mark);
 	free(c.list);
 	return r;
@@ -243,31 +393,6 @@ static int build_alias_text(struct depmod *d, struct output *text)
 			r = CAT(&out, "alias ", m->aliases[j], " ", m->modname, "\n");
 	}
 	return take_text(text, &out, r);
-}
-
-/* Index i as the cache's run left it, mapped writable (a private copy), if it is still
- * that file: else NULL. */
-static uint8_t *map_previous(const struct depmod *d, int dfd, enum dm_output i, size_t *len)
-{
-	const struct dm_filekey zero = {0}, *want = &d->out_prev[i];
-	struct dm_filekey key;
-	struct stat st;
-	void *img = MAP_FAILED;
-	int fd;
-
-	if (dfd < 0 || dm_filekey_equal(want, &zero))
-		return NULL;
-	fd = openat(dfd, files[i].name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size > 0) {
-		dm_filekey_from_stat(&key, &st);
-		*len = (size_t)st.st_size;
-		if (dm_filekey_equal(&key, want))
-			img = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	}
-	close(fd);
-	return img == MAP_FAILED ? NULL : img;
 }
 
 /* Whether building alias would say something: a byte beyond 7-bit ASCII, or unmatched
@@ -378,7 +503,7 @@ static bool read_aliases_noted(const struct depmod *d)
  */
 static int build_alias_trie(struct depmod *d, int dfd, struct output *bin)
 {
-	struct dm_positions pos = {NULL, 0};
+	struct dm_positions pos = {NULL, NULL, 0};
 	struct trie *t = NULL;
 	size_t len = 0;
 	uint8_t *img = bin->skip ? NULL : map_previous(d, dfd, DM_OUT_ALIAS_BIN, &len);
@@ -983,7 +1108,7 @@ static int task_deps(struct depmod *d, struct build *b)
 	resolution_done(b, r);
 	if (r < 0 || outs[DM_OUT_DEP].kept)
 		return r;
-	r = build_deps(d, &outs[DM_OUT_DEP], &outs[DM_OUT_DEP_BIN]);
+	r = build_deps(d, b->dfd, &outs[DM_OUT_DEP], &outs[DM_OUT_DEP_BIN]);
 	if (r == 0) {
 		stage(b->dfd, &outs[DM_OUT_DEP], DM_OUT_DEP);
 		stage(b->dfd, &outs[DM_OUT_DEP_BIN], DM_OUT_DEP_BIN);

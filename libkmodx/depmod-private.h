@@ -311,16 +311,17 @@ int dm_cache_fill_undefs(struct depmod *d, struct dm_module *m);
  * d->out_kept: returns their number (DM_OUTPUTS: nothing to write). */
 int dm_cache_fingerprint(struct depmod *d);
 unsigned dm_cache_keep_outputs(struct depmod *d);
-/* For reading back the modules.alias.bin that the cache's run wrote (index-write.h,
+/* For reading back a .bin index that the cache's run wrote (index-write.h,
  * trie_open()): each module's position in that run, mapped to its position in this one
  * (dm_positions_move(), a trie_map_fn), or dropped when the module is not from the
  * cache. dm_cache_positions() gives 1 and p filled, or 0 when the file must be built
  * again: the modules from the cache are not in their order any more (the values of a
  * key would change order), or the cache's run may have said something that building it
- * again must say (a duplicate alias with -w, a bad one); or -ENOMEM. */
+ * again must say (a duplicate with -w, a bad alias); or -ENOMEM. */
 struct dm_positions {
 	uint32_t *now; /* by position in the cache's run: in this one, or NONE */
-	uint32_t n;
+	uint32_t *was; /* by position in this run: in the cache's, or NONE */
+	uint32_t n;    /* modules in the cache's run */
 };
 int dm_cache_positions(struct depmod *d, struct dm_positions *p);
 int dm_positions_move(void *data, uint32_t *priority);
