@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "depmod-cache.h"
+#include "util/fileio.h"
 #include "util/strbuf.h"
 
 /* A symbol of the file: one per name and CRC, found through the interned symbol. */
@@ -302,14 +304,25 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	put_u64(h + H_SUM_A, sum_of(h, a, 3));
 }
 
-static int write_cache(struct writer *w, uint32_t n_records)
+/* What the next cache holds, built before it is written. */
+struct dm_cache_writer {
+	struct writer w;
+	uint32_t n_records;
+	int r;
+	int spare; /* the spare, its body written (write_body()), or -1 */
+};
+
+/* The file's parts: header, the first part (outputs, records, paths), the second. */
+enum { PARTS = 11, BODY = 2 /* from the records on: known once the cache is built */ };
+
+static void file_parts(struct writer *w, uint8_t *header, uint8_t *outputs,
+		       struct fileio_part *parts)
 {
 	const struct dm_cache *b = w->base;
-	uint8_t header[HEADER_SIZE], outputs[DM_OUTPUTS * OUT_SIZE];
-	struct fileio_part parts[] = {
-		{header, sizeof(header)},
+	const struct fileio_part v[PARTS] = {
+		{header, HEADER_SIZE},
 		/* the first part */
-		{outputs, sizeof(outputs)},
+		{outputs, DM_OUTPUTS * OUT_SIZE},
 		{w->records.buf, w->records.len},
 		{w->paths.buf, w->paths.len},
 		/* the second */
@@ -322,9 +335,14 @@ static int write_cache(struct writer *w, uint32_t n_records)
 		{w->deps.buf, w->deps.len},
 	};
 
-	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE ||
-	    w->deps.len / 4 >= NONE)
-		return -EFBIG;
+	memcpy(parts, v, sizeof(v));
+}
+
+/* What the cache's head holds once the indexes are written: their identities and
+ * fingerprints, and the header, whose checksum covers them. */
+static void fill_head(struct writer *w, uint32_t n_records, uint8_t *header, uint8_t *outputs,
+		      const struct fileio_part *parts)
+{
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		uint8_t *p = outputs + (size_t)i * OUT_SIZE;
 
@@ -332,7 +350,51 @@ static int write_cache(struct writer *w, uint32_t n_records)
 		put_u64(p + KEY_SIZE, w->d->outputs_written ? w->d->out_fp[i] : 0);
 	}
 	fill_header(w, header, n_records, parts + 1, parts + 4);
-	return dm_replace_file(w->d, CACHE_NAME, CACHE_SPARE, parts, ARRAY_SIZE(parts));
+}
+
+static int write_cache(struct dm_cache_writer *b)
+{
+	struct writer *w = &b->w;
+	uint8_t header[HEADER_SIZE], outputs[DM_OUTPUTS * OUT_SIZE];
+	struct fileio_part parts[PARTS];
+	off_t len = 0;
+	int r;
+
+	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE ||
+	    w->deps.len / 4 >= NONE)
+		return -EFBIG;
+	file_parts(w, header, outputs, parts);
+	fill_head(w, b->n_records, header, outputs, parts);
+	if (b->spare < 0)
+		return dm_replace_file(w->d, CACHE_NAME, CACHE_SPARE, parts, PARTS);
+	for (size_t i = 0; i < PARTS; i++)
+		len += (off_t)parts[i].len;
+	r = dm_spare_install(w->d, b->spare, CACHE_NAME, CACHE_SPARE, parts, BODY, len);
+	b->spare = -1; /* (closed) */
+	return r;
+}
+
+/* All of the file but its head, written over the spare while the indexes are written
+ * (dm_spare_open()): else the whole file is written when it is saved. */
+static void write_body(struct dm_cache_writer *b)
+{
+	struct fileio_part parts[PARTS];
+	off_t at = 0;
+	int r = 0;
+
+	b->spare = dm_spare_open(b->w.d, CACHE_NAME, CACHE_SPARE);
+	if (b->spare < 0)
+		return;
+	file_parts(&b->w, NULL, NULL, parts);
+	for (size_t i = 0; i < PARTS; i++) {
+		if (i >= BODY && r == 0)
+			r = pwrite_all(b->spare, parts[i].data, parts[i].len, at);
+		at += (off_t)parts[i].len;
+	}
+	if (r < 0) {
+		close(b->spare);
+		b->spare = -1;
+	}
 }
 
 static int add_records(struct writer *w, uint32_t *n)
@@ -353,17 +415,13 @@ static int add_records(struct writer *w, uint32_t *n)
 	return r;
 }
 
-/* What the next cache holds, built before it is written. */
-struct dm_cache_writer {
-	struct writer w;
-	uint32_t n_records;
-	int r;
-};
 
 void dm_cache_writer_free(struct dm_cache_writer *b)
 {
 	if (b == NULL)
 		return;
+	if (b->spare >= 0)
+		close(b->spare);
 	strbuf_release(&b->w.records);
 	strbuf_release(&b->w.paths);
 	strbuf_release(&b->w.syms);
@@ -374,7 +432,7 @@ void dm_cache_writer_free(struct dm_cache_writer *b)
 	free(b);
 }
 
-int dm_cache_build(struct depmod *d)
+int dm_cache_build(struct depmod *d, bool body)
 {
 	struct dm_cache_writer *b = calloc(1, sizeof(*b));
 
@@ -383,6 +441,7 @@ int dm_cache_build(struct depmod *d)
 	if (b == NULL)
 		return d->next_cache_err = -ENOMEM;
 	b->w.d = d;
+	b->spare = -1;
 	if (keep_base(d)) {
 		b->w.base = d->cache;
 		b->w.n_syms = b->w.base->n_syms;
@@ -396,16 +455,18 @@ int dm_cache_build(struct depmod *d)
 		b->r = add_records(&b->w, &b->n_records);
 	if (b->r == 0)
 		b->r = add_deps(&b->w);
+	if (b->r == 0 && body)
+		write_body(b);
 	return d->next_cache_err = b->r;
 }
 
 int dm_cache_save(struct depmod *d)
 {
 	/* built beside the indexes, or now; a build that failed is not tried again */
-	int r = d->next_cache || d->next_cache_err ? d->next_cache_err : dm_cache_build(d);
+	int r = d->next_cache || d->next_cache_err ? d->next_cache_err : dm_cache_build(d, false);
 
 	if (r == 0)
-		r = write_cache(&d->next_cache->w, d->next_cache->n_records);
+		r = write_cache(d->next_cache);
 	if (r < 0)
 		INFO(d->ctx, "could not write %s/" CACHE_NAME ": %s", d->outdir,
 		     strerror(-r));

@@ -908,36 +908,89 @@ int dm_outputs_touch(struct depmod *d)
 	return r;
 }
 
-/* parts written over dfd's spare, locked alone, and the names exchanged: 1, or 0 when
- * the spare cannot be used (a reader holds it, it or name is not a plain file of its
- * own, or the file system has no locks), or a negative errno. */
-static int write_over_spare(int dfd, const char *name, const char *spare,
-			    const struct fileio_part *parts, size_t n)
+/* dfd's spare, opened and locked alone: its descriptor, or -1 when it cannot be used (a
+ * reader holds it, it or name is not a plain file of its own, or the file system has
+ * no locks). */
+static int spare_open(int dfd, const char *name, const char *spare)
 {
-	int fd = openat(dfd, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644), r = 0;
+	int fd = openat(dfd, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	struct stat st, cur;
-	off_t len = 0;
 
 	if (fd < 0)
-		return 0;
+		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1 ||
 	    (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(cur.st_mode))) {
 		close(fd);
-		return 0;
+		return -1;
 	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		r = write_all(fd, parts[i].data, parts[i].len);
-		len += (off_t)parts[i].len;
-	}
-	if (r == 0 && ftruncate(fd, len) < 0)
-		r = -errno;
-	/* (no name yet, or a file system that cannot exchange names: renamed) */
+	return fd;
+}
+
+/* The spare (fd, written), cut to len and put in name's place, the names exchanged (or,
+ * with no name yet or a file system that cannot exchange names, renamed); fd closed. 0
+ * or a negative errno. */
+static int spare_install(int dfd, int fd, const char *name, const char *spare, off_t len)
+{
+	int r = ftruncate(fd, len) < 0 ? -errno : 0;
+
 	if (r == 0 && renameat2(dfd, spare, dfd, name, RENAME_EXCHANGE) < 0 &&
 	    renameat(dfd, spare, dfd, name) < 0)
 		r = -errno;
 	close(fd);
+	return r;
+}
+
+/* parts written over dfd's spare and the names exchanged: 1, 0 when the spare cannot be
+ * used, or a negative errno. */
+static int write_over_spare(int dfd, const char *name, const char *spare,
+			    const struct fileio_part *parts, size_t n)
+{
+	int fd = spare_open(dfd, name, spare), r = 0;
+	off_t len = 0;
+
+	if (fd < 0)
+		return 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = write_all(fd, parts[i].data, parts[i].len);
+		len += (off_t)parts[i].len;
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	r = spare_install(dfd, fd, name, spare, len);
 	return r < 0 ? r : 1;
+}
+
+int dm_spare_open(struct depmod *d, const char *name, const char *spare)
+{
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (dfd < 0)
+		return -1;
+	fd = spare_open(dfd, name, spare);
+	close(dfd);
+	return fd;
+}
+
+int dm_spare_install(struct depmod *d, int fd, const char *name, const char *spare,
+		     const struct fileio_part *head, size_t n, off_t len)
+{
+	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = dfd < 0 ? -errno : 0;
+	off_t at = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = pwrite_all(fd, head[i].data, head[i].len, at);
+		at += (off_t)head[i].len;
+	}
+	if (r == 0)
+		r = spare_install(dfd, fd, name, spare, len);
+	else
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	return r;
 }
 
 int dm_replace_file(struct depmod *d, const char *name, const char *spare,
@@ -1177,7 +1230,7 @@ static int task_rest(struct depmod *d, struct build *b)
 static int task_cache(struct depmod *d, struct build *b)
 {
 	(void)b;
-	return dm_cache_build(d);
+	return dm_cache_build(d, true);
 }
 
 static void *task_main(void *data)

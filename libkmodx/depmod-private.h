@@ -270,6 +270,14 @@ int dm_outputs_touch(struct depmod *d);
 struct fileio_part;
 int dm_replace_file(struct depmod *d, const char *name, const char *spare,
 		    const struct fileio_part *parts, size_t n);
+/* The same in two steps, so that most of a file can be written before its head is
+ * known: dm_spare_open() gives the spare, opened and locked alone, or -1 when it cannot
+ * be used (then dm_replace_file() renames a new file); the caller writes all but the
+ * head with pwrite(); dm_spare_install() writes head (n parts from offset 0), cuts the
+ * file to len and exchanges the names, and closes fd: 0 or a negative errno. */
+int dm_spare_open(struct depmod *d, const char *name, const char *spare);
+int dm_spare_install(struct depmod *d, int fd, const char *name, const char *spare,
+		     const struct fileio_part *head, size_t n, off_t len);
 
 /* ---- depmod-cache.c, depmod-cache-write.c (the format: depmod-cache.h) ---- */
 
@@ -333,8 +341,10 @@ int dm_cache_foreach_dropped_alias(struct depmod *d, int (*fn)(void *data, const
 /* Whether the cache on disk must be rewritten (something in it changed). */
 bool dm_cache_stale(const struct depmod *d);
 /* Build what the cache of this run's modules holds: 0 or a negative errno. It reads the
- * modules and writes only its own buffers, so it runs while the indexes are written. */
-int dm_cache_build(struct depmod *d);
+ * modules and writes only its own buffers, so it runs while the indexes are written;
+ * with body, it then also writes all of the file but its head (which needs the
+ * indexes' identities) over the spare cache, if it can have it. */
+int dm_cache_build(struct depmod *d, bool body);
 /* Write the cache for the modules of this run, built first unless dm_cache_build() did:
  * 0 or a negative errno (logged). */
 int dm_cache_save(struct depmod *d);

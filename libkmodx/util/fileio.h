@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "macro.h"
 
@@ -20,6 +21,8 @@ int read_attr_long(const char *path, long *value);
 
 /* Write the whole buffer, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* The same at offset off, the file offset left as it is. */
+int pwrite_all(int fd, const void *buf, size_t len, off_t off);
 
 struct fileio_part {
 	const void *data;

@@ -5,7 +5,8 @@
  * root or special file systems.
  *
  *   KMODX_FAULT=OP:ERRNO[:AFTER]
- *     OP     write, openat (creating files), fdatasync, renameat
+ *     OP     write (and pwrite), openat (creating files), fdatasync, renameat (and
+ *            renameat2)
  *     ERRNO  a number (28 = ENOSPC, 30 = EROFS, 27 = EFBIG, 13 = EACCES, 5 = EIO)
  *     AFTER  for write: bytes that still succeed; for the others: calls that succeed
  */
@@ -61,6 +62,19 @@ ssize_t write(int fd, const void *buf, size_t n)
 	return real(fd, buf, n);
 }
 
+/* (with _FILE_OFFSET_BITS=64, as the tools are built, this is pwrite64, as openat() is
+ * openat64: the names the tools call) */
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	static ssize_t (*real)(int, const void *, size_t, off_t);
+
+	if (!real)
+		real = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
+	if (fd > 2 && fault("write", (long long)n))
+		return -1;
+	return real(fd, buf, n, off);
+}
+
 int openat(int dirfd, const char *path, int flags, ...)
 {
 	static int (*real)(int, const char *, int, ...);
@@ -89,6 +103,19 @@ int fdatasync(int fd)
 	if (fault("fdatasync", 1))
 		return -1;
 	return real(fd);
+}
+
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+	      unsigned flags)
+{
+	static int (*real)(int, const char *, int, const char *, unsigned);
+
+	if (!real)
+		real = (int (*)(int, const char *, int, const char *, unsigned))dlsym(RTLD_NEXT,
+										  "renameat2");
+	if (fault("renameat", 1))
+		return -1;
+	return real(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
