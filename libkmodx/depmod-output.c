@@ -134,6 +134,17 @@ static uint8_t *map_previous(const struct depmod *d, int dfd, enum dm_output i, 
 	return img == MAP_FAILED ? NULL : img;
 }
 
+/* What building index i from the file the cache's run wrote gave (r): done (*done), an
+ * error, or -EBADMSG, the file not what the cache says it is: then it is built anew. */
+static int tried_previous(const struct depmod *d, enum dm_output i, int r, bool *done)
+{
+	*done = r == 0;
+	if (r != -EBADMSG)
+		return r;
+	DBG(d->ctx, "%s/%s does not fit the cache: built anew", d->outdir, files[i].name);
+	return 0;
+}
+
 /* ---- modules.dep ---- */
 
 struct closure {
@@ -298,13 +309,9 @@ static int build_dep_trie(struct depmod *d, int dfd, const char *lines, const si
 	struct trie *t = NULL;
 
 	if (r > 0) {
-		r = dep_trie_from(d, lines, at, img, len, text, text_len, &pos, bin);
-		done = r == 0;
-		if (r == -EBADMSG) {
-			DBG(d->ctx, "%s/modules.dep.bin does not fit the cache: built anew",
-			    d->outdir);
-			r = 0;
-		}
+		r = tried_previous(d, DM_OUT_DEP_BIN,
+				   dep_trie_from(d, lines, at, img, len, text, text_len, &pos, bin),
+				   &done);
 		dm_positions_release(&pos);
 	}
 	if (img)
@@ -511,13 +518,8 @@ static int build_alias_trie(struct depmod *d, int dfd, struct output *bin)
 	bool done = false;
 
 	if (r > 0) {
-		r = alias_trie_from(d, img, len, &pos, bin);
-		done = r == 0;
-		if (r == -EBADMSG) {
-			DBG(d->ctx, "%s/modules.alias.bin does not fit the cache: built anew",
-			    d->outdir);
-			r = 0;
-		}
+		r = tried_previous(d, DM_OUT_ALIAS_BIN, alias_trie_from(d, img, len, &pos, bin),
+				   &done);
 		dm_positions_release(&pos);
 	}
 	if (img)

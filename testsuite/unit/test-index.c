@@ -898,24 +898,33 @@ static int keep_all(void *data, uint32_t *priority)
 	return 1;
 }
 
+/* t serialised (and freed) is want, byte for byte. */
+static void assert_serializes_to(struct trie *t, const uint8_t *want, size_t wantlen)
+{
+	uint8_t *got;
+	size_t gotlen;
+
+	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &got, &gotlen), 0);
+	trie_free(t);
+	assert_int_equal(gotlen, wantlen);
+	assert_memory_equal(got, want, wantlen);
+	free(got);
+}
+
 /* Opened, nothing changed: the same bytes again, whether the nodes are copied or read
  * (every key visited). */
 static void check_round_trip(const struct entry *e, size_t n)
 {
 	for (int visit = 0; visit < 2; visit++) {
-		uint8_t *buf, *again;
-		size_t len, len2;
+		uint8_t *buf;
+		size_t len;
 		struct trie *t = NULL;
 
 		build(e, n, INDEX_PREORDER, &buf, &len);
 		assert_int_equal(trie_open(&t, buf, len, keep_all, NULL), 0);
 		for (size_t i = 0; visit && i < n; i++)
 			assert_int_equal(trie_visit(t, e[i].key), 0);
-		assert_int_equal(trie_serialize(t, INDEX_PREORDER, &again, &len2), 0);
-		trie_free(t);
-		assert_int_equal(len2, len);
-		assert_memory_equal(again, buf, len);
-		free(again);
+		assert_serializes_to(t, buf, len);
 		free(buf);
 	}
 }
@@ -975,8 +984,8 @@ static void test_open_equals_rebuild(void **state)
 	(void)state;
 	for (int round = 0; round < 40; round++) {
 		struct trie *old = NULL, *fresh = NULL, *changed = NULL;
-		uint8_t *oldbuf, *want, *got;
-		size_t oldlen, wantlen, gotlen, n_new = 0;
+		uint8_t *oldbuf, *want;
+		size_t oldlen, wantlen, n_new = 0;
 		uint32_t next = 0;
 
 		for (int i = 0; i < 2 * MODS; i++) {
@@ -1027,11 +1036,7 @@ static void test_open_equals_rebuild(void **state)
 		}
 		for (size_t i = 0; i < n_new; i++)
 			add_module(changed, &mods[newcomers[i].mod], newcomers[i].prio);
-		assert_int_equal(trie_serialize(changed, INDEX_PREORDER, &got, &gotlen), 0);
-		trie_free(changed);
-		assert_int_equal(gotlen, wantlen);
-		assert_memory_equal(got, want, wantlen);
-		free(got);
+		assert_serializes_to(changed, want, wantlen);
 		free(want);
 		free(oldbuf);
 	}
@@ -1060,11 +1065,7 @@ static void test_open_reorders_and_drops(void **state)
 	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &got, &gotlen), -EBADMSG);
 	assert_int_equal(trie_visit(t, "k"), 0);
 	assert_int_equal(trie_visit(t, "k2"), 0);
-	assert_int_equal(trie_serialize(t, INDEX_PREORDER, &got, &gotlen), 0);
-	trie_free(t);
-	assert_int_equal(gotlen, wantlen);
-	assert_memory_equal(got, want, wantlen);
-	free(got);
+	assert_serializes_to(t, want, wantlen);
 	free(want);
 
 	/* module 1 ("b") gone, its key not visited */
