@@ -415,7 +415,6 @@ static int add_records(struct writer *w, uint32_t *n)
 	return r;
 }
 
-
 void dm_cache_writer_free(struct dm_cache_writer *b)
 {
 	if (b == NULL)
