@@ -309,7 +309,8 @@ struct dm_cache_writer {
 	struct writer w;
 	uint32_t n_records;
 	int r;
-	int spare; /* the spare, its body written (write_body()), or -1 */
+	int spare;	 /* the spare, its body written (write_body()), or -1 */
+	bool body_tried; /* write_body() ran: the spare is not tried again */
 };
 
 /* The file's parts: header, the first part (outputs, records, paths), the second. */
@@ -352,36 +353,16 @@ static void fill_head(struct writer *w, uint32_t n_records, uint8_t *header, uin
 	fill_header(w, header, n_records, parts + 1, parts + 4);
 }
 
-static int write_cache(struct dm_cache_writer *b)
-{
-	struct writer *w = &b->w;
-	uint8_t header[HEADER_SIZE], outputs[DM_OUTPUTS * OUT_SIZE];
-	struct fileio_part parts[PARTS];
-	off_t len = 0;
-	int r;
-
-	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE ||
-	    w->deps.len / 4 >= NONE)
-		return -EFBIG;
-	file_parts(w, header, outputs, parts);
-	fill_head(w, b->n_records, header, outputs, parts);
-	if (b->spare < 0)
-		return dm_replace_file(w->d, CACHE_NAME, CACHE_SPARE, parts, PARTS);
-	for (size_t i = 0; i < PARTS; i++)
-		len += (off_t)parts[i].len;
-	r = dm_spare_install(w->d, b->spare, CACHE_NAME, CACHE_SPARE, parts, BODY, len);
-	b->spare = -1; /* (closed) */
-	return r;
-}
-
-/* All of the file but its head, written over the spare while the indexes are written
- * (dm_spare_open()): else the whole file is written when it is saved. */
+/* All of the file but its head, written over the spare (dm_spare_open()): while the
+ * indexes are written, if the cache is built then, else when it is saved. When the spare
+ * cannot be had, a new file is written when it is saved. */
 static void write_body(struct dm_cache_writer *b)
 {
 	struct fileio_part parts[PARTS];
 	off_t at = 0;
 	int r = 0;
 
+	b->body_tried = true;
 	b->spare = dm_spare_open(b->w.d, CACHE_NAME, CACHE_SPARE);
 	if (b->spare < 0)
 		return;
@@ -395,6 +376,30 @@ static void write_body(struct dm_cache_writer *b)
 		close(b->spare);
 		b->spare = -1;
 	}
+}
+
+static int write_cache(struct dm_cache_writer *b)
+{
+	struct writer *w = &b->w;
+	uint8_t header[HEADER_SIZE], outputs[DM_OUTPUTS * OUT_SIZE];
+	struct fileio_part parts[PARTS];
+	off_t len = 0;
+	int r;
+
+	if (w->strings_base + w->strings.len >= NONE || w->paths.len >= NONE ||
+	    w->deps.len / 4 >= NONE)
+		return -EFBIG;
+	if (!b->body_tried)
+		write_body(b);
+	file_parts(w, header, outputs, parts);
+	fill_head(w, b->n_records, header, outputs, parts);
+	if (b->spare < 0)
+		return dm_replace_file(w->d, CACHE_NAME, parts, PARTS);
+	for (size_t i = 0; i < PARTS; i++)
+		len += (off_t)parts[i].len;
+	r = dm_spare_install(w->d, b->spare, CACHE_NAME, CACHE_SPARE, parts, BODY, len);
+	b->spare = -1; /* (closed) */
+	return r;
 }
 
 static int add_records(struct writer *w, uint32_t *n)

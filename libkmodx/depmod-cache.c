@@ -228,7 +228,7 @@ size_t dm_cache_count(const struct dm_cache *c)
  * and modules are (index.c, file.c): a run with nothing changed reads only the first
  * part, and one that needs the second neither copies its megabytes nor, at the end,
  * frees them. The file stays open, with a shared lock, for as long as it is mapped: a
- * later run writes its cache over this file (dm_replace_file()) only if it can lock it
+ * later run writes its cache over this file (dm_spare_open()) only if it can lock it
  * alone.
  */
 static int open_cache(const char *path, struct dm_cache *c)
@@ -822,7 +822,7 @@ int dm_cache_reuse_deps(struct depmod *d, const struct hash *dirty)
 	return r < 0 ? r : 1;
 }
 
-/* ---- the last run's modules.alias.bin ---- */
+/* ---- the last run's .bin indexes, read back (depmod-output.c) ---- */
 
 int dm_positions_move(void *data, uint32_t *priority)
 {

@@ -284,6 +284,7 @@ static int dep_trie_from(struct depmod *d, const char *lines, const size_t *at, 
 	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
 		if (add[i])
 			r = trie_add_static(t, d->mods[i]->modname, lines + at[i], d->mods[i]->idx);
+		r = r == 1 ? 0 : r; /* a value already there is kept, as the full build does */
 	}
 	if (r == 0)
 		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
@@ -943,28 +944,6 @@ static int spare_install(int dfd, int fd, const char *name, const char *spare, o
 	return r;
 }
 
-/* parts written over dfd's spare and the names exchanged: 1, 0 when the spare cannot be
- * used, or a negative errno. */
-static int write_over_spare(int dfd, const char *name, const char *spare,
-			    const struct fileio_part *parts, size_t n)
-{
-	int fd = spare_open(dfd, name, spare), r = 0;
-	off_t len = 0;
-
-	if (fd < 0)
-		return 0;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		r = write_all(fd, parts[i].data, parts[i].len);
-		len += (off_t)parts[i].len;
-	}
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	r = spare_install(dfd, fd, name, spare, len);
-	return r < 0 ? r : 1;
-}
-
 int dm_spare_open(struct depmod *d, const char *name, const char *spare)
 {
 	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
@@ -995,24 +974,22 @@ int dm_spare_install(struct depmod *d, int fd, const char *name, const char *spa
 	return r;
 }
 
-int dm_replace_file(struct depmod *d, const char *name, const char *spare,
-		    const struct fileio_part *parts, size_t n)
+int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
+		    size_t n)
 {
-	char tmp[NAME_MAX + 1] = "";
+	char tmp[NAME_MAX + 1];
 	int dfd = open(d->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
 	if (dfd < 0)
 		return -errno;
 	remove_stale_temps(dfd);
-	r = spare ? write_over_spare(dfd, name, spare, parts, n) : 0;
-	if (r == 0)
-		r = write_temp(dfd, name, parts, n, DM_OUTPUTS, tmp, NULL);
+	r = write_temp(dfd, name, parts, n, DM_OUTPUTS, tmp, NULL);
 	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		r = -errno;
 	if (r < 0 && tmp[0])
 		unlinkat(dfd, tmp, 0);
 	close(dfd);
-	return r < 0 ? r : 0;
+	return r;
 }
 
 /* The output directory, cleared of a killed run's temporary files: its descriptor or a

@@ -260,21 +260,22 @@ int dm_outputs_identify(struct depmod *d, struct dm_filekey *keys);
  * index's identity into d->out_keys: 0 or a negative errno. */
 int dm_outputs_touch(struct depmod *d);
 /*
- * Replace dir/name with the concatenation of parts. Not flushed: only for files whose
- * damage is detected on reading. With spare (name's previous version is kept there),
- * parts are written over spare, if no reader holds it locked (flock(), shared), and the
- * two names exchanged: replacing then frees no file, which for the cache's megabytes
- * costs more than writing them. Else a temporary file named like the indexes' (so that
- * a killed run's leftovers are removed by the next) is renamed over name.
+ * Replace dir/name with the concatenation of parts: a temporary file named like the
+ * indexes' (so that a killed run's leftovers are removed by the next), renamed over
+ * name. Not flushed: only for files whose damage is detected on reading.
  */
 struct fileio_part;
-int dm_replace_file(struct depmod *d, const char *name, const char *spare,
-		    const struct fileio_part *parts, size_t n);
-/* The same in two steps, so that most of a file can be written before its head is
- * known: dm_spare_open() gives the spare, opened and locked alone, or -1 when it cannot
- * be used (then dm_replace_file() renames a new file); the caller writes all but the
- * head with pwrite(); dm_spare_install() writes head (n parts from offset 0), cuts the
- * file to len and exchanges the names, and closes fd: 0 or a negative errno. */
+int dm_replace_file(struct depmod *d, const char *name, const struct fileio_part *parts,
+		    size_t n);
+/*
+ * The same over spare, name's previous version kept to be written over: replacing then
+ * frees no file, which for the cache's megabytes costs more than writing them, and
+ * most of the file can be written before its head is known. dm_spare_open() gives the
+ * spare, opened and locked alone (flock(); readers hold a shared lock), or -1 when it
+ * cannot be used (then dm_replace_file()); the caller writes all but the head with
+ * pwrite(); dm_spare_install() writes head (n parts from offset 0), cuts the file to
+ * len, exchanges the two names, and closes fd: 0 or a negative errno.
+ */
 int dm_spare_open(struct depmod *d, const char *name, const char *spare);
 int dm_spare_install(struct depmod *d, int fd, const char *name, const char *spare,
 		     const struct fileio_part *head, size_t n, off_t len);
@@ -327,8 +328,8 @@ unsigned dm_cache_keep_outputs(struct depmod *d);
  * key would change order), or the cache's run may have said something that building it
  * again must say (a duplicate with -w, a bad alias); or -ENOMEM. */
 struct dm_positions {
-	uint32_t *now; /* by position in the cache's run: in this one, or NONE */
-	uint32_t *was; /* by position in this run: in the cache's, or NONE */
+	uint32_t *now; /* by position in the cache's run: in this one, or UINT32_MAX */
+	uint32_t *was; /* by position in this run: in the cache's, or UINT32_MAX */
 	uint32_t n;    /* modules in the cache's run */
 };
 int dm_cache_positions(struct depmod *d, struct dm_positions *p);
