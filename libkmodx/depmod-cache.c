@@ -895,8 +895,8 @@ int dm_cache_positions(struct depmod *d, struct dm_positions *p)
 	return r == -EBADMSG ? 0 : r < 0 ? r : 1;
 }
 
-int dm_cache_foreach_dropped_alias(struct depmod *d, int (*fn)(void *data, const char *alias),
-				   void *data)
+int dm_cache_foreach_dropped(struct depmod *d, enum dm_dropped what,
+			     int (*fn)(void *data, const char *name), void *data)
 {
 	const struct dm_cache *c = d->cache;
 	struct dm_module **of_rec;
@@ -909,12 +909,21 @@ int dm_cache_foreach_dropped_alias(struct depmod *d, int (*fn)(void *data, const
 		return -ENOMEM;
 	for (uint32_t i = 0; i < c->n_records && r == 0; i++) {
 		const uint8_t *rec = record(c, i);
-		uint64_t ref = (uint64_t)get_u32(rec + R_FIRST) + get_u32(rec + R_EXPORTS) +
-			       get_u32(rec + R_UNDEFS);
-		uint32_t n = get_u32(rec + R_ALIASES);
+		uint64_t ref = get_u32(rec + R_FIRST);
+		uint32_t n = get_u32(rec + R_EXPORTS);
 
-		for (uint32_t k = 0; of_rec[i] == NULL && k < n && r == 0; k++)
-			r = fn(data, c->strings + get_u32(c->refs + 4 * (ref + k)));
+		if (of_rec[i])
+			continue;
+		if (what == DM_DROPPED_ALIASES) {
+			ref += (uint64_t)n + get_u32(rec + R_UNDEFS);
+			n = get_u32(rec + R_ALIASES);
+		}
+		for (uint32_t k = 0; k < n && r == 0; k++) {
+			uint32_t id = get_u32(c->refs + 4 * (ref + k)), hv;
+
+			r = fn(data, what == DM_DROPPED_ALIASES ? c->strings + id
+								 : sym_name(c, id, &hv));
+		}
 	}
 	free(of_rec);
 	return r;

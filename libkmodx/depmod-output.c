@@ -109,17 +109,26 @@ static int take_text(struct output *text, struct strbuf *out, int r)
 		strbuf_cat((sb), parts_);                                                \
 	})
 
+/* Whether index i is known to be as the cache's run left it (map_previous() may tell
+ * otherwise). */
+static bool previous_known(const struct depmod *d, enum dm_output i)
+{
+	const struct dm_filekey zero = {0};
+
+	return !dm_filekey_equal(&d->out_prev[i], &zero);
+}
+
 /* Index i as the cache's run left it, mapped writable (a private copy), if it is still
  * that file: else NULL. */
 static uint8_t *map_previous(const struct depmod *d, int dfd, enum dm_output i, size_t *len)
 {
-	const struct dm_filekey zero = {0}, *want = &d->out_prev[i];
+	const struct dm_filekey *want = &d->out_prev[i];
 	struct dm_filekey key;
 	struct stat st;
 	void *img = MAP_FAILED;
 	int fd;
 
-	if (dfd < 0 || dm_filekey_equal(want, &zero))
+	if (dfd < 0 || !previous_known(d, i))
 		return NULL;
 	fd = openat(dfd, files[i].name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -475,7 +484,7 @@ static int alias_trie_from(struct depmod *d, uint8_t *img, size_t len,
 	if (r == 0) {
 		v->d = d;
 		/* the values to drop, on the paths of their keys */
-		r = dm_cache_foreach_dropped_alias(d, visit_alias, v);
+		r = dm_cache_foreach_dropped(d, DM_DROPPED_ALIASES, visit_alias, v);
 		if (r == 0)
 			r = fill_alias_trie(d, v->t, true, bin);
 		trie_free(v->t);
@@ -586,47 +595,268 @@ static int order_symbols(struct dm_symbol **syms, size_t n)
 	return 0;
 }
 
-static int build_symbols(struct depmod *d, struct output *text, struct output *bin)
-{
-	struct dm_symbol **syms = malloc((d->symbols.count + 1) * sizeof(*syms));
-	struct strbuf out = STRBUF_INIT, key = STRBUF_INIT;
-	struct trie *t = NULL;
-	size_t n = 0;
-	int r = syms ? strbuf_puts(&out, "# Aliases for symbols, used by symbol_request().\n")
-		     : -ENOMEM;
+static const char symbols_header[] = "# Aliases for symbols, used by symbol_request().\n";
 
-	for (size_t i = 0; syms && i < d->symbols.n_slots; i++) {
+/* The symbols with an owner (all: every symbol, else those in v), in kmod's order. */
+static int symbols_in_order(struct depmod *d, bool all, struct ptrarray *v)
+{
+	size_t n = 0;
+
+	if (all && ptrarray_reserve(v, d->symbols.count) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; all && i < d->symbols.n_slots; i++) {
 		const struct hash_entry *e = &d->symbols.slots[i];
 
-		if (e->key && ((struct dm_symbol *)e->value)->owner)
-			syms[n++] = e->value;
+		if (e->key)
+			v->v[v->n++] = e->value;
 	}
-	if (syms && order_symbols(syms, n) < 0)
-		r = -ENOMEM;
+	for (size_t i = 0; i < v->n; i++) {
+		if (((struct dm_symbol *)v->v[i])->owner)
+			v->v[n++] = v->v[i];
+	}
+	v->n = n;
+	return order_symbols((struct dm_symbol **)v->v, n);
+}
+
+static int symbol_line(struct strbuf *out, const struct dm_symbol *s)
+{
+	return CAT(out, "alias symbol:", s->name, " ", s->owner->modname, "\n");
+}
+
+/* Add s to t, as depmod does: a symbol beyond 7-bit ASCII is only in the text. */
+static int symbol_add(const struct depmod *d, struct trie *t, struct strbuf *key,
+		      const struct dm_symbol *s)
+{
+	int r;
+
+	strbuf_clear(key);
+	r = CAT(key, "symbol:", s->name);
+	if (r == 0)
+		r = trie_add_static(t, strbuf_str(key), s->owner->modname, s->owner->idx);
+	if (r == 1 && d->opts->warn_dups)
+		WARN(d->ctx, "duplicate module syms:\n%s %s", strbuf_str(key),
+		     s->owner->modname);
+	return r == 1 || r == -EILSEQ ? 0 : r;
+}
+
+static int build_symbols(struct depmod *d, struct output *text, struct output *bin)
+{
+	struct ptrarray syms = {0};
+	struct strbuf out = STRBUF_INIT, key = STRBUF_INIT;
+	struct trie *t = NULL;
+	int r = symbols_in_order(d, true, &syms);
+
+	if (r == 0)
+		r = strbuf_puts(&out, symbols_header);
 	if (r == 0 && !bin->skip)
 		r = trie_new(&t);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const struct dm_symbol *s = syms[i];
-
-		r = CAT(&out, "alias symbol:", s->name, " ", s->owner->modname, "\n");
-		if (r == 0 && t) {
-			strbuf_clear(&key);
-			r = CAT(&key, "symbol:", s->name);
-			if (r == 0)
-				r = trie_add_static(t, strbuf_str(&key),
-						    s->owner->modname, s->owner->idx);
-			if (r == 1 && d->opts->warn_dups)
-				WARN(d->ctx, "duplicate module syms:\n%s %s", strbuf_str(&key),
-				     s->owner->modname);
-			r = r == 1 || r == -EILSEQ ? 0 : r;
-		}
+	for (size_t i = 0; i < syms.n && r == 0; i++) {
+		r = symbol_line(&out, syms.v[i]);
+		if (r == 0 && t)
+			r = symbol_add(d, t, &key, syms.v[i]);
 	}
 	if (r == 0 && t)
 		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
 	trie_free(t);
 	r = take_text(text, &out, r);
 	strbuf_release(&key);
-	free(syms);
+	ptrarray_release(&syms);
+	return r;
+}
+
+/*
+ * modules.symbols and its .bin from the files the cache's run wrote. With the modules
+ * from the cache in their order, a name changes hands only if a module that exports it
+ * is gone or read again, or exports it now (depmod-resolve.c): those names (changed) are
+ * the only ones whose lines and keys change, the others' only their priorities, which
+ * the .bin gives as module positions. 0 or -EBADMSG, the files not what the cache says.
+ */
+struct changed_symbols {
+	struct depmod *d;
+	struct ptrarray v;
+};
+
+static int changed_dropped(void *data, const char *name)
+{
+	struct changed_symbols *c = data;
+	struct dm_symbol *s = hash_find(&c->d->symbols, dm_symbol_key(c->d, name, false));
+
+	/* (interned by the resolution: dm_resolve() with DM_OWNERS_CHANGED) */
+	return s == NULL ? -EBADMSG : ptrarray_push(&c->v, s);
+}
+
+/* The changed names, those with an owner in kmod's order, none twice. */
+static int changed_symbols(struct depmod *d, struct ptrarray *v)
+{
+	struct changed_symbols c = {d, {0}};
+	int r = dm_cache_foreach_dropped(d, DM_DROPPED_EXPORTS, changed_dropped, &c);
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_mods && r == 0; i++) {
+		const struct dm_module *m = d->mods[i];
+
+		for (size_t j = 0; !m->from_cache && j < m->n_exports && r == 0; j++)
+			r = ptrarray_push(&c.v, m->exports[j].sym);
+	}
+	*v = c.v;
+	/* the owned ones sorted, then each once; the others left out */
+	if (r == 0)
+		r = symbols_in_order(d, false, v);
+	for (size_t i = 0; i < v->n && r == 0; i++) {
+		if (n == 0 || v->v[n - 1] != v->v[i])
+			v->v[n++] = v->v[i];
+	}
+	v->n = n;
+	return r;
+}
+
+/* Where s's line is or would go among the old lines (at[], n of them), by kmod's order:
+ * the first that is not before it; *same if that line is s's. */
+static size_t symbol_line_at(const char *text, const size_t *at, size_t n,
+			     const struct dm_symbol *s, bool *same)
+{
+	size_t lo = 0, hi = n, slen = strlen(s->name);
+	uint32_t bucket = s->hash & 2047;
+
+	*same = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *name = text + at[mid] + strlen("alias symbol:");
+		size_t len = strcspn(name, " ");
+		uint32_t b = superfasthash(name, len) & 2047;
+		int c = b != bucket ? (b < bucket ? -1 : 1) : memcmp(name, s->name, MIN(len, slen));
+
+		if (c == 0 && len != slen)
+			c = len < slen ? -1 : 1;
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			*same = c == 0;
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+/* The old text's lines (*at, *n), checked to be what build_symbols() writes. */
+static int symbol_lines(const char *text, size_t len, size_t **at, size_t *n)
+{
+	size_t hlen = strlen(symbols_header), k = 0, cap = len / 32 + 1;
+	size_t *v = malloc(cap * sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	if (len < hlen || memcmp(text, symbols_header, hlen) != 0 || text[len - 1] != '\n')
+		goto bad;
+	for (size_t p = hlen; p < len; k++) {
+		const char *nl = memchr(text + p, '\n', len - p);
+		const char *sp = memchr(text + p, ' ', (size_t)(nl - text) - p);
+
+		if (!strstartswith(text + p, "alias symbol:") || sp == NULL ||
+		    memchr(text + p, '\0', (size_t)(nl - text) - p))
+			goto bad;
+		if (k == cap) {
+			size_t *w = realloc(v, 2 * cap * sizeof(*v));
+
+			if (w == NULL) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = w, cap *= 2;
+		}
+		v[k] = p;
+		p = (size_t)(nl - text) + 1;
+	}
+	*at = v;
+	*n = k;
+	return 0;
+bad:
+	free(v);
+	return -EBADMSG;
+}
+
+static int symbols_text_from(const char *old, size_t len, const struct ptrarray *changed,
+			     struct output *text)
+{
+	struct strbuf out = STRBUF_INIT;
+	size_t *at = NULL, n = 0, from = 0;
+	int r = symbol_lines(old, len, &at, &n);
+
+	if (r == 0)
+		r = strbuf_reserve(&out, len + 128 * changed->n);
+	if (r == 0)
+		r = strbuf_append(&out, old, at ? (n ? at[0] : len) : 0);
+	for (size_t i = 0; i < changed->n && r == 0; i++) {
+		bool same;
+		size_t k = symbol_line_at(old, at, n, changed->v[i], &same);
+
+		if (k < from)
+			r = -EBADMSG; /* the old lines out of order */
+		if (r == 0 && k > from)
+			r = strbuf_append(&out, old + at[from], (k < n ? at[k] : len) - at[from]);
+		from = k + same;
+		if (r == 0)
+			r = symbol_line(&out, changed->v[i]);
+	}
+	if (r == 0 && from < n)
+		r = strbuf_append(&out, old + at[from], len - at[from]);
+	free(at);
+	return take_text(text, &out, r);
+}
+
+static int symbols_trie_from(struct depmod *d, uint8_t *img, size_t len,
+			     struct dm_positions *pos, const struct ptrarray *changed,
+			     struct output *bin)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct trie *t = NULL;
+	int r = trie_open(&t, img, len, dm_positions_move, pos);
+
+	for (size_t i = 0; i < changed->n && r == 0; i++) {
+		const struct dm_symbol *s = changed->v[i];
+
+		strbuf_clear(&key);
+		r = CAT(&key, "symbol:", s->name);
+		if (r == 0)
+			r = trie_drop(t, strbuf_str(&key));
+		if (r == 0)
+			r = symbol_add(d, t, &key, s);
+	}
+	if (r == 0)
+		r = trie_serialize(t, INDEX_PREORDER, &bin->data, &bin->len);
+	trie_free(t);
+	strbuf_release(&key);
+	return r;
+}
+
+static int symbols_from(struct depmod *d, int dfd, struct output *text, struct output *bin)
+{
+	struct dm_positions pos = {NULL, NULL, 0};
+	struct ptrarray changed = {0};
+	size_t tlen = 0, blen = 0;
+	uint8_t *old = map_previous(d, dfd, DM_OUT_SYMBOLS, &tlen);
+	uint8_t *img = old ? map_previous(d, dfd, DM_OUT_SYMBOLS_BIN, &blen) : NULL;
+	int r = img ? dm_cache_positions(d, &pos) : 0;
+
+	if (r > 0) {
+		r = changed_symbols(d, &changed);
+		if (r == 0)
+			r = symbols_text_from((const char *)old, tlen, &changed, text);
+		if (r == 0)
+			r = symbols_trie_from(d, img, blen, &pos, &changed, bin);
+		if (r < 0) {
+			free(text->data);
+			text->data = NULL;
+		}
+	} else if (r == 0) {
+		r = 1; /* not to be done so */
+	}
+	ptrarray_release(&changed);
+	dm_positions_release(&pos);
+	if (img)
+		munmap(img, blen);
+	if (old)
+		munmap(old, tlen);
 	return r;
 }
 
@@ -1093,6 +1323,9 @@ struct build {
 	pthread_cond_t cond;
 	bool resolved; /* the resolution is over: resolve_r says how it went */
 	int resolve_r;
+	/* modules.symbols is to be changed from the last run's (with only the owners of
+	 * what changed found), not built */
+	bool symbols_changed;
 };
 
 struct task {
@@ -1135,7 +1368,14 @@ static int task_deps(struct depmod *d, struct build *b)
 	struct output *outs = b->outs;
 	/* nothing to resolve for if modules.dep and modules.symbols are kept */
 	bool symbols = wanted(outs, DM_OUT_SYMBOLS);
-	int r = wanted(outs, DM_OUT_DEP) || symbols ? dm_resolve(d, symbols) : 0;
+	enum dm_owners owners = !symbols ? DM_OWNERS_DEPS : DM_OWNERS_ALL;
+	int r = 0;
+
+	if (symbols && previous_known(d, DM_OUT_SYMBOLS) && previous_known(d, DM_OUT_SYMBOLS_BIN))
+		owners = DM_OWNERS_CHANGED;
+	b->symbols_changed = owners == DM_OWNERS_CHANGED;
+	if (wanted(outs, DM_OUT_DEP) || symbols)
+		r = dm_resolve(d, owners);
 
 	resolution_done(b, r);
 	if (r < 0 || outs[DM_OUT_DEP].kept)
@@ -1160,6 +1400,24 @@ static int task_aliases(struct depmod *d, struct build *b)
 	if (r == 0)
 		stage(b->dfd, &outs[DM_OUT_ALIAS_BIN], DM_OUT_ALIAS_BIN);
 	return r;
+}
+
+/* (after the resolution) */
+static int task_symbols(struct depmod *d, struct build *b)
+{
+	struct output *text = &b->outs[DM_OUT_SYMBOLS], *bin = &b->outs[DM_OUT_SYMBOLS_BIN];
+	bool done = false;
+	int r = 0;
+
+	if (b->symbols_changed) {
+		r = symbols_from(d, b->dfd, text, bin);
+		r = r > 0 ? 0 : tried_previous(d, DM_OUT_SYMBOLS, r, &done);
+		/* every symbol's owner, to build them after all (the resolution is over:
+		 * the dependencies' task reads no symbol any more) */
+		if (r == 0 && !done)
+			r = dm_own_all_symbols(d);
+	}
+	return r < 0 || done ? r : build_symbols(d, text, bin);
 }
 
 static int task_rest(struct depmod *d, struct build *b)
@@ -1190,7 +1448,7 @@ static int task_rest(struct depmod *d, struct build *b)
 	if (r == 0 && resolution_wait(b) < 0)
 		return 0; /* the resolution's task says why */
 	if (r == 0 && wanted(outs, DM_OUT_SYMBOLS))
-		r = build_symbols(d, &outs[DM_OUT_SYMBOLS], &outs[DM_OUT_SYMBOLS_BIN]);
+		r = task_symbols(d, b);
 	if (r == 0 && wanted(outs, DM_OUT_BUILTIN_BIN))
 		r = build_builtin(d, &outs[DM_OUT_BUILTIN_BIN]);
 	if (r == 0 && wanted(outs, DM_OUT_BUILTIN_ALIAS_BIN))

@@ -246,9 +246,14 @@ int dm_report_cycles(struct depmod *d);
 int dm_cycle_components(struct depmod *d, uint32_t *component);
 /* depmod-resolve.c: the dependencies from the symbols (interned from the cache first,
  * or, with the last run's dependencies in the cache, only what changed), sorted: 0,
- * -ELOOP (cycles, logged) or -ENOMEM. all_symbols: every export must be interned and
- * owned (modules.symbols is to be built). */
-int dm_resolve(struct depmod *d, bool all_symbols);
+ * -ELOOP (cycles, logged) or -ENOMEM. Besides the symbols the dependencies need, owners
+ * tells which must be interned and owned: every export (modules.symbols is to be built),
+ * or those whose owner may have changed since the cache's run: the exports of the
+ * modules read in this run and of those it does not take from the cache (modules.symbols
+ * is to be changed). dm_own_all_symbols() then gives every export its owner. */
+enum dm_owners { DM_OWNERS_DEPS, DM_OWNERS_ALL, DM_OWNERS_CHANGED };
+int dm_resolve(struct depmod *d, enum dm_owners owners);
+int dm_own_all_symbols(struct depmod *d);
 /* depmod-output.c: write every index not in d->out_kept (or print them all with -n),
  * resolving the dependencies (dm_resolve()) while the indexes that do not need them are
  * built; then d->out_keys holds the identities of all of them. */
@@ -335,10 +340,12 @@ struct dm_positions {
 int dm_cache_positions(struct depmod *d, struct dm_positions *p);
 int dm_positions_move(void *data, uint32_t *priority);
 void dm_positions_release(struct dm_positions *p);
-/* The aliases of the cache's records that this run does not take (the modules gone or
- * read again), as they were, to fn: 0 or the first error (the cache damaged: -EBADMSG). */
-int dm_cache_foreach_dropped_alias(struct depmod *d, int (*fn)(void *data, const char *alias),
-				   void *data);
+/* The aliases, or the names of the exports, of the cache's records that this run does
+ * not take (the modules gone or read again), as they were, to fn: 0 or the first error
+ * (the cache damaged: -EBADMSG). */
+enum dm_dropped { DM_DROPPED_ALIASES, DM_DROPPED_EXPORTS };
+int dm_cache_foreach_dropped(struct depmod *d, enum dm_dropped what,
+			     int (*fn)(void *data, const char *name), void *data);
 /* Whether the cache on disk must be rewritten (something in it changed). */
 bool dm_cache_stale(const struct depmod *d);
 /* Build what the cache of this run's modules holds: 0 or a negative errno. It reads the

@@ -12,7 +12,9 @@
  * found for their symbols alone. That
  * skips interning two hundred thousand references for a module added by DKMS. The
  * result is the same as a full resolution's; messages about symbols (-e, -v) need the
- * full one. modules.symbols needs every export interned, not the undefined symbols.
+ * full one. modules.symbols built anew needs every export interned, not the undefined
+ * symbols; changed from the last run's, only the exports whose owner may have changed
+ * (those of the modules gone, read again, or read for the first time).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -202,12 +204,21 @@ static bool may_reuse(const struct depmod *d)
 	return d->cache && !d->errsyms && !d->opts->verbose && !d->opts->lint;
 }
 
-int dm_resolve(struct depmod *d, bool all_symbols)
+/* The exports of the modules gone or read again, interned: the owners of those names
+ * may have changed (and of no other, the order kept). */
+static int intern_dropped(void *data, const char *name)
+{
+	return dm_symbol_intern(data, name, false, 0) ? 0 : -ENOMEM;
+}
+
+int dm_resolve(struct depmod *d, enum dm_owners owners)
 {
 	/* every export interned, for modules.symbols; the undefined symbols stay in the
 	 * cache all the same */
-	int r = all_symbols ? dm_cache_materialize_symbols(d) : 0;
+	int r = owners == DM_OWNERS_ALL ? dm_cache_materialize_symbols(d) : 0;
 
+	if (r == 0 && owners == DM_OWNERS_CHANGED && d->cache)
+		r = dm_cache_foreach_dropped(d, DM_DROPPED_EXPORTS, intern_dropped, d);
 	if (r == 0 && may_reuse(d))
 		r = resolve_changes(d);
 	if (r == 0) { /* everything, then */
@@ -218,5 +229,14 @@ int dm_resolve(struct depmod *d, bool all_symbols)
 	if (r >= 0)
 		r = sort_topologically(d);
 	d->deps_resolved = r == 0;
+	return r;
+}
+
+int dm_own_all_symbols(struct depmod *d)
+{
+	int r = dm_cache_materialize_symbols(d);
+
+	if (r == 0)
+		assign_owners(d);
 	return r;
 }

@@ -801,7 +801,7 @@ static int resolve_quietly(struct depmod *d)
 {
 	int r = materialize(d);
 
-	return r < 0 ? r : dm_resolve(d, true);
+	return r < 0 ? r : dm_resolve(d, DM_OWNERS_ALL);
 }
 
 int depmod_run(struct kmodx_ctx *ctx, const struct depmod_options *o)

@@ -51,6 +51,7 @@ struct trie {
 	trie_map_fn map;
 	void *map_data;
 	int err; /* the image turned out bad (or memory ran out) reading a node */
+	bool dropped; /* trie_drop() emptied a node: to prune */
 };
 
 int trie_new(struct trie **out)
@@ -430,22 +431,48 @@ int trie_open(struct trie **out, uint8_t *img, size_t len, trie_map_fn map, void
 	return 0;
 }
 
-int trie_visit(struct trie *t, const char *key)
+/* The nodes on key's path read; *found: key's node, or NULL. */
+static int find_key(struct trie *t, const char *key, struct tnode **found)
 {
 	struct tnode *n = t->root;
 	size_t i = 0;
 	int r;
 
+	*found = NULL;
 	for (;;) {
 		if (n->lazy && (r = read_node(t, n)) < 0)
 			return r;
 		if (strncmp(n->prefix, key + i, n->prefix_len) != 0)
 			return 0;
 		i += n->prefix_len;
-		if (key[i] == '\0' || (n = child_find(n, (uint8_t)key[i])) == NULL)
+		if (key[i] == '\0') {
+			*found = n;
+			return 0;
+		}
+		if ((n = child_find(n, (uint8_t)key[i])) == NULL)
 			return 0;
 		i++;
 	}
+}
+
+int trie_visit(struct trie *t, const char *key)
+{
+	struct tnode *n;
+
+	return find_key(t, key, &n);
+}
+
+int trie_drop(struct trie *t, const char *key)
+{
+	struct tnode *n;
+	int r = find_key(t, key, &n);
+
+	if (n && n->value_count > 0) {
+		n->values = NULL;
+		n->value_count = 0;
+		t->dropped = true;
+	}
+	return r;
 }
 
 /* Drop the nodes that lost their values and merge those that are neither keys nor
@@ -707,7 +734,7 @@ int trie_serialize(struct trie *t, enum index_layout layout, uint8_t **out, size
 	uint8_t *buf;
 	int r = 0;
 
-	if (t->img)
+	if (t->img || t->dropped)
 		prune(t, root, &r);
 	if (r == 0)
 		r = t->err;

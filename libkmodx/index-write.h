@@ -35,5 +35,7 @@ typedef int (*trie_map_fn)(void *data, uint32_t *priority);
 int trie_open(struct trie **t, uint8_t *img, size_t len, trie_map_fn map, void *data);
 /* Read the nodes on key's path (a key the trie may not have): 0 or an error as above. */
 int trie_visit(struct trie *t, const char *key);
+/* The same, and every value of key dropped (in a trie from trie_new() too). */
+int trie_drop(struct trie *t, const char *key);
 /* The whole index file image, malloc'ed. */
 int trie_serialize(struct trie *t, enum index_layout layout, uint8_t **out, size_t *len);

@@ -1042,6 +1042,93 @@ static void test_open_equals_rebuild(void **state)
 	}
 }
 
+/*
+ * trie_drop(), as modules.symbols.bin uses it: keys with one value each, some of them
+ * given to another owner (dropped, then added again with another value), some dropped
+ * for good, in a trie built from scratch and in one opened from its file. Either must
+ * serialise to the trie built with the final values alone: nodes emptied are pruned,
+ * prefixes merged.
+ */
+static void test_drop(void **state)
+{
+	enum { N = 400 };
+	static char keys[N][12];
+	static int owner[N]; /* -1: dropped for good */
+	unsigned seed = 11;
+
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		struct trie *fresh = NULL, *opened = NULL, *want_t = NULL;
+		uint8_t *oldbuf, *want;
+		size_t oldlen, wantlen;
+
+		assert_int_equal(trie_new(&fresh), 0);
+		for (int i = 0; i < N; i++) {
+			bool twice;
+
+			do { /* each key once (4^6 of them) */
+				int len = 1 + rand_r(&seed) % 6;
+
+				for (int j = 0; j < len; j++)
+					keys[i][j] = "ab:-"[rand_r(&seed) % 4];
+				keys[i][len] = '\0';
+				twice = false;
+				for (int j = 0; j < i; j++)
+					twice = twice || strcmp(keys[i], keys[j]) == 0;
+			} while (twice);
+			owner[i] = 0;
+			assert_int_equal(trie_add(fresh, keys[i], "m0", 0), 0);
+		}
+		assert_int_equal(trie_serialize(fresh, INDEX_PREORDER, &oldbuf, &oldlen), 0);
+		trie_free(fresh);
+
+		/* the same trie twice: opened from its file, and built again */
+		assert_int_equal(trie_open(&opened, oldbuf, oldlen, keep_all, NULL), 0);
+		assert_int_equal(trie_new(&fresh), 0);
+		for (int i = 0; i < N; i++)
+			assert_int_equal(trie_add(fresh, keys[i], "m0", 0), 0);
+		for (int i = 0; i < N; i++) {
+			int change = rand_r(&seed) % 4;
+
+			if (change == 0 || (round == 0 && change != 3)) {
+				owner[i] = -1;
+			} else if (change == 1) {
+				owner[i] = 1 + i % 3;
+			}
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			struct trie *t = pass ? opened : fresh;
+
+			for (int i = 0; i < N; i++) {
+				char name[16];
+
+				if (owner[i] == 0 && pass)
+					continue; /* left as it was */
+				assert_int_equal(trie_drop(t, keys[i]), 0);
+				snprintf(name, sizeof(name), "m%d", owner[i]);
+				if (owner[i] >= 0)
+					assert_true(trie_add(t, keys[i], name, (uint32_t)owner[i]) >= 0);
+			}
+		}
+		/* the final values alone */
+		assert_int_equal(trie_new(&want_t), 0);
+		for (int i = 0; i < N; i++) {
+			if (owner[i] >= 0) {
+				char name[16];
+
+				snprintf(name, sizeof(name), "m%d", owner[i]);
+				assert_true(trie_add(want_t, keys[i], name, (uint32_t)owner[i]) >= 0);
+			}
+		}
+		assert_int_equal(trie_serialize(want_t, INDEX_PREORDER, &want, &wantlen), 0);
+		trie_free(want_t);
+		assert_serializes_to(fresh, want, wantlen);
+		assert_serializes_to(opened, want, wantlen);
+		free(want);
+		free(oldbuf);
+	}
+}
+
 /* A node that is read has its values sorted again; one that is copied cannot be, and
  * a key whose values would change order, or lose one, is refused unless visited. */
 static void test_open_reorders_and_drops(void **state)
@@ -1202,6 +1289,7 @@ int main(void)
 		cmocka_unit_test(test_open_round_trip),
 		cmocka_unit_test(test_open_equals_rebuild),
 		cmocka_unit_test(test_open_reorders_and_drops),
+		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_open_map_error),
 		cmocka_unit_test(test_open_hostile),
 	};
