@@ -28,6 +28,7 @@ struct writer {
 	struct depmod *d;
 	const struct dm_cache *base;
 	struct strbuf records, paths;	   /* the first part, all new */
+	struct strbuf dirs, entries;	   /* (and the directories' listings) */
 	struct strbuf syms, refs, strings; /* what comes after base's */
 	struct strbuf deps;		   /* all new */
 	struct ptrarray mods;		   /* by record: its module */
@@ -45,12 +46,60 @@ static int add_string(struct writer *w, const char *s, uint32_t *ref)
 	return strbuf_append(&w->strings, s, strlen(s) + 1);
 }
 
-static int add_path(struct writer *w, const char *s, uint8_t *rec)
+/* s into the path table, at *at: 0, -EFBIG or -ENOMEM. */
+static int add_path_at(struct writer *w, const char *s, uint32_t *at)
 {
 	if (w->paths.len >= NONE)
 		return -EFBIG;
-	put_u32(rec + R_PATH, (uint32_t)w->paths.len);
+	*at = (uint32_t)w->paths.len;
 	return strbuf_append(&w->paths, s, strlen(s) + 1);
+}
+
+static int add_path(struct writer *w, const char *s, uint8_t *rec)
+{
+	uint32_t at = 0;
+	int r = add_path_at(w, s, &at);
+
+	put_u32(rec + R_PATH, at);
+	return r;
+}
+
+/* The directories the scans listed, with their listings. */
+static int add_dirs(struct writer *w)
+{
+	static const uint32_t kinds[] = {
+		[DM_ENTRY_MODULE] = 0, [DM_ENTRY_DIR] = ENTRY_DIR, [DM_ENTRY_STAT] = ENTRY_STAT,
+	};
+	const struct ptrarray *dirs = &w->d->dirs;
+	int r = 0;
+
+	for (size_t i = 0; i < dirs->n && r == 0; i++) {
+		const struct dm_dir *dir = dirs->v[i];
+		uint8_t rec[DIR_SIZE] = {0};
+		uint32_t path = 0;
+
+		if (w->entries.len / 4 + dir->n >= NONE)
+			return -EFBIG;
+		put_key(rec, &dir->key);
+		put_u32(rec + D_FIRST, (uint32_t)(w->entries.len / 4));
+		put_u32(rec + D_COUNT, dir->n);
+		put_u32(rec + D_FLAGS, dm_key_racy(w->d, &dir->key) ? DIR_RACY : 0);
+		r = add_path_at(w, dir->path, &path);
+		put_u32(rec + D_PATH, path);
+		for (uint32_t k = 0; k < dir->n && r == 0; k++) {
+			uint32_t name = 0;
+
+			r = add_path_at(w, dir->names[k], &name);
+			if (r == 0 && name > ENTRY_NAME)
+				r = -EFBIG;
+			name |= kinds[dir->kinds[k]];
+			if (r == 0)
+				r = strbuf_append(&w->entries, &name, sizeof(name));
+		}
+		if (r == 0)
+			r = strbuf_append(&w->dirs, rec, sizeof(rec));
+	}
+	return r;
 }
 
 static int add_ref(struct writer *w, uint32_t ref)
@@ -283,7 +332,7 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	bool good = d->outputs_written;
 	size_t size = HEADER_SIZE;
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 5; i++)
 		size += a[i].len;
 	for (size_t i = 0; i < 7; i++)
 		size += b[i].len;
@@ -294,6 +343,8 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	put_u64(h + H_SIZE, size);
 	put_u64(h + H_OPTIONS, d->options_fp);
 	put_u32(h + H_DEPS, (uint32_t)(w->deps.len / 4));
+	put_u32(h + H_DIRS, (uint32_t)(w->dirs.len / DIR_SIZE));
+	put_u32(h + H_ENTRIES, (uint32_t)(w->entries.len / 4));
 	put_u32(h + H_RECORDS, n_records);
 	put_u32(h + H_SYMS, w->n_syms);
 	put_u32(h + H_REFS, (uint32_t)(w->refs_base + w->refs.len / 4));
@@ -301,7 +352,7 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	put_u32(h + H_FLAGS, good && d->outputs_clean ? FLAG_CLEAN : 0);
 	put_u32(h + H_PATHS, (uint32_t)w->paths.len);
 	put_u64(h + H_SUM_B, sum_of(NULL, b, 7));
-	put_u64(h + H_SUM_A, sum_of(h, a, 3));
+	put_u64(h + H_SUM_A, sum_of(h, a, 5));
 }
 
 /* What the next cache holds, built before it is written. */
@@ -313,8 +364,9 @@ struct dm_cache_writer {
 	bool body_tried; /* write_body() ran: the spare is not tried again */
 };
 
-/* The file's parts: header, the first part (outputs, records, paths), the second. */
-enum { PARTS = 11, BODY = 2 /* from the records on: known once the cache is built */ };
+/* The file's parts: header, the first part (outputs, records, directories, entries,
+ * paths), the second. */
+enum { PARTS = 13, BODY = 2 /* from the records on: known once the cache is built */ };
 
 static void file_parts(struct writer *w, uint8_t *header, uint8_t *outputs,
 		       struct fileio_part *parts)
@@ -325,6 +377,8 @@ static void file_parts(struct writer *w, uint8_t *header, uint8_t *outputs,
 		/* the first part */
 		{outputs, DM_OUTPUTS * OUT_SIZE},
 		{w->records.buf, w->records.len},
+		{w->dirs.buf, w->dirs.len},
+		{w->entries.buf, w->entries.len},
 		{w->paths.buf, w->paths.len},
 		/* the second */
 		{b ? b->syms : NULL, b ? (size_t)b->n_syms * SYM_SIZE : 0},
@@ -350,7 +404,7 @@ static void fill_head(struct writer *w, uint32_t n_records, uint8_t *header, uin
 		put_key(p, &w->d->out_keys[i]);
 		put_u64(p + KEY_SIZE, w->d->outputs_written ? w->d->out_fp[i] : 0);
 	}
-	fill_header(w, header, n_records, parts + 1, parts + 4);
+	fill_header(w, header, n_records, parts + 1, parts + 6);
 }
 
 /* All of the file but its head, written over the spare (dm_spare_open()): while the
@@ -428,6 +482,8 @@ void dm_cache_writer_free(struct dm_cache_writer *b)
 		close(b->spare);
 	strbuf_release(&b->w.records);
 	strbuf_release(&b->w.paths);
+	strbuf_release(&b->w.dirs);
+	strbuf_release(&b->w.entries);
 	strbuf_release(&b->w.syms);
 	strbuf_release(&b->w.refs);
 	strbuf_release(&b->w.strings);
@@ -459,6 +515,8 @@ int dm_cache_build(struct depmod *d, bool body)
 		b->r = add_records(&b->w, &b->n_records);
 	if (b->r == 0)
 		b->r = add_deps(&b->w);
+	if (b->r == 0)
+		b->r = add_dirs(&b->w);
 	if (b->r == 0 && body)
 		write_body(b);
 	return d->next_cache_err = b->r;

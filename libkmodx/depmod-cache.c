@@ -37,8 +37,10 @@ static bool head_ok(struct dm_cache *c, uint64_t file_size)
 	c->paths_size = get_u32(h + H_PATHS);
 	c->sum_b = get_u64(h + H_SUM_B);
 	c->n_deps = get_u32(h + H_DEPS);
+	c->n_dirs = get_u32(h + H_DIRS);
+	c->n_entries = get_u32(h + H_ENTRIES);
 	a = (uint64_t)DM_OUTPUTS * OUT_SIZE + (uint64_t)c->n_records * REC_SIZE +
-	    c->paths_size;
+	    (uint64_t)c->n_dirs * DIR_SIZE + (uint64_t)c->n_entries * 4 + c->paths_size;
 	b = (uint64_t)c->n_syms * SYM_SIZE + (uint64_t)c->n_refs * 4 + c->strings_size +
 	    (uint64_t)c->n_deps * 4;
 	if (HEADER_SIZE + a + b != file_size)
@@ -66,7 +68,29 @@ static bool record_ok(const struct dm_cache *c, const uint8_t *rec, uint64_t *ne
 	return true;
 }
 
-/* The first part: the records and their paths. */
+/* The directories' listings: each its own run of entries, in order, every name in the
+ * path table. */
+static bool dirs_ok(const struct dm_cache *c)
+{
+	uint64_t next = 0;
+
+	for (uint32_t i = 0; i < c->n_dirs; i++) {
+		const uint8_t *dir = c->dirs + (size_t)i * DIR_SIZE;
+		uint64_t first = get_u32(dir + D_FIRST), n = get_u32(dir + D_COUNT);
+
+		if (get_u32(dir + D_PATH) >= c->paths_size || first < next ||
+		    first + n > c->n_entries)
+			return false;
+		next = first + n;
+	}
+	for (uint32_t i = 0; i < c->n_entries; i++) {
+		if ((get_u32(c->entries + 4 * (size_t)i) & ENTRY_NAME) >= c->paths_size)
+			return false;
+	}
+	return true;
+}
+
+/* The first part: the records, the directories and their paths. */
 static bool part_a_ok(struct dm_cache *c)
 {
 	struct fileio_part part = {c->a, c->a_size};
@@ -76,14 +100,16 @@ static bool part_a_ok(struct dm_cache *c)
 		return false;
 	c->outputs = c->a;
 	c->records = c->outputs + DM_OUTPUTS * OUT_SIZE;
-	c->paths = (const char *)c->records + (size_t)c->n_records * REC_SIZE;
+	c->dirs = c->records + (size_t)c->n_records * REC_SIZE;
+	c->entries = c->dirs + (size_t)c->n_dirs * DIR_SIZE;
+	c->paths = (const char *)c->entries + (size_t)c->n_entries * 4;
 	if (c->paths_size > 0 && c->paths[c->paths_size - 1] != '\0')
 		return false;
 	for (uint32_t i = 0; i < c->n_records; i++) {
 		if (!record_ok(c, record(c, i), &next))
 			return false;
 	}
-	return true;
+	return dirs_ok(c);
 }
 
 static bool refs_ok(const struct dm_cache *c, const uint8_t *rec)
@@ -141,7 +167,40 @@ static int index_paths(struct dm_cache *c)
 
 		r = hash_set(&c->by_path, path, (void *)(uintptr_t)(i + 1));
 	}
+	if (r == 0)
+		r = hash_reserve(&c->by_dir, c->n_dirs);
+	for (uint32_t i = 0; r == 0 && i < c->n_dirs; i++) {
+		const uint8_t *dir = c->dirs + (size_t)i * DIR_SIZE;
+
+		if (!(get_u32(dir + D_FLAGS) & DIR_RACY))
+			r = hash_set(&c->by_dir, c->paths + get_u32(dir + D_PATH),
+				     (void *)(uintptr_t)(i + 1));
+	}
 	return r;
+}
+
+long dm_cache_listing(const struct dm_cache *c, const char *path, const struct dm_filekey *now,
+		      uint32_t *first)
+{
+	uintptr_t k = (uintptr_t)hash_find(&c->by_dir, path);
+	const uint8_t *dir = k ? c->dirs + (k - 1) * DIR_SIZE : NULL;
+	struct dm_filekey key;
+
+	if (dir == NULL)
+		return -1;
+	get_key(dir, &key);
+	if (now && !dm_filekey_equal(&key, now))
+		return -1;
+	*first = get_u32(dir + D_FIRST);
+	return get_u32(dir + D_COUNT);
+}
+
+const char *dm_cache_listing_entry(const struct dm_cache *c, uint32_t i, enum dm_entry *kind)
+{
+	uint32_t e = get_u32(c->entries + 4 * (size_t)i);
+
+	*kind = e & ENTRY_DIR ? DM_ENTRY_DIR : e & ENTRY_STAT ? DM_ENTRY_STAT : DM_ENTRY_MODULE;
+	return c->paths + (e & ENTRY_NAME);
 }
 
 void dm_cache_seal(uint8_t *data, size_t len)
@@ -166,6 +225,7 @@ void dm_cache_free(struct dm_cache *c)
 	if (c == NULL)
 		return;
 	hash_release(&c->by_path);
+	hash_release(&c->by_dir);
 	free(c->memo);
 	if (c->map) {
 		munmap((void *)c->map, c->map_size);
@@ -429,7 +489,8 @@ bool dm_cache_stale(const struct depmod *d)
 	bool clean = d->outputs_written && d->outputs_clean;
 
 	if (c == NULL || d->n_loaded > 0 || c->n_applied != c->n_records ||
-	    c->n_records != d->n_mods || !!(c->flags & FLAG_CLEAN) != clean)
+	    c->n_records != d->n_mods || !!(c->flags & FLAG_CLEAN) != clean ||
+	    d->n_dirs_read > 0 || c->n_dirs != d->dirs.n)
 		return true;
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		struct dm_filekey key;

@@ -14,7 +14,10 @@
  * A module's record is used only if its file's identity is unchanged: device, inode,
  * size, and modification and change times to the nanosecond. A file changed within
  * two seconds before the run that read it is recorded as "racy" and read again next
- * time (dm_key_racy()). Each index has a fingerprint of what it is made of (made_of[]):
+ * time (dm_key_racy()). The same holds for the directories of the tree: one whose
+ * identity is unchanged lists the same names, and the scan takes its listing from the
+ * cache instead of reading it (depmod-scan.c). Each index has a fingerprint of what it
+ * is made of (made_of[]):
  * the options and either one part of the information of the modules that have
  * something in it, with their names and positions (modules.alias, .symbols,
  * .softdep...), or all of it (modules.dep), or an input file (modules.builtin.bin...).
@@ -37,7 +40,7 @@
  *     16  u64     file size
  *     24  u64     checksum of the first part (below)
  *     32  u64     options fingerprint
- *     40  u32     number of dependencies     44  u32  0
+ *     40  u32     number of dependencies     44  u32  number of directories
  *     48  u32     number of records
  *     52  u32     number of symbols
  *     56  u32     number of references
@@ -45,6 +48,7 @@
  *     64  u32     flags: FLAG_CLEAN, the indexes were built without a message
  *     68  u32     size of the path table
  *     72  u64     checksum of the second part
+ *     80  u32     number of directory entries 84  u32  0
  *   the first part, its pieces back to back, their sizes following from the counts:
  *     the indexes               DM_OUTPUTS entries (enum dm_output), OUT_SIZE bytes each:
  *       0  key  the file's identity (KEY_SIZE bytes, see put_key())
@@ -59,6 +63,16 @@
  *       104 u64[DM_PARTS] the hashes of its parts (m->part, enum dm_part)
  *       then (R_DEPS) u32 first dependency, u32 their number (NONE: not known),
  *                     u32 the module's position in the run's order, u32 0
+ *     directories               DIR_SIZE bytes each, one per directory the run read
+ *                               entirely without an error:
+ *       0  key  the directory's identity    48 u32 its path (in the path table)
+ *       52 u32  its first entry             56 u32 its number of entries
+ *       60 u32  flags: DIR_RACY (changed within two seconds before the run)
+ *     entries                   u32 each: a name (in the path table) that the directory
+ *       listed and the scan kept, in the order it listed them, ENTRY_DIR set for a
+ *       directory, ENTRY_STAT for a name whose type took a stat() (a symbolic link); a
+ *       module file otherwise. Each directory's entries start at or after the previous
+ *       one's end.
  *     path table                ending with a NUL
  *   the second part:
  *     symbols                   SYM_SIZE bytes each: u64 CRC, u32 name (string),
@@ -89,12 +103,12 @@
 
 #define CACHE_NAME    "modules.kmodx-cache"
 #define CACHE_SPARE   CACHE_NAME ".prev" /* its previous version, to write over */
-#define CACHE_VERSION 3u
+#define CACHE_VERSION 4u
 #define CACHE_MAGIC   "KMODXDC\n"
 #define BOM	      0x01020304u
 #define CACHE_MAX     ((size_t)1 << 30)
 
-#define HEADER_SIZE 80
+#define HEADER_SIZE 88
 #define KEY_SIZE    48
 #define OUT_SIZE    (KEY_SIZE + 8)
 #define SYM_SIZE    16
@@ -102,6 +116,11 @@
 #define REF_WEAK    0x80000000u
 #define FLAG_CLEAN  1u
 #define REC_RACY    1u
+#define DIR_SIZE    (KEY_SIZE + 16)
+#define DIR_RACY    1u
+#define ENTRY_DIR   0x80000000u
+#define ENTRY_STAT  0x40000000u
+#define ENTRY_NAME  0x3fffffffu
 
 struct dm_cache {
 	const uint8_t *map; /* the file, mapped; NULL when parsed from memory */
@@ -113,10 +132,12 @@ struct dm_cache {
 	uint64_t options_fp, sum_a, sum_b;
 	uint32_t flags;
 	uint32_t n_records, n_syms, n_refs, strings_size, paths_size, n_deps;
+	uint32_t n_dirs, n_entries;
 	uint8_t head[HEADER_SIZE];
-	const uint8_t *outputs, *records, *syms, *refs, *deps;
+	const uint8_t *outputs, *records, *dirs, *entries, *syms, *refs, *deps;
 	const char *paths, *strings;
 	struct hash by_path; /* path -> record index + 1 */
+	struct hash by_dir;  /* a directory's path -> its index + 1 */
 	/* per symbol, interned: [2i] as an export, [2i + 1] as undefined */
 	struct dm_symbol **memo; /* also: the modules' symbols are filled in */
 	bool lists_done;	 /* the modules' other fields are */
@@ -179,6 +200,7 @@ enum {
 	H_SUM_A = 24,
 	H_OPTIONS = 32,
 	H_DEPS = 40,
+	H_DIRS = 44,
 	H_RECORDS = 48,
 	H_SYMS = 52,
 	H_REFS = 56,
@@ -186,6 +208,14 @@ enum {
 	H_FLAGS = 64,
 	H_PATHS = 68,
 	H_SUM_B = 72,
+	H_ENTRIES = 80,
+};
+
+enum {
+	D_PATH = KEY_SIZE,
+	D_FIRST = KEY_SIZE + 4,
+	D_COUNT = KEY_SIZE + 8,
+	D_FLAGS = KEY_SIZE + 12,
 };
 
 enum {

@@ -146,6 +146,20 @@ enum dm_output {
 struct dm_cache;
 struct dm_cache_writer;
 
+/* What a directory listed that the scan kept: a module file, a directory, or a name
+ * whose type took a stat() (a symbolic link, or a file system without d_type). */
+enum dm_entry { DM_ENTRY_MODULE, DM_ENTRY_DIR, DM_ENTRY_STAT };
+
+/* A directory the scan read whole without an error (or took whole from the cache):
+ * its listing, for the next cache. */
+struct dm_dir {
+	const char *path;
+	struct dm_filekey key;
+	const char **names;
+	uint8_t *kinds; /* enum dm_entry */
+	uint32_t n;
+};
+
 struct depmod {
 	struct kmodx_ctx *ctx;
 	const struct depmod_options *opts;
@@ -168,6 +182,8 @@ struct depmod {
 	struct dm_cache *cache; /* what the last run left, if it is usable */
 	struct dm_cache_writer *next_cache; /* what the next holds, once built */
 	int next_cache_err;		    /* or why it could not be built */
+	struct ptrarray dirs; /* struct dm_dir: the directories the scans listed */
+	size_t n_dirs_read;   /* of those, listed by reading them (not from the cache) */
 	uint64_t options_fp;  /* everything but the modules that the outputs depend on */
 	uint64_t out_fp[DM_OUTPUTS]; /* ... and what each index is made of */
 	bool out_kept[DM_OUTPUTS];   /* left as it is: what this run would write */
@@ -229,6 +245,13 @@ int dm_lint(struct depmod *d, struct depmod_lint *lint);
 int dm_scan_root(struct depmod *d, const char *root, bool inside);
 /* Directory entries the scans skip: ".", "..", "build", "source" and exclude's. */
 bool dm_excluded(const struct depmod *d, const char *name);
+/* depmod-cache.c: the listing the cache has of the directory at path (dm_dir), if it is
+ * still good: the directory's identity is now (unless now is NULL), and it was not
+ * changed within two seconds before the run that listed it. Its number of entries,
+ * from *first on, or -1. */
+long dm_cache_listing(const struct dm_cache *c, const char *path, const struct dm_filekey *now,
+		      uint32_t *first);
+const char *dm_cache_listing_entry(const struct dm_cache *c, uint32_t i, enum dm_entry *kind);
 
 /* depmod-load.c: read the symbols and information of every module not taken from the
  * cache nor read yet, in parallel. */

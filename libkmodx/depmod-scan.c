@@ -9,6 +9,15 @@
  * their entries, which is the order a plain recursive walk meets them: modules are
  * added and errors logged exactly as a single-threaded scan would, duplicates included
  * (which of two modules of the same name wins can depend on that order).
+ *
+ * With the cache, a directory whose identity (device, inode, times to the nanosecond)
+ * is the one it had when the last run listed it lists the same names in the same order:
+ * adding, removing or renaming an entry changes its times. Its listing is taken from the
+ * cache and the directory is not read, only opened O_PATH: its identity, and the
+ * stat() of each module file relative to it (the cache needs their identities too).
+ * Such a directory's subdirectories are opened relative to it, by the same thread
+ * (depth first) unless another waits for work near the top of the tree. A directory
+ * changed within two seconds before the run that listed it is read again.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +36,9 @@
 #define SCAN_DEPTH_MAX 64
 #define DIRENT_BUF     (32 * 1024)
 #define SCAN_THREADS   4
+/* how deep a directory read at once may still go to a thread waiting for work: deeper,
+ * the hand-off (a wake-up) costs more than the directory's work */
+#define SHARE_DEPTH    3
 #define NONE	       UINT32_MAX
 
 /* An entry of a directory that matters: a module file, a directory, or an error. */
@@ -34,14 +46,19 @@ struct sentry {
 	const char *name;
 	uint32_t dir; /* a directory: its listing, NONE if it was not opened */
 	int err;      /* the fstatat() or openat() that failed, or 0 */
+	uint8_t kind; /* enum dm_entry: what the listing gave */
 	bool module;
 	bool have_key;
 	struct dm_filekey key;
 };
 
 struct listing {
+	const char *path;
 	struct sentry *v;
 	size_t n, cap;
+	struct dm_filekey key; /* the directory's, before it was read */
+	bool have_key;
+	bool from_cache; /* its listing was */
 	int open_err;  /* opening the directory failed (logged) */
 	int read_err;  /* reading it failed half way (what was read counts) */
 	bool too_deep; /* not read: nested deeper than SCAN_DEPTH_MAX */
@@ -51,6 +68,10 @@ struct job {
 	uint32_t listing;
 	int depth;
 	char *path;
+	/* the directory holding it, open (a copy the job owns unless it is read at once
+	 * by the thread that met it), or -1 */
+	int at;
+	const char *name;
 };
 
 struct scan {
@@ -62,6 +83,7 @@ struct scan {
 	struct job *jobs; /* a stack of directories to read */
 	size_t n_jobs, cap_jobs;
 	size_t pending; /* jobs pushed and not finished */
+	unsigned idle;	/* threads waiting for a job */
 	int err;	/* -ENOMEM: everything stops */
 };
 
@@ -90,8 +112,10 @@ bool dm_excluded(const struct depmod *d, const char *name)
 	return excluded(d, name);
 }
 
-/* A new listing and a job to fill it, under the lock: 0 or -ENOMEM. */
-static int push_job(struct scan *s, char *path, int depth, uint32_t *id)
+/* A new listing (*id, *out) and, unless it is to be filled at once (now), a job to fill
+ * it, under the lock: 0 or -ENOMEM. */
+static int push_job(struct scan *s, char *path, int depth, bool now, int at,
+		    const char *name, uint32_t *id, struct listing **out)
 {
 	struct listing *l = calloc(1, sizeof(*l));
 
@@ -113,8 +137,12 @@ static int push_job(struct scan *s, char *path, int depth, uint32_t *id)
 		}
 	}
 	*id = (uint32_t)s->n_listings;
+	*out = l;
+	l->path = path;
 	s->listings[s->n_listings++] = l;
-	s->jobs[s->n_jobs++] = (struct job){*id, depth, path};
+	if (now)
+		return 0;
+	s->jobs[s->n_jobs++] = (struct job){*id, depth, path, at, name};
 	s->pending++;
 	pthread_cond_signal(&s->cond);
 	return 0;
@@ -143,12 +171,23 @@ static struct sentry *add_entry(struct scanner *w, struct listing *l, const char
 	return e;
 }
 
-/* A subdirectory to read, unless its path is too long (the walk says so later). */
-static int queue_dir(struct scanner *w, const struct job *job, struct sentry *e)
+static int read_dir(struct scanner *w, const struct job *job, struct listing *l);
+
+/*
+ * A subdirectory to read, unless its path is too long (the walk says so later). When
+ * the directory holding it is open (dfd, not -1), it is opened relative to that: one
+ * name to look up rather than every directory of its path, which with a thousand
+ * directories is a good part of a run that finds them unchanged. Then this thread reads
+ * it at once unless it is near the top and another thread waits for work; that one gets
+ * a copy of dfd.
+ */
+static int queue_dir(struct scanner *w, const struct job *job, struct sentry *e, int dfd)
 {
 	size_t plen = strlen(job->path), nlen = strlen(e->name);
+	struct listing *l = NULL;
+	bool now;
 	char *path;
-	int r;
+	int r, at;
 
 	if (plen + 1 + nlen >= PATH_MAX)
 		return 0;
@@ -159,14 +198,24 @@ static int queue_dir(struct scanner *w, const struct job *job, struct sentry *e)
 	path[plen] = '/';
 	memcpy(path + plen + 1, e->name, nlen + 1);
 	pthread_mutex_lock(&w->s->lock);
-	r = push_job(w->s, path, job->depth + 1, &e->dir);
+	now = dfd >= 0 && (w->s->idle == 0 || job->depth + 1 > SHARE_DEPTH);
+	at = dfd >= 0 && !now ? fcntl(dfd, F_DUPFD_CLOEXEC, 0) : -1;
+	r = push_job(w->s, path, job->depth + 1, now, at, e->name, &e->dir, &l);
 	pthread_mutex_unlock(&w->s->lock);
+	if (r < 0 && at >= 0)
+		close(at);
+	if (r == 0 && now) {
+		struct job sub = {e->dir, job->depth + 1, path, dfd, e->name};
+
+		r = read_dir(w, &sub, l);
+	}
 	return r;
 }
 
-/* One entry of the directory being read: 0 or -ENOMEM. */
+/* One entry of the directory being read: 0 or -ENOMEM. With at_once, a subdirectory may
+ * be read at once (queue_dir()). */
 static int scan_entry(struct scanner *w, const struct job *job, struct listing *l,
-		      int dfd, const char *name, unsigned char type)
+		      int dfd, const char *name, unsigned char type, bool at_once)
 {
 	struct depmod *d = w->s->d;
 	bool is_dir = type == DT_DIR, is_reg = type == DT_REG;
@@ -179,6 +228,7 @@ static int scan_entry(struct scanner *w, const struct job *job, struct listing *
 	e = add_entry(w, l, name);
 	if (e == NULL)
 		return -ENOMEM;
+	e->kind = is_dir ? DM_ENTRY_DIR : is_reg ? DM_ENTRY_MODULE : DM_ENTRY_STAT;
 	/* the cache needs the identity of every module file */
 	if ((!is_dir && !is_reg) || (is_reg && d->use_cache)) {
 		if (fstatat(dfd, name, &st, 0) < 0) {
@@ -199,16 +249,74 @@ static int scan_entry(struct scanner *w, const struct job *job, struct listing *
 		l->n--; /* nothing to remember */
 		return 0;
 	}
-	return queue_dir(w, job, e);
+	return queue_dir(w, job, e, at_once ? dfd : -1);
+}
+
+static int open_dir(const struct job *job, int flags)
+{
+	flags |= O_DIRECTORY | O_CLOEXEC;
+	return job->at >= 0 ? openat(job->at, job->name, flags) : open(job->path, flags);
+}
+
+/* A name of a listing that the cache may give: one the directory could list. */
+static bool entry_name_ok(const char *name, size_t dirlen)
+{
+	return name[0] != '\0' && strchr(name, '/') == NULL && !streq(name, ".") &&
+	       !streq(name, "..") && dirlen + 1 + strlen(name) < PATH_MAX;
+}
+
+/* The directory's listing from the cache, each entry taken as if the directory had
+ * given it: 1, 0 if the cache has none for it (nothing done), or -ENOMEM. The directory
+ * is opened O_PATH, not to be read: a file's stat() relative to it looks up one name,
+ * not every directory of its path (most of what a stat() costs, with a cold cache). */
+static int read_cached(struct scanner *w, const struct job *job, struct listing *l)
+{
+	static const unsigned char types[] = {
+		[DM_ENTRY_MODULE] = DT_REG, [DM_ENTRY_DIR] = DT_DIR, [DM_ENTRY_STAT] = DT_UNKNOWN,
+	};
+	const struct dm_cache *c = w->s->d->cache;
+	size_t len = strlen(job->path);
+	struct stat st;
+	uint32_t first;
+	long n = -1;
+	int r = 0, dfd = open_dir(job, O_PATH);
+
+	if (dfd >= 0 && fstat(dfd, &st) == 0) {
+		dm_filekey_from_stat(&l->key, &st);
+		n = dm_cache_listing(c, job->path, &l->key, &first);
+	}
+	for (long i = 0; i < n; i++) {
+		enum dm_entry kind;
+
+		if (!entry_name_ok(dm_cache_listing_entry(c, first + (uint32_t)i, &kind), len))
+			n = -1; /* not a listing this directory gave: read it */
+	}
+	if (n >= 0)
+		l->have_key = l->from_cache = true;
+	for (long i = 0; i < n && r == 0; i++) {
+		enum dm_entry kind;
+		const char *name = dm_cache_listing_entry(c, first + (uint32_t)i, &kind);
+
+		r = scan_entry(w, job, l, dfd, name, types[kind], true);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return r < 0 ? r : n >= 0;
 }
 
 static int read_dir(struct scanner *w, const struct job *job, struct listing *l)
 {
 	size_t name_at = offsetof(struct dirent64, d_name);
+	struct stat st;
 	int dfd, r = 0;
 	ssize_t n;
 
-	dfd = open(job->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->s->d->cache && job->depth <= SCAN_DEPTH_MAX) {
+		r = read_cached(w, job, l);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+	dfd = open_dir(job, O_RDONLY);
 	if (dfd < 0) {
 		l->open_err = errno;
 		return 0;
@@ -218,6 +326,11 @@ static int read_dir(struct scanner *w, const struct job *job, struct listing *l)
 		close(dfd);
 		return 0;
 	}
+	/* before reading: a change made meanwhile shows in the next run's */
+	if (w->s->d->use_cache && fstat(dfd, &st) == 0) {
+		dm_filekey_from_stat(&l->key, &st);
+		l->have_key = true;
+	}
 	while (r == 0 && (n = getdents64(dfd, w->buf, DIRENT_BUF)) > 0) {
 		for (size_t off = 0; off + name_at < (size_t)n && r == 0;) {
 			const struct dirent64 *de =
@@ -226,7 +339,8 @@ static int read_dir(struct scanner *w, const struct job *job, struct listing *l)
 			if (de->d_reclen <= name_at || de->d_reclen > (size_t)n - off)
 				break;
 			off += de->d_reclen;
-			r = scan_entry(w, job, l, dfd, de->d_name, de->d_type);
+			/* (not at once: the subdirectory would read into buf too) */
+			r = scan_entry(w, job, l, dfd, de->d_name, de->d_type, false);
 		}
 	}
 	if (r == 0 && n < 0)
@@ -246,8 +360,11 @@ static void *scan_work(void *data)
 		struct job job;
 		int r;
 
-		while (s->n_jobs == 0 && s->pending > 0 && s->err == 0)
+		while (s->n_jobs == 0 && s->pending > 0 && s->err == 0) {
+			s->idle++;
 			pthread_cond_wait(&s->cond, &s->lock);
+			s->idle--;
+		}
 		if (s->n_jobs == 0 || s->err)
 			break;
 		job = s->jobs[--s->n_jobs];
@@ -255,6 +372,8 @@ static void *scan_work(void *data)
 		l = s->listings[job.listing];
 		pthread_mutex_unlock(&s->lock);
 		r = read_dir(w, &job, l);
+		if (job.at >= 0)
+			close(job.at);
 		pthread_mutex_lock(&s->lock);
 		if (r < 0)
 			s->err = r;
@@ -277,8 +396,9 @@ static int read_tree(struct scan *s, const char *root, struct scanner *w, unsign
 {
 	pthread_t threads[SCAN_THREADS];
 	unsigned started = 0;
+	struct listing *l;
 	uint32_t id;
-	int r = push_job(s, (char *)root, 0, &id);
+	int r = push_job(s, (char *)root, 0, false, -1, NULL, &id, &l);
 
 	for (unsigned t = 0; t < n; t++) {
 		w[t].s = s;
@@ -342,8 +462,69 @@ static int walk(struct depmod *d, struct scan *s, const struct listing *l,
 	return r;
 }
 
+/* Whether l, read from its directory, lists what the cache has for it all the same
+ * (the module directory, say, whose times the indexes change). */
+static bool listed_as_cached(const struct depmod *d, const struct listing *l)
+{
+	uint32_t first;
+	long n = d->cache ? dm_cache_listing(d->cache, l->path, NULL, &first) : -1;
+
+	if (n != (long)l->n)
+		return false;
+	for (uint32_t k = 0; k < (uint32_t)n; k++) {
+		enum dm_entry kind;
+
+		if (!streq(dm_cache_listing_entry(d->cache, first + k, &kind), l->v[k].name) ||
+		    kind != l->v[k].kind)
+			return false;
+	}
+	return true;
+}
+
+/* The listings read whole without an error, for the next cache (d->dirs): 0 or
+ * -ENOMEM. d->n_dirs_read counts the directories whose listing the cache did not have:
+ * the cache then needs writing again. */
+static int keep_listings(struct depmod *d, const struct scan *s)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < s->n_listings && r == 0; i++) {
+		const struct listing *l = s->listings[i];
+		bool clean = l->have_key && !l->open_err && !l->read_err && !l->too_deep;
+		struct dm_dir *dir;
+
+		for (size_t k = 0; k < l->n; k++)
+			clean = clean && l->v[k].err == 0;
+		d->n_dirs_read += !l->from_cache && !(clean && listed_as_cached(d, l));
+		if (!clean)
+			continue;
+		dir = arena_alloc(&d->arena, sizeof(*dir));
+		if (dir) {
+			dir->path = arena_strdup(&d->arena, l->path);
+			dir->key = l->key;
+			dir->n = (uint32_t)l->n;
+			dir->names = arena_alloc(&d->arena, (l->n + 1) * sizeof(*dir->names));
+			dir->kinds = arena_alloc(&d->arena, l->n + 1);
+		}
+		if (dir == NULL || dir->path == NULL || dir->names == NULL || dir->kinds == NULL)
+			return -ENOMEM;
+		for (size_t k = 0; k < l->n; k++) {
+			dir->names[k] = arena_strdup(&d->arena, l->v[k].name);
+			dir->kinds[k] = l->v[k].kind;
+			if (dir->names[k] == NULL)
+				return -ENOMEM;
+		}
+		r = ptrarray_push(&d->dirs, dir);
+	}
+	return r;
+}
+
 static void scan_release(struct scan *s, struct scanner *w, unsigned n)
 {
+	for (size_t i = 0; i < s->n_jobs; i++) { /* (not taken: the scan failed) */
+		if (s->jobs[i].at >= 0)
+			close(s->jobs[i].at);
+	}
 	for (size_t i = 0; i < s->n_listings; i++) {
 		free(s->listings[i]->v);
 		free(s->listings[i]);
@@ -365,14 +546,17 @@ int dm_scan_root(struct depmod *d, const char *root, bool inside)
 	struct strbuf path = {.max = PATH_MAX * 2};
 	unsigned n = scan_threads();
 	int r = strbuf_puts(&path, root);
+	char *top;
 
 	memset(w, 0, sizeof(w));
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.cond, NULL);
 	while (r == 0 && path.len > 1 && path.buf[path.len - 1] == '/')
 		path.len--;
+	/* (its own copy: the walk changes path, and the listing keeps it) */
+	top = r == 0 ? arena_strdup(&d->arena, strbuf_str(&path)) : NULL;
 	if (r == 0)
-		r = read_tree(&s, strbuf_str(&path), w, n);
+		r = top ? read_tree(&s, top, w, n) : -ENOMEM;
 	if (r == 0 && s.listings[0]->open_err)
 		r = -s.listings[0]->open_err;
 	if (r == 0)
@@ -381,6 +565,8 @@ int dm_scan_root(struct depmod *d, const char *root, bool inside)
 	 * a directory that fails half way gives what was read */
 	if (r == 0 && s.listings[0]->read_err)
 		r = -s.listings[0]->read_err;
+	if (r == 0 && d->use_cache)
+		r = keep_listings(d, &s);
 	scan_release(&s, w, n);
 	strbuf_release(&path);
 	return r;

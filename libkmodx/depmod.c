@@ -581,6 +581,7 @@ static void release(struct depmod *d)
 	hash_release(&d->by_name);
 	hash_release(&d->symbols);
 	ptrarray_release(&d->dups);
+	ptrarray_release(&d->dirs);
 	dm_cache_free(d->cache);
 	dm_cache_writer_free(d->next_cache);
 	dm_config_release(&d->cfg);
@@ -638,9 +639,6 @@ static int find_modules(struct depmod *d)
 		}
 		return 0;
 	}
-	r = dm_config_load(d->ctx, d->kver, o->config_paths, &d->cfg);
-	if (r < 0)
-		return r;
 	r = dm_scan_root(d, d->moddir, true);
 	if (r < 0) {
 		ERR(d->ctx, "could not open directory %s: %s", d->moddir, strerror(-r));
@@ -756,16 +754,20 @@ static int gather(struct depmod *d)
 {
 	uint64_t ksyms = 0;
 	int r = load_kernel_symbols(d, &ksyms);
+
+	if (r == 0 && !(d->opts->files && d->opts->files[0]))
+		r = dm_config_load(d->ctx, d->kver, d->opts->config_paths, &d->cfg);
+	/* the cache before the scan: it has the listings of the directories unchanged */
+	if (r == 0 && d->use_cache) {
+		dm_cache_options(d, ksyms);
+		r = dm_cache_load(d);
+	}
 	if (r == 0)
 		r = find_modules(d);
 	if (r == 0)
 		r = build_array(d);
-	if (r == 0 && d->use_cache) {
-		dm_cache_options(d, ksyms);
-		r = dm_cache_load(d);
-		if (r == 0)
-			r = dm_cache_match(d);
-	}
+	if (r == 0 && d->use_cache)
+		r = dm_cache_match(d);
 	if (r == 0)
 		r = load_modules(d);
 	if (r == 0)

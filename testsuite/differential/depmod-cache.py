@@ -76,19 +76,27 @@ class Tree:
         return [self.depmod, "-C", self.cfg, "-b", self.root, *extra, self.kver]
 
     def incremental(self, extra):
-        """Run with the cache: (exit code, stdout, stderr, .ko files opened or None)."""
+        """Run with the cache: (exit code, stdout, stderr, .ko files opened or None,
+        directories under the module directory read, or None)."""
         argv = self.argv(*extra)
         log = None
         if STRACE:
             log = os.path.join(self.refs, "strace.log")
             argv = [STRACE, "-f", "-qq", "-e", "trace=open,openat", "-o", log] + argv
         rc, out, err = run(argv)
-        opened = None
+        opened = dirs = None
         if log:
             with open(log) as f:
-                opened = {m for m in re.findall(r'"([^"]+\.ko(?:\.[a-z]+)?)"', f.read())}
+                text = f.read()
+            opened = {m for m in re.findall(r'"([^"]+\.ko(?:\.[a-z]+)?)"', text)}
+            # the scan's: not O_PATH (a listing from the cache), not opendir()'s
+            # (O_NONBLOCK: the configuration, temporary files), not the module
+            # directory's (also opened as where the indexes go)
+            dirs = [line for line in text.splitlines()
+                    if "O_DIRECTORY" in line and "O_PATH" not in line
+                    and "O_NONBLOCK" not in line and f'"{self.moddir}"' not in line]
             os.unlink(log)
-        return rc, out, err, opened
+        return rc, out, err, opened, dirs
 
     def outputs(self):
         """Each index's bytes and identity (None where it is missing)."""
@@ -100,9 +108,12 @@ class Tree:
             return read_file(path), (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
         return {f: one(f) for f in OUTPUTS}
 
-    def step(self, name, reads, extra=(), keeps_unchanged=False):
+    def step(self, name, reads, extra=(), keeps_unchanged=False, dirs=None):
         """Compare the incremental run with full runs; reads: how many modules it must
-        open, or "all" where the cache must be ignored. keeps_unchanged: the step moves
+        open, or "all" where the cache must be ignored; dirs, if given: how many
+        directories under the module directory it must read (the others' listings are
+        the cache's). keeps_unchanged:
+        the step moves
         no module in the module order, so every index whose bytes stay the same must
         be left as it is, not written again, unless its twin is (an index and its .bin
         are built together); modules.devname excepted: it shares modules.alias's
@@ -114,7 +125,7 @@ class Tree:
         shutil.rmtree(self.refs, ignore_errors=True)
         os.makedirs(self.refs)
         before = self.outputs()
-        rc, out, err, opened = self.incremental(extra)
+        rc, out, err, opened, dirs_read = self.incremental(extra)
         after = self.outputs()
         mine = {f: after[f][0] for f in OUTPUTS}
         if keeps_unchanged:
@@ -149,6 +160,8 @@ class Tree:
             # a full run reads each module of the index once
             want = mine["modules.dep"].count(b"\n") if reads == "all" else reads
             self.chk.same(f"{what}: modules read", want, len(opened))
+        if dirs_read is not None and dirs is not None:
+            self.chk.same(f"{what}: directories read", dirs, len(dirs_read))
         print(f"ok: {what}" + (f" ({len(opened)} modules read)" if opened is not None else ""))
 
 
@@ -195,12 +208,13 @@ def steps(t, work):
     mods = t.modules()
     ext = t.ext
     t.step("cold run", "all")
-    t.step("nothing changed", 0)
+    # the directories under the module directory are read only when they changed
+    t.step("nothing changed", 0, dirs=0)
     os.utime(mods[10])
-    t.step("a module touched without change", 1)
+    t.step("a module touched without change", 1, dirs=0)
     # DKMS: a module of its own under updates/dkms, then one that overrides the tree's
     copy_new(mods[20], os.path.join(t.moddir, "updates/dkms/kmodx_dkms_new" + ext))
-    t.step("a module added under updates/", 1, keeps_unchanged=True)
+    t.step("a module added under updates/", 1, keeps_unchanged=True, dirs=2)
     over = mods[30]
     copy_new(over, os.path.join(t.moddir, "updates/dkms", os.path.basename(over)))
     t.step("a module added under updates/ overriding the tree's", 1)
