@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -212,10 +213,11 @@ static int queue_dir(struct scanner *w, const struct job *job, struct sentry *e,
 	return r;
 }
 
-/* One entry of the directory being read: 0 or -ENOMEM. With at_once, a subdirectory may
- * be read at once (queue_dir()). */
+/* One entry of the directory being read, its file at at relative to dfd: 0 or -ENOMEM.
+ * With at_once, a subdirectory may be read at once (queue_dir()). */
 static int scan_entry(struct scanner *w, const struct job *job, struct listing *l,
-		      int dfd, const char *name, unsigned char type, bool at_once)
+		      int dfd, const char *name, const char *at, unsigned char type,
+		      bool at_once)
 {
 	struct depmod *d = w->s->d;
 	bool is_dir = type == DT_DIR, is_reg = type == DT_REG;
@@ -231,7 +233,7 @@ static int scan_entry(struct scanner *w, const struct job *job, struct listing *
 	e->kind = is_dir ? DM_ENTRY_DIR : is_reg ? DM_ENTRY_MODULE : DM_ENTRY_STAT;
 	/* the cache needs the identity of every module file */
 	if ((!is_dir && !is_reg) || (is_reg && d->use_cache)) {
-		if (fstatat(dfd, name, &st, 0) < 0) {
+		if (fstatat(dfd, at, &st, 0) < 0) {
 			e->err = errno;
 			return 0;
 		}
@@ -265,10 +267,33 @@ static bool entry_name_ok(const char *name, size_t dirlen)
 	       !streq(name, "..") && dirlen + 1 + strlen(name) < PATH_MAX;
 }
 
-/* The directory's listing from the cache, each entry taken as if the directory had
+/* The identity of the directory of job: through the directory holding it, or by path
+ * (opened O_PATH into *dfd). 0 or -1. */
+static int dir_identity(const struct job *job, struct dm_filekey *key, int *dfd)
+{
+	struct stat st;
+	int r;
+
+	if (job->at >= 0) {
+		r = fstatat(job->at, job->name, &st, 0);
+	} else {
+		*dfd = open_dir(job, O_PATH);
+		r = *dfd >= 0 ? fstat(*dfd, &st) : -1;
+	}
+	if (r < 0 || !S_ISDIR(st.st_mode))
+		return -1;
+	dm_filekey_from_stat(key, &st);
+	return 0;
+}
+
+/*
+ * The directory's listing from the cache, each entry taken as if the directory had
  * given it: 1, 0 if the cache has none for it (nothing done), or -ENOMEM. The directory
- * is opened O_PATH, not to be read: a file's stat() relative to it looks up one name,
- * not every directory of its path (most of what a stat() costs, with a cold cache). */
+ * is not read. Its identity and its files' come from stat() relative to the directory
+ * holding it, for a directory of module files alone (most of them), or else to itself,
+ * opened O_PATH: either way a name or two to look up rather than every directory of a
+ * path, most of what a stat() costs with a cold cache.
+ */
 static int read_cached(struct scanner *w, const struct job *job, struct listing *l)
 {
 	static const unsigned char types[] = {
@@ -276,28 +301,35 @@ static int read_cached(struct scanner *w, const struct job *job, struct listing 
 	};
 	const struct dm_cache *c = w->s->d->cache;
 	size_t len = strlen(job->path);
-	struct stat st;
+	bool leaf = true;
 	uint32_t first;
 	long n = -1;
-	int r = 0, dfd = open_dir(job, O_PATH);
+	int r = 0, dfd = -1;
+	char at[PATH_MAX];
 
-	if (dfd >= 0 && fstat(dfd, &st) == 0) {
-		dm_filekey_from_stat(&l->key, &st);
+	if (dir_identity(job, &l->key, &dfd) == 0)
 		n = dm_cache_listing(c, job->path, &l->key, &first);
-	}
 	for (long i = 0; i < n; i++) {
 		enum dm_entry kind;
 
 		if (!entry_name_ok(dm_cache_listing_entry(c, first + (uint32_t)i, &kind), len))
 			n = -1; /* not a listing this directory gave: read it */
+		leaf = leaf && kind == DM_ENTRY_MODULE;
 	}
+	if (n >= 0 && !leaf && dfd < 0 && (dfd = open_dir(job, O_PATH)) < 0)
+		n = -1; /* (gone meanwhile: reading it says so) */
 	if (n >= 0)
 		l->have_key = l->from_cache = true;
 	for (long i = 0; i < n && r == 0; i++) {
 		enum dm_entry kind;
 		const char *name = dm_cache_listing_entry(c, first + (uint32_t)i, &kind);
 
-		r = scan_entry(w, job, l, dfd, name, types[kind], true);
+		if (dfd >= 0) {
+			r = scan_entry(w, job, l, dfd, name, name, types[kind], true);
+		} else {
+			snprintf(at, sizeof(at), "%s/%s", job->name, name);
+			r = scan_entry(w, job, l, job->at, name, at, types[kind], false);
+		}
 	}
 	if (dfd >= 0)
 		close(dfd);
@@ -340,7 +372,7 @@ static int read_dir(struct scanner *w, const struct job *job, struct listing *l)
 				break;
 			off += de->d_reclen;
 			/* (not at once: the subdirectory would read into buf too) */
-			r = scan_entry(w, job, l, dfd, de->d_name, de->d_type, false);
+			r = scan_entry(w, job, l, dfd, de->d_name, de->d_name, de->d_type, false);
 		}
 	}
 	if (r == 0 && n < 0)
