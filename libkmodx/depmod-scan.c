@@ -13,11 +13,12 @@
  * With the cache, a directory whose identity (device, inode, times to the nanosecond)
  * is the one it had when the last run listed it lists the same names in the same order:
  * adding, removing or renaming an entry changes its times. Its listing is taken from the
- * cache and the directory is not read, only opened O_PATH: its identity, and the
- * stat() of each module file relative to it (the cache needs their identities too).
- * Such a directory's subdirectories are opened relative to it, by the same thread
- * (depth first) unless another waits for work near the top of the tree. A directory
- * changed within two seconds before the run that listed it is read again.
+ * cache and the directory is not read (read_cached()): its identity, and that of each
+ * of its module files (the cache needs them too), come from stat() relative to the
+ * directory holding it or to itself, opened O_PATH when it has subdirectories; those
+ * are read by the same thread (depth first) unless another waits for work near the
+ * top of the tree. A directory changed within two seconds before the run that listed
+ * it is read again.
  */
 #include <dirent.h>
 #include <errno.h>

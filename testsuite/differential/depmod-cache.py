@@ -21,7 +21,8 @@ the module overridden, the override removed, the module removed); a module remov
 run holds the previous cache (flock), and removed while one writes the cache; an
 unreadable one added, left, removed; an index changed and one removed by hand;
 a module replaced in place by another with different symbols; a file renamed; a
-compressed module swapped for a plain one (and back); modules.order changed; the
+compressed module swapped for a plain one (and back); a directory linked in (a symbolic
+link), a module added there, the link removed; modules.order changed; the
 configuration changed; -E given; the cache truncated, corrupted in either part, and
 taken from another kernel release. Usage: depmod-cache.py KMODX_BIN_DIR
 """
@@ -282,6 +283,19 @@ def steps(t, work):
            else "a plain module swapped for a compressed one", 1)
     swap_compression(swapped)
     t.step("and back", 1)
+    # a directory reached through a symbolic link: listed from the cache like any other,
+    # the link resolved by stat() each time
+    outside = os.path.join(work, "outside")
+    copy_new(mods[85], os.path.join(outside, "kmodx_linked" + ext))
+    linked = os.path.join(t.moddir, "extra/linked")
+    os.makedirs(os.path.dirname(linked), exist_ok=True)
+    os.symlink(outside, linked)
+    t.step("a directory linked in", 1)
+    t.step("nothing changed, a directory linked in", 0, dirs=0)
+    copy_new(mods[86], os.path.join(outside, "kmodx_linked2" + ext))
+    t.step("a module added in the linked directory", 1, dirs=1)
+    os.unlink(linked)
+    t.step("the link removed", 0)
     order = os.path.join(t.moddir, "modules.order")
     with open(order) as f:
         lines = f.readlines()
