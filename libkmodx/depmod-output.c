@@ -1050,14 +1050,39 @@ static int write_temp(int dfd, const char *name, const struct fileio_part *parts
 	return r;
 }
 
+/* Whether output n as built is the file on disk, still the one the cache's run wrote:
+ * then it is left as it is, as if its inputs had not changed (an override moves the
+ * modules' positions, and modules.symbols.bin with them, not modules.symbols).
+ * Not modules.dep: -A compares its time with the modules'. */
+static bool same_on_disk(const struct depmod *d, int dfd, const struct output *o,
+			 enum dm_output n)
+{
+	size_t len = 0;
+	uint8_t *old;
+	bool same;
+
+	if (n == DM_OUT_DEP || o->len != d->out_prev[n].size || o->data == NULL)
+		return false;
+	old = map_previous(d, dfd, n, &len);
+	if (old == NULL)
+		return false;
+	same = len == o->len && memcmp(old, o->data, len) == 0;
+	munmap(old, len);
+	return same;
+}
+
 /* Output n, built, to its temporary file: on the thread that built it, while the others
  * still build theirs. A failure is only recorded: write_files() says so, in index
  * order. */
-static void stage(int dfd, struct output *o, unsigned n)
+static void stage(const struct depmod *d, int dfd, struct output *o, enum dm_output n)
 {
 	struct fileio_part part = {o->data, o->len};
 
-	if (dfd >= 0 && !o->skip && o->tmp[0] == '\0' && o->err == 0)
+	if (dfd < 0 || o->skip || o->tmp[0] != '\0' || o->err != 0)
+		return;
+	if (same_on_disk(d, dfd, o, n))
+		o->kept = true;
+	else
 		o->err = write_temp(dfd, o->name, &part, 1, n, o->tmp, &o->fd);
 }
 
@@ -1258,7 +1283,7 @@ static int write_files(struct depmod *d, int dfd, struct output *outs)
 	for (unsigned i = 0; i < DM_OUTPUTS && r == 0; i++) {
 		if (outs[i].kept)
 			continue;
-		stage(dfd, &outs[i], i);
+		stage(d, dfd, &outs[i], i);
 		r = outs[i].err;
 		if (r < 0)
 			ERR(d->ctx, "could not write %s/%s: %s", d->outdir, outs[i].name,
@@ -1382,8 +1407,8 @@ static int task_deps(struct depmod *d, struct build *b)
 		return r;
 	r = build_deps(d, b->dfd, &outs[DM_OUT_DEP], &outs[DM_OUT_DEP_BIN]);
 	if (r == 0) {
-		stage(b->dfd, &outs[DM_OUT_DEP], DM_OUT_DEP);
-		stage(b->dfd, &outs[DM_OUT_DEP_BIN], DM_OUT_DEP_BIN);
+		stage(d, b->dfd, &outs[DM_OUT_DEP], DM_OUT_DEP);
+		stage(d, b->dfd, &outs[DM_OUT_DEP_BIN], DM_OUT_DEP_BIN);
 	}
 	return r;
 }
@@ -1398,7 +1423,7 @@ static int task_aliases(struct depmod *d, struct build *b)
 		return 0;
 	r = build_alias_trie(d, b->dfd, &outs[DM_OUT_ALIAS_BIN]);
 	if (r == 0)
-		stage(b->dfd, &outs[DM_OUT_ALIAS_BIN], DM_OUT_ALIAS_BIN);
+		stage(d, b->dfd, &outs[DM_OUT_ALIAS_BIN], DM_OUT_ALIAS_BIN);
 	return r;
 }
 
@@ -1434,7 +1459,7 @@ static int task_rest(struct depmod *d, struct build *b)
 	if (!outs[DM_OUT_ALIAS].kept) {
 		r = build_alias_text(d, &outs[DM_OUT_ALIAS]);
 		if (r == 0)
-			stage(b->dfd, &outs[DM_OUT_ALIAS], DM_OUT_ALIAS);
+			stage(d, b->dfd, &outs[DM_OUT_ALIAS], DM_OUT_ALIAS);
 	}
 	if (r == 0 && wanted(outs, DM_OUT_SOFTDEP))
 		r = build_deplist(d, &outs[DM_OUT_SOFTDEP],
@@ -1457,7 +1482,7 @@ static int task_rest(struct depmod *d, struct build *b)
 		r = build_devname(d, &outs[DM_OUT_DEVNAME]);
 	for (unsigned i = 0; r == 0 && i < ARRAY_SIZE(rest); i++) {
 		if (!outs[rest[i]].kept)
-			stage(b->dfd, &outs[rest[i]], rest[i]);
+			stage(d, b->dfd, &outs[rest[i]], rest[i]);
 	}
 	return r;
 }

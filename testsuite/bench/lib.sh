@@ -52,7 +52,7 @@ bench_time() {
 	    t = [x for f in glob.glob(f"{d}/{side}*.json") for x in json.load(open(f))["results"][0]["times"]]
 	    return statistics.median(t)
 	a, b = med("a"), med("b")
-	print(f"{name:<44} kmod {a*1000:9.2f} ms   kmodx {b*1000:9.2f} ms   ratio {b/a:5.2f}")
+	print(f"{name:<44} kmod {a*1000:9.2f} ms   kmodx {b*1000:9.2f} ms   ratio {b/a:6.3f}")
 	PY
 	rm -rf "$dir"
 }
@@ -69,5 +69,5 @@ bench_instr() {
 	name=$1; shift
 	a=$(instr "$1")
 	b=$(instr "$2")
-	python3 -c 'import sys; a,b=int(sys.argv[2]),int(sys.argv[3]); print(f"{sys.argv[1]:<44} kmod {a:>12,} Ir kmodx {b:>12,} Ir ratio {b/a:5.2f}")' "$name" "$a" "$b"
+	python3 -c 'import sys; a,b=int(sys.argv[2]),int(sys.argv[3]); print(f"{sys.argv[1]:<44} kmod {a:>12,} Ir kmodx {b:>12,} Ir ratio {b/a:6.3f}")' "$name" "$a" "$b"
 }
