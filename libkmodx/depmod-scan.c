@@ -50,6 +50,7 @@ struct sentry {
 	int err;      /* the fstatat() or openat() that failed, or 0 */
 	uint8_t kind; /* enum dm_entry: what the listing gave */
 	bool module;
+	bool subdir; /* a directory still to queue (queue_dir()) */
 	bool have_key;
 	struct dm_filekey key;
 };
@@ -214,11 +215,15 @@ static int queue_dir(struct scanner *w, const struct job *job, struct sentry *e,
 	return r;
 }
 
-/* One entry of the directory being read, its file at at relative to dfd: 0 or -ENOMEM.
- * With at_once, a subdirectory may be read at once (queue_dir()). */
+/* What scan_entry() does with a subdirectory: queued to be opened by its path, or
+ * relative to dfd (and maybe read at once: queue_dir()), or only marked, for the
+ * caller to queue relative to dfd when it no longer needs its buffer. */
+enum subdir { SUB_BY_PATH, SUB_AT, SUB_LATER };
+
+/* One entry of the directory being read, its file at at relative to dfd: 0 or -ENOMEM. */
 static int scan_entry(struct scanner *w, const struct job *job, struct listing *l,
 		      int dfd, const char *name, const char *at, unsigned char type,
-		      bool at_once)
+		      enum subdir sub)
 {
 	struct depmod *d = w->s->d;
 	bool is_dir = type == DT_DIR, is_reg = type == DT_REG;
@@ -252,7 +257,8 @@ static int scan_entry(struct scanner *w, const struct job *job, struct listing *
 		l->n--; /* nothing to remember */
 		return 0;
 	}
-	return queue_dir(w, job, e, at_once ? dfd : -1);
+	e->subdir = sub == SUB_LATER;
+	return e->subdir ? 0 : queue_dir(w, job, e, sub == SUB_AT ? dfd : -1);
 }
 
 static int open_dir(const struct job *job, int flags)
@@ -326,10 +332,10 @@ static int read_cached(struct scanner *w, const struct job *job, struct listing 
 		const char *name = dm_cache_listing_entry(c, first + (uint32_t)i, &kind);
 
 		if (dfd >= 0) {
-			r = scan_entry(w, job, l, dfd, name, name, types[kind], true);
+			r = scan_entry(w, job, l, dfd, name, name, types[kind], SUB_AT);
 		} else {
 			snprintf(at, sizeof(at), "%s/%s", job->name, name);
-			r = scan_entry(w, job, l, job->at, name, at, types[kind], false);
+			r = scan_entry(w, job, l, job->at, name, at, types[kind], SUB_BY_PATH);
 		}
 	}
 	if (dfd >= 0)
@@ -372,12 +378,17 @@ static int read_dir(struct scanner *w, const struct job *job, struct listing *l)
 			if (de->d_reclen <= name_at || de->d_reclen > (size_t)n - off)
 				break;
 			off += de->d_reclen;
-			/* (not at once: the subdirectory would read into buf too) */
-			r = scan_entry(w, job, l, dfd, de->d_name, de->d_name, de->d_type, false);
+			/* (subdirectories queued after the loop: one read at once reuses buf) */
+			r = scan_entry(w, job, l, dfd, de->d_name, de->d_name, de->d_type,
+				       SUB_LATER);
 		}
 	}
 	if (r == 0 && n < 0)
 		l->read_err = errno;
+	for (size_t i = 0; r == 0 && i < l->n; i++) {
+		if (l->v[i].subdir)
+			r = queue_dir(w, job, &l->v[i], dfd);
+	}
 	close(dfd);
 	return r;
 }
