@@ -577,8 +577,11 @@ static int symbol_order(const void *a, const void *b)
 static int order_symbols(struct dm_symbol **syms, size_t n)
 {
 	size_t start[2049] = {0};
-	struct dm_symbol **tmp = malloc((n + 1) * sizeof(*tmp));
+	struct dm_symbol **tmp;
 
+	if (n == 0)
+		return 0; /* (syms may be NULL: an empty array) */
+	tmp = malloc(n * sizeof(*tmp));
 	if (tmp == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
