@@ -10,9 +10,12 @@
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
-/* A symbol of the file: one per name and CRC, found through the interned symbol. */
+/* A symbol of the file: one per name and CRC, found through the interned symbol (its
+ * ser list, which the writer empties again when it goes). */
 struct dm_serid {
 	struct dm_serid *next;
+	struct dm_serid *made_before; /* the writer's, newest first */
+	struct dm_symbol *sym;
 	const char *raw;
 	uint64_t crc;
 	uint32_t id;
@@ -34,6 +37,11 @@ struct writer {
 	struct ptrarray mods;		   /* by record: its module */
 	uint32_t n_syms;		   /* base's included */
 	size_t refs_base, strings_base;
+	/* the symbols' ids: its own memory, as it may be built while other threads
+	 * allocate from the run's (dm_write_outputs()) */
+	struct arena arena;
+	struct dm_serid *serids;
+	uint64_t sum_b; /* the second part's checksum */
 };
 
 static int add_string(struct writer *w, const char *s, uint32_t *ref)
@@ -121,7 +129,7 @@ static int symbol_id(struct writer *w, const struct dm_symref *s, uint32_t *id)
 			return 0;
 		}
 	}
-	e = arena_alloc(&w->d->arena, sizeof(*e));
+	e = arena_alloc(&w->arena, sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	if (w->n_syms >= REF_WEAK)
@@ -133,8 +141,8 @@ static int symbol_id(struct writer *w, const struct dm_symref *s, uint32_t *id)
 	put_u32(buf + 8, name);
 	key = dm_symbol_key(w->d, s->name, false);
 	put_u32(buf + 12, streq(key, s->sym->name) ? s->sym->hash : superfasthash(key, strlen(key)));
-	*e = (struct dm_serid){s->sym->ser, s->name, s->crc, w->n_syms++};
-	s->sym->ser = e;
+	*e = (struct dm_serid){s->sym->ser, w->serids, s->sym, s->name, s->crc, w->n_syms++};
+	s->sym->ser = w->serids = e;
 	*id = e->id;
 	return strbuf_append(&w->syms, buf, sizeof(buf));
 }
@@ -351,7 +359,7 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	put_u32(h + H_STRINGS, (uint32_t)(w->strings_base + w->strings.len));
 	put_u32(h + H_FLAGS, good && d->outputs_clean ? FLAG_CLEAN : 0);
 	put_u32(h + H_PATHS, (uint32_t)w->paths.len);
-	put_u64(h + H_SUM_B, sum_of(NULL, b, 7));
+	put_u64(h + H_SUM_B, w->sum_b);
 	put_u64(h + H_SUM_A, sum_of(h, a, 5));
 }
 
@@ -480,6 +488,9 @@ void dm_cache_writer_free(struct dm_cache_writer *b)
 		return;
 	if (b->spare >= 0)
 		close(b->spare);
+	for (const struct dm_serid *e = b->w.serids; e; e = e->made_before)
+		e->sym->ser = NULL;
+	arena_release(&b->w.arena);
 	strbuf_release(&b->w.records);
 	strbuf_release(&b->w.paths);
 	strbuf_release(&b->w.dirs);
@@ -490,6 +501,11 @@ void dm_cache_writer_free(struct dm_cache_writer *b)
 	strbuf_release(&b->w.deps);
 	ptrarray_release(&b->w.mods);
 	free(b);
+}
+
+bool dm_cache_build_in_parallel(const struct depmod *d)
+{
+	return d->cache == NULL || keep_base(d);
 }
 
 int dm_cache_build(struct depmod *d, bool body)
@@ -517,6 +533,12 @@ int dm_cache_build(struct depmod *d, bool body)
 		b->r = add_deps(&b->w);
 	if (b->r == 0)
 		b->r = add_dirs(&b->w);
+	if (b->r == 0) { /* (the second part's checksum: not on the way to saving it) */
+		struct fileio_part parts[PARTS];
+
+		file_parts(&b->w, NULL, NULL, parts);
+		b->w.sum_b = sum_of(NULL, parts + 6, 7);
+	}
 	if (b->r == 0 && body)
 		write_body(b);
 	return d->next_cache_err = b->r;

@@ -1343,7 +1343,22 @@ static int print_files(struct depmod *d, struct output *outs)
  * thread had done it all; if the resolution fails, as for a dependency cycle, only its
  * messages are. A task writes the temporary files of the indexes it built at once
  * (stage()), while the others still build theirs.
+ *
+ * The cache's next contents (task_cache()) need the resolution and nothing the tasks
+ * change after it: the first task to finish while another still runs builds them when
+ * a processor is free (cache_when_free()). Otherwise they are built while the indexes
+ * are renamed into place, as that mostly waits for the disk.
  */
+struct build;
+
+struct task {
+	struct depmod *d;
+	struct build *b;
+	int (*run)(struct depmod *d, struct build *b);
+	int r;
+	struct log_defer log;
+};
+
 struct build {
 	struct output outs[DM_OUTPUTS];
 	int dfd; /* the output directory, or < 0: -n, or not there (yet) */
@@ -1354,14 +1369,12 @@ struct build {
 	/* modules.symbols is to be changed from the last run's (with only the owners of
 	 * what changed found), not built */
 	bool symbols_changed;
-};
-
-struct task {
-	struct depmod *d;
-	struct build *b;
-	int (*run)(struct depmod *d, struct build *b);
-	int r;
-	struct log_defer log;
+	/* the tasks still running, whether one failed, the processors there are */
+	unsigned running, cpus;
+	bool failed;
+	struct task cache;  /* its run is NULL unless the cache is to be built */
+	bool cache_early;   /* ... and may be built beside the tasks */
+	bool cache_claimed; /* a task took it */
 };
 
 static void resolution_done(struct build *b, int r)
@@ -1508,6 +1521,39 @@ static void *task_main(void *data)
 	return NULL;
 }
 
+/* Task t over: the cache's contents built now, on its thread, if the resolution went
+ * well, no task failed, and a processor is free while another task still runs. */
+static void cache_when_free(struct task *t)
+{
+	struct build *b = t->b;
+	bool now;
+
+	pthread_mutex_lock(&b->lock);
+	if (--b->running == 0)
+		pthread_cond_broadcast(&b->cond); /* dm_write_outputs() waits for it */
+	b->failed = b->failed || t->r < 0;
+	now = b->cache_early && !b->cache_claimed && !b->failed && b->resolved &&
+	      b->resolve_r == 0 && b->running > 0 && b->running < b->cpus;
+	b->cache_claimed = b->cache_claimed || now;
+	pthread_mutex_unlock(&b->lock);
+	if (now)
+		task_main(&b->cache);
+}
+
+static void *output_task_main(void *data)
+{
+	task_main(data);
+	cache_when_free(data);
+	return NULL;
+}
+
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)MIN(n, 64) : 1;
+}
+
 int dm_write_outputs(struct depmod *d)
 {
 	struct build *b = calloc(1, sizeof(*b));
@@ -1533,6 +1579,10 @@ int dm_write_outputs(struct depmod *d)
 	}
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
+	b->running = ARRAY_SIZE(tasks);
+	b->cpus = online_cpus();
+	b->cache = (struct task){d, b, d->use_cache && !dry ? task_cache : NULL, 0, {0}};
+	b->cache_early = b->cache.run && dm_cache_build_in_parallel(d);
 	/* where the tasks write the indexes they built, if it exists */
 	b->dfd = dry ? -1 : open_outdir(d, false);
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
@@ -1544,15 +1594,16 @@ int dm_write_outputs(struct depmod *d)
 	}
 	/* (the first task runs first when there are no threads: the others wait for it) */
 	for (size_t i = 0; i + 1 < ARRAY_SIZE(tasks); i++)
-		started[i] = pthread_create(&threads[i], NULL, task_main, &tasks[i]) == 0;
+		started[i] = pthread_create(&threads[i], NULL, output_task_main, &tasks[i]) == 0;
 	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
 		if (!started[i])
-			task_main(&tasks[i]);
+			output_task_main(&tasks[i]);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
-		if (started[i])
-			pthread_join(threads[i], NULL);
-	}
+	/* every index built (a task's thread may still build the cache's contents) */
+	pthread_mutex_lock(&b->lock);
+	while (b->running > 0)
+		pthread_cond_wait(&b->cond, &b->lock);
+	pthread_mutex_unlock(&b->lock);
 	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
 		ctx_log_replay(i == 0 || b->resolve_r == 0 ? d->ctx : NULL, &tasks[i].log);
 		if (r == 0)
@@ -1564,16 +1615,19 @@ int dm_write_outputs(struct depmod *d)
 		/* the cache's records are CPU work and writing the indexes mostly waits
 		 * for the disk: side by side, a cold run is no slower than without a
 		 * cache (testsuite/bench/depmod-cache.sh, "baseline") */
-		struct task cache = {d, b, task_cache, 0, {0}};
 		pthread_t thread;
-		bool cache_started = d->use_cache &&
-			       pthread_create(&thread, NULL, task_main, &cache) == 0;
+		bool cache_started = b->cache.run && !b->cache_claimed &&
+				     pthread_create(&thread, NULL, task_main, &b->cache) == 0;
+
 		r = write_files(d, b->dfd, outs);
-		if (cache_started) {
+		if (cache_started)
 			pthread_join(thread, NULL);
-			ctx_log_replay(d->ctx, &cache.log);
-		}
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+	}
+	ctx_log_replay(d->ctx, &b->cache.log); /* (empty unless it ran) */
 	if (b->dfd >= 0) {
 		discard_temps(b->dfd, outs); /* those not renamed: a task failed */
 		close(b->dfd);

@@ -376,6 +376,10 @@ bool dm_cache_stale(const struct depmod *d);
  * with body, it then also writes all of the file but its head (which needs the
  * indexes' identities) over the spare cache, if it can have it. */
 int dm_cache_build(struct depmod *d, bool body);
+/* Whether dm_cache_build() may also run while the indexes are built, after the
+ * resolution: when it only reads the modules and symbols (it keeps the old cache's
+ * tables, or there is none), not when it must read the cache's modules in full. */
+bool dm_cache_build_in_parallel(const struct depmod *d);
 /* Write the cache for the modules of this run, built first unless dm_cache_build() did:
  * 0 or a negative errno (logged). */
 int dm_cache_save(struct depmod *d);
