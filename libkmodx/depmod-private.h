@@ -2,6 +2,7 @@
 /* What the files of depmod share. */
 #pragma once
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -193,6 +194,13 @@ struct depmod {
 	/* the indexes on disk that the cache's run left, by identity (else zero): what a
 	 * changed index may be made from */
 	struct dm_filekey out_prev[DM_OUTPUTS];
+	/* the indexes replaced, held open through the renames, and the indexes' bytes:
+	 * let go on a thread (dm_outputs_let_go()) */
+	int replaced[DM_OUTPUTS];
+	unsigned n_replaced;
+	void *written[DM_OUTPUTS];
+	pthread_t letting_go;
+	bool letting_go_started;
 	size_t n_loaded;	 /* modules read from their files in this run */
 	size_t n_kernel_syms;	 /* from -E or -F */
 	struct ptrarray dups;	 /* for --lint: struct dm_dup, modules left out */
@@ -287,6 +295,8 @@ int dm_outputs_identify(struct depmod *d, struct dm_filekey *keys);
 /* Give modules.dep the current time (-A compares it with the modules'), then read every
  * index's identity into d->out_keys: 0 or a negative errno. */
 int dm_outputs_touch(struct depmod *d);
+/* Wait until the indexes this run replaced are let go (their blocks freed). */
+void dm_outputs_let_go(struct depmod *d);
 /*
  * Replace dir/name with the concatenation of parts: a temporary file named like the
  * indexes' (so that a killed run's leftovers are removed by the next), renamed over

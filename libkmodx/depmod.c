@@ -575,6 +575,7 @@ static int init(struct depmod *d, struct kmodx_ctx *ctx, const struct depmod_opt
 
 static void release(struct depmod *d)
 {
+	dm_outputs_let_go(d);
 	for (size_t i = 0; i < d->n_mods; i++)
 		free(d->mods[i]->deps);
 	free(d->mods);

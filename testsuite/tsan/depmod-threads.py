@@ -3,10 +3,11 @@
 """depmod's threads under ThreadSanitizer, on copies of the real tree.
 
 depmod reads directories, modules and the cache on pools of threads, builds the indexes
-on three and the cache's records beside the writing of the indexes. Each of its paths
-runs once here with a kmodx built with -Db_sanitize=thread (scripts/test.sh builds
-one): on the plain tree a cold run, one module added, nothing changed, --lint and a run
-without the cache, whose indexes must all be a full run's; on the xz tree (modules
+on three, the cache's records on the first of those to finish or beside the writing of
+the indexes, and lets the replaced indexes go on another. Each of its paths runs once
+here with a kmodx built with -Db_sanitize=thread (scripts/test.sh builds one): on the
+plain tree a cold run, one module added, one overriding a module of the tree, nothing
+changed, --lint and a run without the cache, whose indexes must all be a full run's; on the xz tree (modules
 decompressed on the pool) a cold run and one module added. Any report of
 ThreadSanitizer fails the test.
 Usage: depmod-threads.py TSAN_KMODX_BIN_DIR
@@ -77,6 +78,12 @@ def main():
             depmod_run("one module added")
             if not variant:  # the rest is the same code with or without xz
                 same_as_full("one module added")
+                # another position for a module with exports: every index changes
+                shutil.copyfile(os.path.join(moddir, "kernel/fs/fat/fat" + ext),
+                                os.path.join(moddir, "updates/dkms/fat" + ext))
+                time.sleep(RACY_S)
+                depmod_run("a module overriding the tree's")
+                same_as_full("a module overriding the tree's")
                 depmod_run("nothing changed")
                 depmod_run("lint", "--lint")
                 depmod_run("without the cache", "--no-cache")
