@@ -235,6 +235,11 @@ static int keep_records(struct writer *w, uint32_t *n)
 	struct dm_module **of_rec = dm_cache_records_taken(w->d);
 	int r = of_rec ? 0 : -ENOMEM;
 
+	/* (room for all of them at once, and for the paths of the old ones) */
+	if (r == 0)
+		r = strbuf_reserve(&w->records, (size_t)w->d->n_mods * REC_SIZE);
+	if (r == 0)
+		r = strbuf_reserve(&w->paths, c->paths_size);
 	for (uint32_t i = 0; i < c->n_records && r == 0; i++) {
 		uint8_t rec[REC_SIZE];
 

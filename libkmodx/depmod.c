@@ -221,11 +221,13 @@ static int apply_modules_order(struct depmod *d)
 		ERR(d->ctx, "%s:%zu corrupted line misses '\\n'", path, n_lines + 1);
 		return 0;
 	}
-	for (size_t i = 0; i < d->n_mods; i++) {
-		if (d->mods[i]->uncrelpath &&
-		    (r = hash_set(&by_unc, d->mods[i]->uncrelpath, d->mods[i])) < 0)
-			goto out;
+	r = hash_reserve(&by_unc, d->n_mods);
+	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
+		if (d->mods[i]->uncrelpath)
+			r = hash_set(&by_unc, d->mods[i]->uncrelpath, d->mods[i]);
 	}
+	if (r < 0)
+		goto out;
 	for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
 		struct dm_module *m;
 
@@ -763,6 +765,9 @@ static int gather(struct depmod *d)
 		dm_cache_options(d, ksyms);
 		r = dm_cache_load(d);
 	}
+	/* room for the modules the last run had at once, not by doubling */
+	if (r == 0 && d->cache)
+		r = hash_reserve(&d->by_name, dm_cache_count(d->cache) + 64);
 	if (r == 0)
 		r = find_modules(d);
 	if (r == 0)
