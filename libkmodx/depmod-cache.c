@@ -224,6 +224,8 @@ void dm_cache_free(struct dm_cache *c)
 {
 	if (c == NULL)
 		return;
+	if (c->b_checking)
+		pthread_join(c->b_checker, NULL);
 	hash_release(&c->by_path);
 	hash_release(&c->by_dir);
 	free(c->memo);
@@ -239,10 +241,28 @@ void dm_cache_free(struct dm_cache *c)
 
 int dm_cache_load_b(struct dm_cache *c)
 {
+	if (c->b_checking) {
+		pthread_join(c->b_checker, NULL);
+		c->b_checking = false;
+	}
 	if (c->b_state != 0)
 		return c->b_state < 0 ? c->b_state : 0;
 	c->b_state = part_b_ok(c) ? 1 : -EBADMSG;
 	return c->b_state < 0 ? c->b_state : 0;
+}
+
+static void *check_b(void *data)
+{
+	struct dm_cache *c = data;
+
+	c->b_state = part_b_ok(c) ? 1 : -EBADMSG;
+	return NULL;
+}
+
+void dm_cache_check_b(struct dm_cache *c)
+{
+	if (c && c->b_state == 0 && !c->b_checking)
+		c->b_checking = pthread_create(&c->b_checker, NULL, check_b, c) == 0;
 }
 
 int dm_cache_parse(struct kmodx_ctx *ctx, const uint8_t *data, size_t len,

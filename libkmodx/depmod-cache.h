@@ -94,6 +94,7 @@
  *
  * CACHE_VERSION changes whenever the format or what depmod reads from a module changes.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -129,6 +130,8 @@ struct dm_cache {
 	uint8_t *a, *b; /* the first and second parts: in map, or copies */
 	size_t a_size, b_size;
 	int b_state; /* 0 not read yet, 1 read and good, -EBADMSG */
+	pthread_t b_checker; /* checking it (dm_cache_check_b()), if started */
+	bool b_checking;
 	uint64_t options_fp, sum_a, sum_b;
 	uint32_t flags;
 	uint32_t n_records, n_syms, n_refs, strings_size, paths_size, n_deps;

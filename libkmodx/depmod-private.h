@@ -326,6 +326,10 @@ void dm_cache_options(struct depmod *d, uint64_t kernel_syms);
 /* Read the cache the last run left in the output directory; a missing, damaged or
  * foreign one is ignored (logged at debug level). 0 or -ENOMEM. */
 int dm_cache_load(struct depmod *d);
+/* Start checking the second part of cache c (its checksum, every reference) on a
+ * thread, while the run does what needs only the first: what needs the second waits
+ * for it. Nothing if c is NULL, it was checked, or no thread can be had. */
+void dm_cache_check_b(struct dm_cache *c);
 /* Modules whose file is unchanged are marked to be taken from the cache (from_cache,
  * content); dm_cache_materialize() then fills in what the cache has for them, when the
  * indexes are to be built. Its two halves can be called apart: the symbols (interned:

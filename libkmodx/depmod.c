@@ -768,6 +768,10 @@ static int gather(struct depmod *d)
 	/* room for the modules the last run had at once, not by doubling */
 	if (r == 0 && d->cache)
 		r = hash_reserve(&d->by_name, dm_cache_count(d->cache) + 64);
+	/* (its second part checked meanwhile: the scan's threads mostly wait in the
+	 * kernel, and what follows the scan runs on one processor) */
+	if (r == 0)
+		dm_cache_check_b(d->cache);
 	if (r == 0)
 		r = find_modules(d);
 	if (r == 0)
