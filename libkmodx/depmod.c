@@ -765,10 +765,10 @@ static int gather(struct depmod *d)
 		dm_cache_options(d, ksyms);
 		r = dm_cache_load(d);
 	}
-	/* room for the modules the last run had at once, not by doubling (only a hint:
-	 * a count from the file must not fail the run, and the table grows as it fills) */
+	/* room for the modules the last run had at once, not by doubling (a count from
+	 * the file: no more than a million, whatever it says) */
 	if (r == 0 && d->cache)
-		(void)hash_reserve(&d->by_name, dm_cache_count(d->cache) + 64);
+		r = hash_reserve(&d->by_name, MIN(dm_cache_count(d->cache), (size_t)1 << 20) + 64);
 	/* (its second part checked meanwhile: the scan's threads mostly wait in the
 	 * kernel, and what follows the scan runs on one processor) */
 	if (r == 0)
