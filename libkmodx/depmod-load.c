@@ -182,14 +182,7 @@ static void *work(void *data)
 
 static unsigned thread_count(const struct depmod *d, size_t n_todo)
 {
-	long cpus;
-	unsigned n;
-
-	if (n_todo < 64)
-		return 1;
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	n = d->opts->threads ? d->opts->threads : (cpus > 0 ? (unsigned)cpus : 1);
-	return MIN(n, 16);
+	return n_todo < 64 ? 1 : dm_threads(d, 16);
 }
 
 /* ---- the content hash ---- */

@@ -1603,13 +1603,6 @@ static void *output_task_main(void *data)
 	return NULL;
 }
 
-static unsigned online_cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n > 0 ? (unsigned)MIN(n, 64) : 1;
-}
-
 int dm_write_outputs(struct depmod *d)
 {
 	struct build *b = calloc(1, sizeof(*b));
@@ -1636,7 +1629,7 @@ int dm_write_outputs(struct depmod *d)
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
 	b->running = ARRAY_SIZE(tasks);
-	b->cpus = online_cpus();
+	b->cpus = dm_threads(d, ARRAY_SIZE(tasks));
 	b->cache = (struct task){d, b, d->use_cache && !dry ? task_cache : NULL, 0, {0}};
 	b->cache_early = b->cache.run && dm_cache_build_in_parallel(d);
 	/* where the tasks write the indexes they built, if it exists */
@@ -1649,7 +1642,7 @@ int dm_write_outputs(struct depmod *d)
 		outs[i].fd = -1;
 	}
 	/* (the first task runs first when there are no threads: the others wait for it) */
-	for (size_t i = 0; i + 1 < ARRAY_SIZE(tasks); i++)
+	for (size_t i = 0; i + 1 < ARRAY_SIZE(tasks) && b->cpus > 1; i++)
 		started[i] = pthread_create(&threads[i], NULL, output_task_main, &tasks[i]) == 0;
 	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
 		if (!started[i])
@@ -1672,7 +1665,7 @@ int dm_write_outputs(struct depmod *d)
 		 * for the disk: side by side, a cold run is no slower than without a
 		 * cache (testsuite/bench/depmod-cache.sh, "baseline") */
 		pthread_t thread;
-		bool cache_started = b->cache.run && !b->cache_claimed &&
+		bool cache_started = b->cache.run && !b->cache_claimed && b->cpus > 1 &&
 				     pthread_create(&thread, NULL, task_main, &b->cache) == 0;
 
 		r = write_files(d, b->dfd, outs);

@@ -230,6 +230,9 @@ bool dm_filekey_equal(const struct dm_filekey *a, const struct dm_filekey *b);
 /* Changed so shortly before the run started that a change made while it read the file
  * could keep the same timestamps: such a file is read again next time. */
 bool dm_key_racy(const struct depmod *d, const struct dm_filekey *k);
+/* How many threads a stage may run at once, at most `most`: opts->threads if set, else
+ * one per CPU online. */
+unsigned dm_threads(const struct depmod *d, unsigned most);
 
 /* A module file found while scanning (or given on the command line); key, if not
  * NULL, is its identity for the cache. Decides between modules of the same name. 0 or

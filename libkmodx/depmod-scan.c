@@ -428,13 +428,6 @@ static void *scan_work(void *data)
 	return NULL;
 }
 
-static unsigned scan_threads(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return cpus > 1 ? (unsigned)MIN(cpus, SCAN_THREADS) : 1;
-}
-
 /* Read every directory under root into s->listings (listing 0 is root's). */
 static int read_tree(struct scan *s, const char *root, struct scanner *w, unsigned n)
 {
@@ -588,7 +581,7 @@ int dm_scan_root(struct depmod *d, const char *root, bool inside)
 	struct scan s = {.d = d};
 	struct scanner w[SCAN_THREADS];
 	struct strbuf path = {.max = PATH_MAX * 2};
-	unsigned n = scan_threads();
+	unsigned n = dm_threads(d, SCAN_THREADS);
 	int r = strbuf_puts(&path, root);
 	char *top;
 

@@ -308,6 +308,13 @@ bool dm_key_racy(const struct depmod *d, const struct dm_filekey *k)
 	       not_before(k->ctime, k->ctime_ns, &limit);
 }
 
+unsigned dm_threads(const struct depmod *d, unsigned most)
+{
+	unsigned n = d->opts->threads ? d->opts->threads : cpus_online();
+
+	return MAX(1u, MIN(n, most));
+}
+
 const char *dm_symbol_key(const struct depmod *d, const char *name, bool undefined)
 {
 	if (undefined && name[0] == '.') /* ppc64: .foo is foo */

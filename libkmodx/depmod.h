@@ -28,7 +28,7 @@ struct depmod_options {
 	struct depmod_lint *lint; /* --lint: the report goes there */
 	bool lint_only;		  /* --lint without -a: write nothing */
 	int out_fd;		  /* where -n and -v write (stdout) */
-	unsigned threads;	  /* workers loading modules; 0: one per CPU */
+	unsigned threads;	  /* threads of each stage at most; 0: one per CPU */
 };
 
 /* ---- depmod --lint ---- */

@@ -541,8 +541,7 @@ static void *worker_main(void *arg)
 
 static unsigned worker_count(const struct kmodx_modules_load_opts *o, size_t jobs)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = o->jobs ? o->jobs : cpus > 0 ? (size_t)cpus : 1;
+	size_t n = o->jobs ? o->jobs : cpus_online();
 
 	if (o->flags & KMODX_MODULES_LOAD_DRY_RUN)
 		n = 1; /* nothing changes: the actions come out in order */

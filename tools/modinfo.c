@@ -469,12 +469,12 @@ static int run_parallel(const struct settings *st, char **args, size_t n, unsign
 
 static unsigned worker_count(size_t n)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned cpus = cpus_online();
 
 	/* threads only pay off for a batch of modules */
 	if (n < 32 || cpus < 2)
 		return 0;
-	return (unsigned)MIN(cpus, 8);
+	return MIN(cpus, 8u);
 }
 
 static int do_modinfo(int argc, char *argv[])

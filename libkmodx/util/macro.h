@@ -44,6 +44,14 @@ static inline bool strendswith(const char *s, const char *suffix)
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
+/* The CPUs online, at least one: how many workers a pool may usefully start. */
+static inline unsigned cpus_online(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)MIN(n, 4096) : 1;
+}
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);
