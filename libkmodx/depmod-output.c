@@ -35,8 +35,11 @@ struct output {
 	bool binary;
 	bool skip; /* nothing to write (binary files with -n) */
 	bool kept; /* left as it is on disk: neither built nor written */
-	int fd;	   /* the temporary file, written and not flushed yet */
+	int fd;	   /* the temporary file, written, open until write_files() closes it */
 	int err;   /* writing the temporary file failed (not logged yet) */
+	bool synced;  /* fd's data is on the disk (the flusher's fdatasync() returned) */
+	int sync_err; /* ... or what it failed with: not to be asked again, Linux says
+		       * an error once */
 	uint8_t *data;
 	size_t len;
 	char tmp[NAME_MAX + 1];
@@ -1110,8 +1113,11 @@ static int flush_outputs(struct depmod *d, struct output *outs)
 	for (unsigned i = 0; i < DM_OUTPUTS; i++) {
 		if (outs[i].fd < 0)
 			continue;
-		if (r == 0 && fdatasync(outs[i].fd) < 0) {
-			r = -errno;
+		if (r == 0 && !outs[i].synced && outs[i].sync_err == 0 &&
+		    fdatasync(outs[i].fd) < 0)
+			outs[i].sync_err = errno;
+		if (r == 0 && outs[i].sync_err != 0) {
+			r = -outs[i].sync_err;
 			ERR(d->ctx, "could not write %s/%s: %s", d->outdir, outs[i].name,
 			    strerror(-r));
 		}
@@ -1404,6 +1410,12 @@ static int print_files(struct depmod *d, struct output *outs)
  * change after it: the first task to finish while another still runs builds them when
  * a processor is free (cache_when_free()). Otherwise they are built while the indexes
  * are renamed into place, as that mostly waits for the disk.
+ *
+ * Each temporary file goes to the disk (fdatasync()) as soon as it is written, on a
+ * thread of its own, the flusher, while the tasks build the rest: the wait is for the
+ * device, some two milliseconds a megabyte where the host flushes its cache for it, and
+ * the first index is written milliseconds before the last. write_files() renames none
+ * before the flusher is done (flusher_stop()) and flushes what it left.
  */
 struct build;
 
@@ -1431,7 +1443,78 @@ struct build {
 	struct task cache;  /* its run is NULL unless the cache is to be built */
 	bool cache_early;   /* ... and may be built beside the tasks */
 	bool cache_claimed; /* a task took it */
+	/* the flusher: the outputs staged, in order, and how many it has flushed; no
+	 * more to come once closing; it waits on flush_cond */
+	pthread_t flusher;
+	bool flusher_started, closing;
+	enum dm_output staged[DM_OUTPUTS];
+	unsigned n_staged, n_flushed;
+	pthread_cond_t flush_cond;
 };
+
+/* Output n, built, to its temporary file, and to the flusher if it runs (once: a task
+ * may stage an output again, which does nothing). */
+static void stage_task(struct depmod *d, struct build *b, enum dm_output n)
+{
+	struct output *o = &b->outs[n];
+	bool staged = o->tmp[0] != '\0';
+
+	stage(d, b->dfd, o, n);
+	if (!b->flusher_started || staged || o->fd < 0)
+		return;
+	pthread_mutex_lock(&b->lock);
+	if (b->n_staged < DM_OUTPUTS) {
+		b->staged[b->n_staged++] = n;
+		pthread_cond_signal(&b->flush_cond);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void *flusher_main(void *data)
+{
+	struct build *b = data;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		struct output *o;
+
+		while (b->n_flushed == b->n_staged && !b->closing)
+			pthread_cond_wait(&b->flush_cond, &b->lock);
+		if (b->n_flushed == b->n_staged)
+			break;
+		o = &b->outs[b->staged[b->n_flushed]];
+		pthread_mutex_unlock(&b->lock);
+		if (fdatasync(o->fd) == 0)
+			o->synced = true;
+		else
+			o->sync_err = errno;
+		pthread_mutex_lock(&b->lock);
+		b->n_flushed++;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* (no flusher when there is one processor, or nowhere to write: write_files() flushes
+ * every file then, as when its thread cannot be started) */
+static void flusher_start(struct build *b)
+{
+	if (b->dfd >= 0 && b->cpus > 1)
+		b->flusher_started = pthread_create(&b->flusher, NULL, flusher_main, b) == 0;
+}
+
+/* Every task over: the flusher finishes what was staged and stops. */
+static void flusher_stop(struct build *b)
+{
+	if (!b->flusher_started)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->closing = true;
+	pthread_cond_signal(&b->flush_cond);
+	pthread_mutex_unlock(&b->lock);
+	pthread_join(b->flusher, NULL);
+	b->flusher_started = false;
+}
 
 static void resolution_done(struct build *b, int r)
 {
@@ -1479,8 +1562,8 @@ static int task_deps(struct depmod *d, struct build *b)
 		return r;
 	r = build_deps(d, b->dfd, &outs[DM_OUT_DEP], &outs[DM_OUT_DEP_BIN]);
 	if (r == 0) {
-		stage(d, b->dfd, &outs[DM_OUT_DEP], DM_OUT_DEP);
-		stage(d, b->dfd, &outs[DM_OUT_DEP_BIN], DM_OUT_DEP_BIN);
+		stage_task(d, b, DM_OUT_DEP);
+		stage_task(d, b, DM_OUT_DEP_BIN);
 	}
 	return r;
 }
@@ -1495,7 +1578,7 @@ static int task_aliases(struct depmod *d, struct build *b)
 		return 0;
 	r = build_alias_trie(d, b->dfd, &outs[DM_OUT_ALIAS_BIN]);
 	if (r == 0)
-		stage(d, b->dfd, &outs[DM_OUT_ALIAS_BIN], DM_OUT_ALIAS_BIN);
+		stage_task(d, b, DM_OUT_ALIAS_BIN);
 	return r;
 }
 
@@ -1531,7 +1614,7 @@ static int task_rest(struct depmod *d, struct build *b)
 	if (!outs[DM_OUT_ALIAS].kept) {
 		r = build_alias_text(d, &outs[DM_OUT_ALIAS]);
 		if (r == 0)
-			stage(d, b->dfd, &outs[DM_OUT_ALIAS], DM_OUT_ALIAS);
+			stage_task(d, b, DM_OUT_ALIAS);
 	}
 	if (r == 0 && wanted(outs, DM_OUT_SOFTDEP))
 		r = build_deplist(d, &outs[DM_OUT_SOFTDEP],
@@ -1554,7 +1637,7 @@ static int task_rest(struct depmod *d, struct build *b)
 		r = build_devname(d, &outs[DM_OUT_DEVNAME]);
 	for (unsigned i = 0; r == 0 && i < ARRAY_SIZE(rest); i++) {
 		if (!outs[rest[i]].kept)
-			stage(d, b->dfd, &outs[rest[i]], rest[i]);
+			stage_task(d, b, rest[i]);
 	}
 	return r;
 }
@@ -1628,6 +1711,7 @@ int dm_write_outputs(struct depmod *d)
 	}
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
+	pthread_cond_init(&b->flush_cond, NULL);
 	b->running = ARRAY_SIZE(tasks);
 	b->cpus = dm_threads(d, ARRAY_SIZE(tasks));
 	b->cache = (struct task){d, b, d->use_cache && !dry ? task_cache : NULL, 0, {0}};
@@ -1641,6 +1725,7 @@ int dm_write_outputs(struct depmod *d)
 		outs[i].kept = d->out_kept[i];
 		outs[i].fd = -1;
 	}
+	flusher_start(b);
 	/* (the first task runs first when there are no threads: the others wait for it) */
 	for (size_t i = 0; i + 1 < ARRAY_SIZE(tasks) && b->cpus > 1; i++)
 		started[i] = pthread_create(&threads[i], NULL, output_task_main, &tasks[i]) == 0;
@@ -1653,6 +1738,7 @@ int dm_write_outputs(struct depmod *d)
 	while (b->running > 0)
 		pthread_cond_wait(&b->cond, &b->lock);
 	pthread_mutex_unlock(&b->lock);
+	flusher_stop(b);
 	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++) {
 		ctx_log_replay(i == 0 || b->resolve_r == 0 ? d->ctx : NULL, &tasks[i].log);
 		if (r == 0)
@@ -1686,6 +1772,7 @@ int dm_write_outputs(struct depmod *d)
 		free(outs[i].data);
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->cond);
+	pthread_cond_destroy(&b->flush_cond);
 	free(b);
 	return r;
 }
