@@ -584,7 +584,6 @@ static int init(struct depmod *d, struct kmodx_ctx *ctx, const struct depmod_opt
 
 static void release(struct depmod *d)
 {
-	dm_outputs_let_go(d);
 	for (size_t i = 0; i < d->n_mods; i++)
 		free(d->mods[i]->deps);
 	free(d->mods);
@@ -596,6 +595,9 @@ static void release(struct depmod *d)
 	dm_cache_writer_free(d->next_cache);
 	dm_config_release(&d->cfg);
 	arena_release(&d->arena);
+	/* last: the replaced indexes' blocks may still be on their way back to the device,
+	 * and nothing above needs them */
+	dm_outputs_let_go(d);
 }
 
 /*
