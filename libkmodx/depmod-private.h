@@ -82,7 +82,7 @@ struct dm_module {
 	const char *modname;
 	uint32_t name_hash;    /* superfasthash(modname): kmod's iteration order */
 	size_t baselen;	       /* offset of the last '/' in path */
-	int sort_idx;	       /* modules.order rank */
+	bool ordered;	       /* listed in modules.order */
 	uint32_t idx;	       /* position in the final array */
 	uint32_t dep_sort_idx; /* topological order */
 	uint32_t users;

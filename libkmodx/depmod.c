@@ -100,7 +100,6 @@ static struct dm_module *module_alloc(struct depmod *d, const char *path, bool i
 	m->modname = arena_strdup(&d->arena, name);
 	m->name_hash = superfasthash(name, namelen);
 	m->baselen = path_dirlen(path);
-	m->sort_idx = 1;
 	m->idxpath = m->path + d->scan_strip;
 	if (m->modname == NULL)
 		return NULL;
@@ -175,36 +174,69 @@ int dm_add_module_file(struct depmod *d, const char *path, bool inside,
 
 /* ---- module order ---- */
 
-static int kmod_order_cmp(const void *a, const void *b)
-{
-	const struct dm_module *x = *(struct dm_module *const *)a;
-	const struct dm_module *y = *(struct dm_module *const *)b;
-	uint32_t bx = x->name_hash & 511, by = y->name_hash & 511;
+#define KMOD_BUCKETS 512
 
-	/* kmod's order: its hash table's 512 buckets, strcmp() within one */
-	return bx != by ? (bx < by ? -1 : 1) : strcmp(x->modname, y->modname);
+static int by_modname(const void *a, const void *b)
+{
+	return strcmp((*(struct dm_module *const *)a)->modname,
+		      (*(struct dm_module *const *)b)->modname);
 }
 
-static int rank_cmp(const void *a, const void *b)
+/* Modules of one bucket by name: a handful, unless the names were chosen to collide. */
+static void sort_bucket(struct dm_module **v, size_t n)
 {
-	const struct dm_module *x = *(struct dm_module *const *)a;
-	const struct dm_module *y = *(struct dm_module *const *)b;
+	if (n > 32) {
+		sort(v, n, sizeof(*v), by_modname);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct dm_module *m = v[i];
+		size_t j = i;
 
-	if (x->sort_idx != y->sort_idx)
-		return x->sort_idx < y->sort_idx ? -1 : 1;
-	/* stable: idx holds the position before sorting */
-	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+		for (; j > 0 && strcmp(v[j - 1]->modname, m->modname) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = m;
+	}
+}
+
+/*
+ * kmod's order, before modules.order: its hash table's 512 buckets in turn, each kept
+ * sorted with strcmp(). The modules are placed by bucket in one pass and each bucket
+ * sorted alone: qsort() of the whole took a millisecond or two in pointer chasing. 0 or
+ * -ENOMEM.
+ */
+static int kmod_order(struct dm_module **mods, size_t n)
+{
+	size_t at[KMOD_BUCKETS + 1] = {0};
+	struct dm_module **by_bucket = malloc((n + 1) * sizeof(*by_bucket));
+
+	if (by_bucket == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		at[(mods[i]->name_hash % KMOD_BUCKETS) + 1]++;
+	for (size_t b = 1; b <= KMOD_BUCKETS; b++)
+		at[b] += at[b - 1];
+	/* (at[b] is where bucket b goes next; once every module is placed, its end) */
+	for (size_t i = 0; i < n; i++)
+		by_bucket[at[mods[i]->name_hash % KMOD_BUCKETS]++] = mods[i];
+	for (size_t b = 0, start = 0; b < KMOD_BUCKETS; start = at[b++])
+		sort_bucket(by_bucket + start, at[b] - start);
+	memcpy(mods, by_bucket, n * sizeof(*mods));
+	free(by_bucket);
+	return 0;
 }
 
 /* modules.order ranks: listed modules first, in file order; the first line for a module
- * decides. A last line without its newline means a truncated file: no sorting then.
+ * decides; the others after them, in the order they had. A last line without its
+ * newline means a truncated file: no sorting then.
  * 0 or -ENOMEM: a missing file is a warning, but no memory must not pass for one. */
 static int apply_modules_order(struct depmod *d)
 {
 	_cleanup_(freep) char *text = NULL;
+	_cleanup_(freep) struct dm_module **ordered = NULL;
 	struct hash by_unc = HASH_INIT;
 	char path[PATH_MAX];
-	size_t len, n_lines = 0, lineno = 0;
+	size_t len, n = 0;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/modules.order", d->moddir);
@@ -215,31 +247,38 @@ static int apply_modules_order(struct depmod *d)
 		WARN(d->ctx, "could not open modules.order at %s: %s", d->moddir, strerror(-r));
 		return 0;
 	}
-	for (size_t i = 0; i < len; i++)
-		n_lines += text[i] == '\n';
 	if (len > 0 && text[len - 1] != '\n') {
-		ERR(d->ctx, "%s:%zu corrupted line misses '\\n'", path, n_lines + 1);
+		size_t lines = 0;
+
+		for (size_t i = 0; i < len; i++)
+			lines += text[i] == '\n';
+		ERR(d->ctx, "%s:%zu corrupted line misses '\\n'", path, lines + 1);
 		return 0;
 	}
-	r = hash_reserve(&by_unc, d->n_mods);
+	ordered = malloc((d->n_mods + 1) * sizeof(*ordered));
+	r = ordered ? hash_reserve(&by_unc, d->n_mods) : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < d->n_mods; i++) {
 		if (d->mods[i]->uncrelpath)
 			r = hash_set(&by_unc, d->mods[i]->uncrelpath, d->mods[i]);
 	}
 	if (r < 0)
 		goto out;
+	/* the listed ones as their first lines come, then the others as they were */
 	for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
 		struct dm_module *m;
 
 		*nl = '\0';
-		lineno++;
 		m = hash_find(&by_unc, line);
-		if (m && m->sort_idx == 1)
-			m->sort_idx = (int)lineno - (int)(n_lines + 1);
+		if (m && !m->ordered) {
+			m->ordered = true;
+			ordered[n++] = m;
+		}
 	}
-	for (size_t i = 0; i < d->n_mods; i++)
-		d->mods[i]->idx = (uint32_t)i;
-	sort(d->mods, d->n_mods, sizeof(*d->mods), rank_cmp);
+	for (size_t i = 0; i < d->n_mods; i++) {
+		if (!d->mods[i]->ordered)
+			ordered[n++] = d->mods[i];
+	}
+	memcpy(d->mods, ordered, n * sizeof(*ordered));
 out:
 	hash_release(&by_unc);
 	return r;
@@ -258,8 +297,9 @@ static int build_array(struct depmod *d)
 			d->mods[n++] = d->by_name.slots[i].value;
 	}
 	d->n_mods = n;
-	sort(d->mods, n, sizeof(*d->mods), kmod_order_cmp);
-	r = apply_modules_order(d);
+	r = kmod_order(d->mods, n);
+	if (r == 0)
+		r = apply_modules_order(d);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
