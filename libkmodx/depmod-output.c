@@ -1600,12 +1600,22 @@ static int task_symbols(struct depmod *d, struct build *b)
 	return r < 0 || done ? r : build_symbols(d, text, bin);
 }
 
+/* The outputs given, those not kept, to their temporary files (stage_task()). */
+static void stage_each(struct depmod *d, struct build *b, const enum dm_output *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!b->outs[v[i]].kept)
+			stage_task(d, b, v[i]);
+	}
+}
+
+/* (each index staged once built: the sooner written, the sooner the flusher has it) */
 static int task_rest(struct depmod *d, struct build *b)
 {
-	static const enum dm_output rest[] = {
-		DM_OUT_ALIAS,	    DM_OUT_SOFTDEP,	DM_OUT_WEAKDEP,
-		DM_OUT_SYMBOLS,	    DM_OUT_SYMBOLS_BIN, DM_OUT_BUILTIN_BIN,
-		DM_OUT_BUILTIN_ALIAS_BIN, DM_OUT_DEVNAME,
+	static const enum dm_output lists[] = {DM_OUT_SOFTDEP, DM_OUT_WEAKDEP};
+	static const enum dm_output symbols[] = {DM_OUT_SYMBOLS, DM_OUT_SYMBOLS_BIN};
+	static const enum dm_output builtin[] = {
+		DM_OUT_BUILTIN_BIN, DM_OUT_BUILTIN_ALIAS_BIN, DM_OUT_DEVNAME,
 	};
 	struct output *outs = b->outs;
 	int r = 0;
@@ -1624,21 +1634,23 @@ static int task_rest(struct depmod *d, struct build *b)
 		r = build_deplist(d, &outs[DM_OUT_WEAKDEP],
 				  "# Weak dependencies extracted from modules themselves.\n",
 				  "weakdep", false);
+	if (r == 0)
+		stage_each(d, b, lists, ARRAY_SIZE(lists));
 	/* the symbols' owners, and kmod's order of messages */
 	if (r == 0 && resolution_wait(b) < 0)
 		return 0; /* the resolution's task says why */
 	if (r == 0 && wanted(outs, DM_OUT_SYMBOLS))
 		r = task_symbols(d, b);
+	if (r == 0)
+		stage_each(d, b, symbols, ARRAY_SIZE(symbols));
 	if (r == 0 && wanted(outs, DM_OUT_BUILTIN_BIN))
 		r = build_builtin(d, &outs[DM_OUT_BUILTIN_BIN]);
 	if (r == 0 && wanted(outs, DM_OUT_BUILTIN_ALIAS_BIN))
 		r = build_builtin_alias(d, &outs[DM_OUT_BUILTIN_ALIAS_BIN]);
 	if (r == 0 && wanted(outs, DM_OUT_DEVNAME))
 		r = build_devname(d, &outs[DM_OUT_DEVNAME]);
-	for (unsigned i = 0; r == 0 && i < ARRAY_SIZE(rest); i++) {
-		if (!outs[rest[i]].kept)
-			stage_task(d, b, rest[i]);
-	}
+	if (r == 0)
+		stage_each(d, b, builtin, ARRAY_SIZE(builtin));
 	return r;
 }
 
