@@ -10,7 +10,7 @@
 #   a full run with a cold cache (none), also against a baseline kmodx when
 #     KMODX_BASELINE names the tools directory of another build (main's, say).
 # Targets: added <= 0.05x kmod's time, nothing changed <= 0.03x, cold no slower than the
-# baseline.
+# baseline. BENCH_VARIANTS picks the trees (default: "plain xz").
 . "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$ref_bin"' EXIT
@@ -18,7 +18,7 @@ trap 'rm -rf "$work" "$ref_bin"' EXIT
 # let the copies age before the timed runs.
 age() { sleep 2.1; }
 
-for v in plain xz; do
+for v in ${BENCH_VARIANTS:-plain xz}; do
 	src=$tree ext=.ko runs=15
 	[ $v = plain ] || { src=$(python3 "$top/testsuite/realtree.py" --variant $v); ext=.ko.xz; runs=5; }
 	# kmodx's copy is a real one: another job linking or unlinking the shared tree's
