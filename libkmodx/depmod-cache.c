@@ -697,10 +697,10 @@ int dm_cache_match(struct depmod *d)
 {
 	struct dm_cache *c = d->cache;
 
-	for (size_t i = 0; c && i < d->n_mods; i++) {
-		struct dm_module *m = d->mods[i];
-		uintptr_t k =
-			m->have_key ? (uintptr_t)hash_find(&c->by_path, m->path) : 0;
+	/* (the modules by name, not d->mods: the array may still be being built) */
+	for (size_t i = 0; c && i < d->by_name.n_slots; i++) {
+		struct dm_module *m = d->by_name.slots[i].key ? d->by_name.slots[i].value : NULL;
+		uintptr_t k = m && m->have_key ? (uintptr_t)hash_find(&c->by_path, m->path) : 0;
 		const uint8_t *rec = k ? record(c, k - 1) : NULL;
 		struct dm_filekey key;
 

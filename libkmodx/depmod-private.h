@@ -340,7 +340,7 @@ void dm_cache_check_b(struct dm_cache *c);
  * undefined symbols in the cache (undefs_in_cache), for dm_cache_foreach_undef() to
  * give, interned, one at a time; dm_cache_materialize() fills in everything. 0,
  * -ENOMEM, or -EBADMSG for a damaged second part of the cache. */
-int dm_cache_match(struct depmod *d);
+int dm_cache_match(struct depmod *d); /* (beside build_array(): see gather()) */
 int dm_cache_materialize(struct depmod *d);
 int dm_cache_materialize_lists(struct depmod *d);
 int dm_cache_materialize_symbols(struct depmod *d);

@@ -800,12 +800,53 @@ static bool may_skip_outputs(const struct depmod *d)
 	return d->cache && !d->opts->dry_run && !d->opts->verbose && !d->opts->lint;
 }
 
+/*
+ * The modules found matched with the cache's records (dm_cache_match()) on a thread of
+ * its own while build_array() puts them in order: a millisecond each, on one processor
+ * while the other waited. The one reads each module's path and identity and sets what
+ * the cache has of it; the other reads its name and its path in the tree, and sets its
+ * place: different fields.
+ */
+struct match_job {
+	struct depmod *d; /* NULL: nothing to match */
+	pthread_t thread;
+	bool started;
+	int r;
+};
+
+static void *match_main(void *data)
+{
+	struct match_job *j = data;
+
+	j->r = dm_cache_match(j->d);
+	return NULL;
+}
+
+static void match_start(struct depmod *d, struct match_job *j)
+{
+	j->d = d;
+	j->started = dm_threads(d, 2) > 1 && pthread_create(&j->thread, NULL, match_main, j) == 0;
+}
+
+/* (on this thread now, if it had none) */
+static int match_wait(struct match_job *j)
+{
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	else if (j->d)
+		j->r = dm_cache_match(j->d);
+	j->started = false;
+	j->d = NULL;
+	return j->r;
+}
+
 /* Everything up to what each module holds: kernel symbols, the module set in its order,
  * the cache and the modules it lacks. */
 static int gather(struct depmod *d)
 {
+	struct match_job match = {.d = NULL};
 	uint64_t ksyms = 0;
-	int r = load_kernel_symbols(d, &ksyms);
+	int r = load_kernel_symbols(d, &ksyms), e;
 
 	if (r == 0 && !(d->opts->files && d->opts->files[0]))
 		r = dm_config_load(d->ctx, d->kver, d->opts->config_paths, &d->cfg);
@@ -824,10 +865,13 @@ static int gather(struct depmod *d)
 		dm_cache_check_b(d->cache);
 	if (r == 0)
 		r = find_modules(d);
+	if (r == 0 && d->use_cache)
+		match_start(d, &match);
 	if (r == 0)
 		r = build_array(d);
-	if (r == 0 && d->use_cache)
-		r = dm_cache_match(d);
+	e = match_wait(&match);
+	if (r == 0)
+		r = e;
 	if (r == 0)
 		r = load_modules(d);
 	if (r == 0)
