@@ -187,23 +187,6 @@ static int by_dep_sort_idx(const void *a, const void *b)
 	return x < y ? -1 : (x > y);
 }
 
-/* Most closures are a handful of modules: qsort()'s set-up costs more than sorting. */
-static void sort_deps(struct dm_module **v, size_t n)
-{
-	if (n > 16) {
-		sort(v, n, sizeof(*v), by_dep_sort_idx);
-		return;
-	}
-	for (size_t i = 1; i < n; i++) {
-		struct dm_module *m = v[i];
-		size_t j = i;
-
-		for (; j > 0 && v[j - 1]->dep_sort_idx > m->dep_sort_idx; j--)
-			v[j] = v[j - 1];
-		v[j] = m;
-	}
-}
-
 /* "<path>:" and the paths of every dependency, direct or not, the ones used by others
  * first (so modprobe loads them right to left). */
 static int dep_line(const struct depmod *d, struct closure *c, const struct dm_module *m,
@@ -214,7 +197,8 @@ static int dep_line(const struct depmod *d, struct closure *c, const struct dm_m
 	c->gen++;
 	c->n = 0;
 	closure_walk(c, m);
-	sort_deps(c->list, c->n);
+	/* (most closures are a handful of modules) */
+	sort_small(c->list, c->n, sizeof(*c->list), by_dep_sort_idx);
 	for (size_t i = 0; i < c->n && r == 0; i++)
 		r = CAT(sb, " ", mod_path(c->list[i]));
 	(void)d;

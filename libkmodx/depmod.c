@@ -182,28 +182,11 @@ static int by_modname(const void *a, const void *b)
 		      (*(struct dm_module *const *)b)->modname);
 }
 
-/* Modules of one bucket by name: a handful, unless the names were chosen to collide. */
-static void sort_bucket(struct dm_module **v, size_t n)
-{
-	if (n > 32) {
-		sort(v, n, sizeof(*v), by_modname);
-		return;
-	}
-	for (size_t i = 1; i < n; i++) {
-		struct dm_module *m = v[i];
-		size_t j = i;
-
-		for (; j > 0 && strcmp(v[j - 1]->modname, m->modname) > 0; j--)
-			v[j] = v[j - 1];
-		v[j] = m;
-	}
-}
-
 /*
  * kmod's order, before modules.order: its hash table's 512 buckets in turn, each kept
- * sorted with strcmp(). The modules are placed by bucket in one pass and each bucket
- * sorted alone: qsort() of the whole took a millisecond or two in pointer chasing. 0 or
- * -ENOMEM.
+ * sorted with strcmp(). The modules are placed by bucket in one pass and each bucket,
+ * a handful of modules unless their names were chosen to collide, sorted alone: qsort()
+ * of the whole took a millisecond or two in pointer chasing. 0 or -ENOMEM.
  */
 static int kmod_order(struct dm_module **mods, size_t n)
 {
@@ -220,7 +203,7 @@ static int kmod_order(struct dm_module **mods, size_t n)
 	for (size_t i = 0; i < n; i++)
 		by_bucket[at[mods[i]->name_hash % KMOD_BUCKETS]++] = mods[i];
 	for (size_t b = 0, start = 0; b < KMOD_BUCKETS; start = at[b++])
-		sort_bucket(by_bucket + start, at[b] - start);
+		sort_small(by_bucket + start, at[b] - start, sizeof(*by_bucket), by_modname);
 	memcpy(mods, by_bucket, n * sizeof(*mods));
 	free(by_bucket);
 	return 0;

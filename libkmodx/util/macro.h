@@ -98,3 +98,27 @@ static inline void sort(void *base, size_t n, size_t size, int (*cmp)(const void
 	if (n > 1)
 		qsort(base, n, size, cmp);
 }
+
+/*
+ * sort() for arrays that are mostly a handful of elements long, where qsort()'s set-up
+ * costs more than the sorting: an insertion sort up to 16 elements (of at most 64
+ * bytes), qsort() beyond.
+ */
+static inline void sort_small(void *base, size_t n, size_t size,
+			      int (*cmp)(const void *, const void *))
+{
+	unsigned char *v = base, held[64];
+
+	if (n > 16 || size > sizeof(held)) {
+		sort(base, n, size, cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		size_t j = i;
+
+		memcpy(held, v + i * size, size);
+		for (; j > 0 && cmp(v + (j - 1) * size, held) > 0; j--)
+			memcpy(v + j * size, v + (j - 1) * size, size);
+		memcpy(v + j * size, held, size);
+	}
+}
