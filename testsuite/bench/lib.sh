@@ -30,7 +30,8 @@ hyperfine_block() {
 
 # Median wall time of each command over BENCH_RUNS runs (default 15), and the ratio. The
 # runs go in BENCH_ROUNDS alternating blocks (default 10, fewer if runs are few), so
-# that the machine drifting (another job, frequency, cache) weighs on both alike.
+# that the machine drifting (another job, frequency, cache) weighs on both alike; the
+# ratio of each round's two blocks is summed up too (median, least, greatest).
 # BENCH_PREPARE_A and BENCH_PREPARE_B: commands run before each run of A and B, untimed.
 bench_time() {
 	name=$1 a=$2 b=$3 dir=$(mktemp -d)
@@ -48,11 +49,15 @@ bench_time() {
 	python3 - "$name" "$dir" <<-'PY'
 	import glob, json, statistics, sys
 	name, d = sys.argv[1], sys.argv[2]
-	def med(side):
-	    t = [x for f in glob.glob(f"{d}/{side}*.json") for x in json.load(open(f))["results"][0]["times"]]
-	    return statistics.median(t)
-	a, b = med("a"), med("b")
-	print(f"{name:<44} kmod {a*1000:9.2f} ms   kmodx {b*1000:9.2f} ms   ratio {b/a:6.3f}")
+	def times(pattern):
+	    return [x for f in glob.glob(f"{d}/{pattern}.json") for x in json.load(open(f))["results"][0]["times"]]
+	a, b = statistics.median(times("a*")), statistics.median(times("b*"))
+	# each round's ratio too: a round's two blocks ran a second apart, and this host
+	# changes speed by a fifth from one minute to the next
+	rounds = sorted(statistics.median(times(f"b{i}")) / statistics.median(times(f"a{i}"))
+	                for i in range(len(glob.glob(f"{d}/a*.json"))))
+	print(f"{name:<44} kmod {a*1000:9.2f} ms   kmodx {b*1000:9.2f} ms   ratio {b/a:6.3f}"
+	      f"   (rounds: median {statistics.median(rounds):.3f}, {rounds[0]:.3f} to {rounds[-1]:.3f})")
 	PY
 	rm -rf "$dir"
 }
