@@ -323,7 +323,14 @@ static int add_deps(struct writer *w)
 	return r;
 }
 
-/* Whether the old tables are worth keeping: at least half of them still in use. */
+/*
+ * Whether the old tables are worth keeping: at least half of their references still in
+ * use, and their bytes at most half again what they were when last written anew. The
+ * references alone do not tell: a module read again appends its undefined symbols as
+ * new entries of the symbol table, and its strings, each time. A module overridden and
+ * restored a thousand times, DKMS-style, grew the file from 4 to 11 MB while its
+ * references stayed under half garbage, and every run checked, read and wrote it all.
+ */
 static bool keep_base(const struct depmod *d)
 {
 	const struct dm_cache *c = d->cache;
@@ -335,7 +342,9 @@ static bool keep_base(const struct depmod *d)
 		if (d->mods[i]->from_cache)
 			live += record_refs(record(c, d->mods[i]->cache_rec - 1));
 	}
-	return 2 * live >= c->n_refs;
+	return 2 * live >= c->n_refs &&
+	       2 * appended_tables(c->n_syms, c->n_refs, c->strings_size) <=
+		       3 * (uint64_t)c->fresh_tables;
 }
 
 static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
@@ -344,6 +353,8 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	struct depmod *d = w->d;
 	bool good = d->outputs_written;
 	size_t size = HEADER_SIZE;
+	uint64_t fresh = w->base ? w->base->fresh_tables
+				 : appended_tables(w->n_syms, w->refs.len / 4, w->strings.len);
 
 	for (size_t i = 0; i < 5; i++)
 		size += a[i].len;
@@ -365,6 +376,7 @@ static void fill_header(struct writer *w, uint8_t *h, uint32_t n_records,
 	put_u32(h + H_FLAGS, good && d->outputs_clean ? FLAG_CLEAN : 0);
 	put_u32(h + H_PATHS, (uint32_t)w->paths.len);
 	put_u64(h + H_SUM_B, w->sum_b);
+	put_u32(h + H_FRESH, (uint32_t)MIN(fresh, (uint64_t)UINT32_MAX));
 	put_u64(h + H_SUM_A, sum_of(h, a, 5));
 }
 

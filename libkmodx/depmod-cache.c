@@ -39,6 +39,7 @@ static bool head_ok(struct dm_cache *c, uint64_t file_size)
 	c->n_deps = get_u32(h + H_DEPS);
 	c->n_dirs = get_u32(h + H_DIRS);
 	c->n_entries = get_u32(h + H_ENTRIES);
+	c->fresh_tables = get_u32(h + H_FRESH);
 	a = (uint64_t)DM_OUTPUTS * OUT_SIZE + (uint64_t)c->n_records * REC_SIZE +
 	    (uint64_t)c->n_dirs * DIR_SIZE + (uint64_t)c->n_entries * 4 + c->paths_size;
 	b = (uint64_t)c->n_syms * SYM_SIZE + (uint64_t)c->n_refs * 4 + c->strings_size +

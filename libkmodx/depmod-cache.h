@@ -48,7 +48,9 @@
  *     64  u32     flags: FLAG_CLEAN, the indexes were built without a message
  *     68  u32     size of the path table
  *     72  u64     checksum of the second part
- *     80  u32     number of directory entries 84  u32  0
+ *     80  u32     number of directory entries
+ *     84  u32     size of the symbols, references and strings when last written
+ *                 anew: later runs append to them (keep_base())
  *   the first part, its pieces back to back, their sizes following from the counts:
  *     the indexes               DM_OUTPUTS entries (enum dm_output), OUT_SIZE bytes each:
  *       0  key  the file's identity (KEY_SIZE bytes, see put_key())
@@ -104,7 +106,7 @@
 
 #define CACHE_NAME    "modules.kmodx-cache"
 #define CACHE_SPARE   CACHE_NAME ".prev" /* its previous version, to write over */
-#define CACHE_VERSION 4u
+#define CACHE_VERSION 5u
 #define CACHE_MAGIC   "KMODXDC\n"
 #define BOM	      0x01020304u
 #define CACHE_MAX     ((size_t)1 << 30)
@@ -136,6 +138,7 @@ struct dm_cache {
 	uint32_t flags;
 	uint32_t n_records, n_syms, n_refs, strings_size, paths_size, n_deps;
 	uint32_t n_dirs, n_entries;
+	uint32_t fresh_tables; /* H_FRESH */
 	uint8_t head[HEADER_SIZE];
 	const uint8_t *outputs, *records, *dirs, *entries, *syms, *refs, *deps;
 	const char *paths, *strings;
@@ -212,6 +215,7 @@ enum {
 	H_PATHS = 68,
 	H_SUM_B = 72,
 	H_ENTRIES = 80,
+	H_FRESH = 84,
 };
 
 enum {
@@ -244,6 +248,12 @@ enum {
 static inline const uint8_t *record(const struct dm_cache *c, size_t i)
 {
 	return c->records + i * REC_SIZE;
+}
+
+/* The bytes of the tables that runs append to: symbols, references, strings. */
+static inline uint64_t appended_tables(uint64_t n_syms, uint64_t n_refs, uint64_t strings)
+{
+	return n_syms * SYM_SIZE + n_refs * 4 + strings;
 }
 
 /* The references of a record: exports, undefined symbols, then the string lists. */

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""depmod's cache stays bounded when a module comes and goes again and again, DKMS-style,
+and every incremental run still writes what a full run writes, byte for byte.
+
+A run that reads a module appends what it holds to the cache's tables of symbols,
+references and strings, and the record it replaces becomes garbage. Judged by its
+references alone, garbage could reach four times the cache's useful size: a module's
+undefined symbols are appended as new symbol entries, with their names, each time it is
+read. Here a synthetic tree (testsuite/gen-module.py) has sixty modules that share a few
+symbols, and one, churn, that needs a hundred long names of its own; churn is overridden
+under updates/ and the override removed, a dozen times. The cache must never grow past
+twice the size a cold run gives it (each cycle appends about a third of that), and each
+run's indexes, exit code and messages must be those of a full run (--no-cache -o).
+
+Needs no real tree and no reference kmod. Usage: depmod-cache-growth.py KMODX_BIN_DIR
+"""
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from common import Checker, load_script, read_file, run
+
+GEN = load_script("gen_module", "gen-module.py")
+KVER = "6.1.0-kmodx-growth"
+OUTPUTS = ["modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin",
+           "modules.softdep", "modules.weakdep", "modules.symbols", "modules.symbols.bin",
+           "modules.builtin.bin", "modules.builtin.alias.bin", "modules.devname"]
+CACHE = "modules.kmodx-cache"
+SHARED = [f"kmodx_shared_{i}" for i in range(20)]
+CYCLES = 12
+# a file changed within 2 s before a run is read again by the next one (the cache's
+# "racy" rule): the tree ages before the cold run, or every run would read it all
+RACY_S = 2.1
+
+
+def churn(version):
+    """The module that comes and goes: a hundred undefined names no other module has."""
+    return {"modinfo": [f"version={version}", "license=GPL", "alias=kmodx-churn"],
+            "undefined": [f"kmodx_churn_needs_a_rather_long_symbol_name_{i:03d}"
+                          for i in range(100)] + SHARED[:2]}
+
+
+def make_tree(moddir):
+    specs = {"kernel/base.ko": {"modinfo": ["license=GPL"], "exports": SHARED}}
+    for i in range(60):
+        specs[f"kernel/drivers/m{i:02d}.ko"] = {
+            "modinfo": ["license=GPL", f"alias=kmodx-m{i}"], "undefined": SHARED}
+    specs["kernel/churn.ko"] = churn("1")
+    GEN.generate_many(specs, moddir)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    depmod = os.path.join(os.path.abspath(sys.argv[1]), "depmod")
+    chk = Checker()
+    work = tempfile.mkdtemp(prefix="kmodx-cache-growth-")
+    root = os.path.join(work, "root")
+    moddir = os.path.join(root, "lib/modules", KVER)
+    cfg = os.path.join(work, "depmod.d")  # empty: the host's configuration is not read
+    os.makedirs(cfg)
+    try:
+        make_tree(moddir)
+        time.sleep(RACY_S)
+        argv = [depmod, "-C", cfg, "-b", root, KVER]
+
+        def step(what):
+            rc, out, err = run(argv)
+            full = os.path.join(work, "full")
+            shutil.rmtree(full, ignore_errors=True)
+            r = run(argv[:-1] + ["--no-cache", "-o", full, KVER])
+            chk.same(f"{what}: exit code", r[0], rc)
+            chk.same(f"{what}: stdout", r[1], out)
+            chk.same(f"{what}: messages", r[2], err)
+            fdir = os.path.join(full, "lib/modules", KVER)
+            for f in OUTPUTS:
+                chk.same(f"{what}: {f} against a full run",
+                         read_file(os.path.join(fdir, f)), read_file(os.path.join(moddir, f)))
+            return os.path.getsize(os.path.join(moddir, CACHE))
+
+        cold = step("cold run")
+        override = os.path.join(moddir, "updates/churn.ko")
+        largest = cold
+        for n in range(CYCLES):
+            # another version each time: the override is read, not matched by content
+            GEN.generate(churn(f"2.{n}"), override)
+            largest = max(largest, step(f"cycle {n}: churn overridden"))
+            os.unlink(override)
+            largest = max(largest, step(f"cycle {n}: the override removed"))
+        print(f"cache: {cold} bytes after the cold run, {largest} at most after "
+              f"{CYCLES} cycles")
+        chk.same(f"the cache at most twice its cold size ({2 * cold} bytes) after "
+                 f"{CYCLES} cycles", True, largest <= 2 * cold)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return chk.finish("depmod cache growth")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
