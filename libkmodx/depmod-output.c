@@ -830,10 +830,13 @@ static int symbols_from(struct depmod *d, int dfd, struct output *text, struct o
 
 	if (r > 0) {
 		r = changed_symbols(d, &changed);
-		if (r == 0)
+		/* no name changed hands: modules.symbols is the file there, to the byte
+		 * (an override moves only the .bin's priorities), not copied to compare */
+		if (r == 0 && changed.n > 0)
 			r = symbols_text_from((const char *)old, tlen, &changed, text);
 		if (r == 0)
 			r = symbols_trie_from(d, img, blen, &pos, &changed, bin);
+		text->kept = r == 0 && changed.n == 0;
 		if (r < 0) {
 			free(text->data);
 			text->data = NULL;
@@ -1444,6 +1447,8 @@ static void stage_task(struct depmod *d, struct build *b, enum dm_output n)
 	bool staged = o->tmp[0] != '\0';
 
 	stage(d, b->dfd, o, n);
+	/* (flusher_started read unlocked: set before the tasks start, cleared after the
+	 * last one ended) */
 	if (!b->flusher_started || staged || o->fd < 0)
 		return;
 	pthread_mutex_lock(&b->lock);
