@@ -24,11 +24,10 @@ import time
 from common import Checker, load_script, read_file, run
 
 GEN = load_script("gen_module", "gen-module.py")
+# the indexes and the cache's name, as the real tree's test knows them
+REAL_TREE_TEST = load_script("depmod_cache", "differential/depmod-cache.py")
+OUTPUTS, CACHE = REAL_TREE_TEST.OUTPUTS, REAL_TREE_TEST.CACHE
 KVER = "6.1.0-kmodx-growth"
-OUTPUTS = ["modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin",
-           "modules.softdep", "modules.weakdep", "modules.symbols", "modules.symbols.bin",
-           "modules.builtin.bin", "modules.builtin.alias.bin", "modules.devname"]
-CACHE = "modules.kmodx-cache"
 SHARED = [f"kmodx_shared_{i}" for i in range(20)]
 CYCLES = 12
 # a file changed within 2 s before a run is read again by the next one (the cache's
