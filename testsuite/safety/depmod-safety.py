@@ -170,6 +170,8 @@ def cache_cases(binary, faultlib, root, moddir, kver, old, new, old_cache, runti
             fail(f"{name}: the next run did not leave the new indexes")
         print(f"ok: {name}: the run succeeds, the next one is right")
 
+    threads_refused(binary, faultlib, root, moddir, kver, old, new, old_cache)
+
     cuts = 25
     for i in range(cuts):
         restore(moddir, old)
@@ -178,6 +180,40 @@ def cache_cases(binary, faultlib, root, moddir, kver, old, new, old_cache, runti
         if p.returncode != 0 or snapshot(moddir) != new:
             fail(f"cache cut {i}: the run did not leave the new indexes")
     print(f"ok: the cache cut at {cuts} random lengths: every next run is right")
+
+
+def threads_refused(binary, faultlib, root, moddir, kver, old, new, old_cache):
+    """Every thread depmod starts (scan, load, output tasks, flusher, cache, its checker,
+    the matching, the letting go) refused in turn, from the first on, in a run with the
+    old tree's cache and in one without a cache: the work is done on the threads that
+    exist, and the indexes are the new ones."""
+    calls_file = os.path.join(os.path.dirname(root), "pthread-calls")
+    cache = os.path.join(moddir, CACHE)
+    for label, cached in (("incremental", True), ("cold", False)):
+        def prepare():
+            restore(moddir, old)
+            if cached:
+                write(cache, old_cache)
+            elif os.path.exists(cache):
+                os.unlink(cache)
+        prepare()
+        depmod(binary, root, kver, env=preload_env(
+            faultlib, KMODX_FAULT="pthread_create:11:1000000", KMODX_FAULT_CALLS=calls_file))
+        with open(calls_file) as f:
+            calls = int(f.read())
+        if calls < 3:
+            fail(f"threads refused, {label}: only {calls} threads started: the test "
+                 "would prove little")
+        for n in range(calls + 1):
+            prepare()
+            p = depmod(binary, root, kver,
+                       env=preload_env(faultlib, KMODX_FAULT=f"pthread_create:11:{n}"))
+            if p.returncode != 0 or snapshot(moddir) != new:
+                fail(f"threads refused, {label}, after {n} started: the run failed or "
+                     f"left other indexes:\n{p.stderr.decode(errors='replace')}")
+            if temps(moddir):
+                fail(f"threads refused, {label}, after {n}: temporary files left")
+        print(f"ok: threads refused, {label} run: each of its {calls} threads in turn")
 
 
 def depmod(binary, root, kver, env=None, preexec=None):

@@ -6,14 +6,21 @@
  *
  *   KMODX_FAULT=OP:ERRNO[:AFTER]
  *     OP     write (and pwrite), openat (creating files), fdatasync, renameat (and
- *            renameat2)
+ *            renameat2), pthread_create (which returns ERRNO: 11 = EAGAIN)
  *     ERRNO  a number (28 = ENOSPC, 30 = EROFS, 27 = EFBIG, 13 = EACCES, 5 = EIO)
  *     AFTER  for write: bytes that still succeed; for the others: calls that succeed
+ *
+ *   KMODX_FAULT_CALLS=FILE
+ *     at exit, the number of calls of OP is written to FILE (to know how many there
+ *     are to fail one by one)
+ *
+ * The tools write from several threads at once: the budget is kept under a lock.
  */
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +32,8 @@ static char op[32];
 static int err;
 static long long budget = -1;
 static int configured;
+static long long calls;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void configure(void)
 {
@@ -37,17 +46,32 @@ static void configure(void)
 
 static int fault(const char *which, long long amount)
 {
+	int hit = 0;
+
+	pthread_mutex_lock(&lock);
 	if (!configured)
 		configure();
-	if (strcmp(op, which) != 0)
-		return 0;
-	if (budget >= 0 && budget >= amount) {
-		budget -= amount;
-		return 0;
+	if (strcmp(op, which) == 0) {
+		calls++;
+		hit = budget < amount; /* (no AFTER: -1, the first call fails) */
+		budget = hit ? 0 : budget - amount;
 	}
-	budget = 0;
-	errno = err;
-	return 1;
+	pthread_mutex_unlock(&lock);
+	if (hit)
+		errno = err;
+	return hit;
+}
+
+__attribute__((destructor)) static void report_calls(void)
+{
+	const char *path = getenv("KMODX_FAULT_CALLS");
+	long long n = calls; /* (before fopen() and fclose() may add theirs) */
+	FILE *f = path ? fopen(path, "w") : NULL;
+
+	if (f) {
+		fprintf(f, "%lld\n", n);
+		fclose(f);
+	}
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
@@ -127,4 +151,20 @@ int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpat
 	if (fault("renameat", 1))
 		return -1;
 	return real(olddirfd, oldpath, newdirfd, newpath);
+}
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+		   void *arg)
+{
+	static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int saved = errno;
+
+	if (!real)
+		real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+				void *))dlsym(RTLD_NEXT, "pthread_create");
+	if (fault("pthread_create", 1)) {
+		errno = saved; /* it says why by what it returns */
+		return err;
+	}
+	return real(thread, attr, fn, arg);
 }
