@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -44,11 +45,15 @@ static inline bool strendswith(const char *s, const char *suffix)
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* The CPUs online, at least one: how many workers a pool may usefully start. */
+/* The CPUs this process may run on (its affinity: a container's cpuset, taskset), else
+ * those online; at least one: how many workers a pool may usefully start. */
 static inline unsigned cpus_online(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
 
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (unsigned)MIN(n, 4096) : 1;
 }
 

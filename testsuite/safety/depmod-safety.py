@@ -201,7 +201,8 @@ def threads_refused(binary, faultlib, root, moddir, kver, old, new, old_cache):
             faultlib, KMODX_FAULT="pthread_create:11:1000000", KMODX_FAULT_CALLS=calls_file))
         with open(calls_file) as f:
             calls = int(f.read())
-        if calls < 3:
+        # (on one processor, only the threads that wait for the disk or overlap it)
+        if calls < 3 and len(os.sched_getaffinity(0)) > 1:
             fail(f"threads refused, {label}: only {calls} threads started: the test "
                  "would prove little")
         for n in range(calls + 1):
@@ -213,7 +214,7 @@ def threads_refused(binary, faultlib, root, moddir, kver, old, new, old_cache):
                      f"left other indexes:\n{p.stderr.decode(errors='replace')}")
             if temps(moddir):
                 fail(f"threads refused, {label}, after {n}: temporary files left")
-        print(f"ok: threads refused, {label} run: each of its {calls} threads in turn")
+        print(f"ok: threads refused, {label} run: each of the {calls} it starts, in turn")
 
 
 def depmod(binary, root, kver, env=None, preexec=None):
