@@ -527,6 +527,21 @@ bool dm_cache_stale(const struct depmod *d)
 
 /* ---- loading ---- */
 
+/*
+ * Whether the output directory was indexed before (it has modules.dep). One that was not
+ * is most often indexed once and packed: an initramfs generator's staging tree (dracut
+ * runs depmod -b there), an image being built. A cache there would be megabytes of the
+ * image that nothing reads; a tree indexed again gets one from its second run on.
+ */
+static bool indexed_before(const struct depmod *d)
+{
+	char path[PATH_MAX];
+
+	return (size_t)snprintf(path, sizeof(path), "%s/modules.dep", d->outdir) >=
+		       sizeof(path) ||
+	       access(path, F_OK) == 0 || errno != ENOENT;
+}
+
 int dm_cache_load(struct depmod *d)
 {
 	struct dm_cache *c = calloc(1, sizeof(*c));
@@ -540,7 +555,10 @@ int dm_cache_load(struct depmod *d)
 		r = -ENAMETOOLONG;
 	else
 		r = open_cache(path, c);
-	if (r == -EBADMSG)
+	if (r == -ENOENT && !indexed_before(d)) {
+		DBG(d->ctx, "%s: indexed for the first time: no cache", d->outdir);
+		d->use_cache = false;
+	} else if (r == -EBADMSG)
 		DBG(d->ctx, "%s: damaged or of another format: every module is read",
 		    path);
 	else if (r == -EBUSY)

@@ -327,7 +327,8 @@ int dm_spare_install(struct depmod *d, int fd, const char *name, const char *spa
  * the kernel's symbols (-E/-F; 0 without). */
 void dm_cache_options(struct depmod *d, uint64_t kernel_syms);
 /* Read the cache the last run left in the output directory; a missing, damaged or
- * foreign one is ignored (logged at debug level). 0 or -ENOMEM. */
+ * foreign one is ignored (logged at debug level). A directory never indexed (no cache,
+ * no modules.dep) gets none: d->use_cache is cleared. 0 or -ENOMEM. */
 int dm_cache_load(struct depmod *d);
 /* Start checking the second part of cache c (its checksum, every reference) on a
  * thread, while the run does what needs only the first: what needs the second waits
