@@ -16,6 +16,15 @@ import realtree  # noqa: E402
 SKIP = 77
 
 
+def bin_dir_arg(doc):
+    """The script's one argument, the directory of the tools, made absolute; with any other
+    number of arguments, the usage (doc) on stderr and exit status 2."""
+    if len(sys.argv) != 2:
+        print(doc, file=sys.stderr)
+        sys.exit(2)
+    return os.path.abspath(sys.argv[1])
+
+
 def read_file(path):
     """A file's bytes, or None if it does not exist."""
     try:

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from common import Checker, load_script, read_file, run
+from common import bin_dir_arg, Checker, load_script, read_file, run
 
 GEN = load_script("gen_module", "gen-module.py")
 # the indexes and the cache's name, as the real tree's test knows them
@@ -53,10 +53,8 @@ def make_tree(moddir):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    depmod = os.path.join(os.path.abspath(sys.argv[1]), "depmod")
+    bindir = bin_dir_arg(__doc__)
+    depmod = os.path.join(bindir, "depmod")
     chk = Checker()
     work = tempfile.mkdtemp(prefix="kmodx-cache-growth-")
     root = os.path.join(work, "root")

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 
-from common import Checker, oracle_34, read_file, run, tree_or_skip
+from common import bin_dir_arg, Checker, oracle_34, read_file, run, tree_or_skip
 from depmod import copy_tree
 import realtree
 
@@ -342,10 +342,8 @@ def other_release(t):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    depmod = os.path.join(os.path.abspath(sys.argv[1]), "depmod")
+    bindir = bin_dir_arg(__doc__)
+    depmod = os.path.join(bindir, "depmod")
     chk = Checker()
     o34 = oracle_34()
     if not o34:

@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 
-from common import Checker, oracle_34, reference_bin, run, load_script
+from common import bin_dir_arg, Checker, load_script, oracle_34, reference_bin, run
 
 KVER = "6.1.0"
 LINE = re.compile(rb"^depmod: ERROR: Cycle detected: (.*)$")
@@ -214,10 +214,8 @@ def random_graphs(n, seed):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    tools = {"kmodx": (os.path.join(os.path.abspath(sys.argv[1]), "depmod"), None),
+    bindir = bin_dir_arg(__doc__)
+    tools = {"kmodx": (os.path.join(bindir, "depmod"), None),
              "kmod-30": (os.path.join(reference_bin(), "depmod"), None)}
     o34 = oracle_34()
     if o34:

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from common import SKIP, Checker, run, tree_or_skip, load_script
+from common import bin_dir_arg, Checker, load_script, run, SKIP, tree_or_skip
 import realtree
 
 GROUPS = ("cycles", "unknown_symbols", "vermagic_differs", "duplicates", "missing_modules",
@@ -163,10 +163,7 @@ def cached(chk, depmod, root, moddir, kver, want):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    bindir = os.path.abspath(sys.argv[1])
+    bindir = bin_dir_arg(__doc__)
     depmod, kmodx = os.path.join(bindir, "depmod"), os.path.join(bindir, "kmodx")
     src = tree_or_skip()
     try:

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 import binindex
-from common import Checker, references, run, tree_or_skip
+from common import bin_dir_arg, Checker, references, run, tree_or_skip
 import realtree
 
 TEXT = ["modules.dep", "modules.alias", "modules.softdep", "modules.symbols", "modules.devname"]
@@ -98,10 +98,8 @@ def against(chk, label, ref, env, new, work):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    new = os.path.join(os.path.abspath(sys.argv[1]), "depmod")
+    bindir = bin_dir_arg(__doc__)
+    new = os.path.join(bindir, "depmod")
     chk = Checker()
     work = tempfile.mkdtemp(prefix="kmodx-depmod-diff-")
     try:

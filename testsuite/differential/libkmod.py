@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import Checker, modaliases, tree_or_skip
+from common import bin_dir_arg, Checker, modaliases, tree_or_skip
 import realtree
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../libkmod"))
@@ -133,10 +133,7 @@ def edge_files(work, moddir):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    build = os.path.abspath(sys.argv[1])
+    build = bin_dir_arg(__doc__)
     client = os.path.join(build, "testsuite/libkmod/libkmod-client")
     ours = os.path.join(build, "libkmod")
     root = tree_or_skip()

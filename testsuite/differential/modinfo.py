@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import Checker, references, run, tree_or_skip
+from common import bin_dir_arg, Checker, references, run, tree_or_skip
 import realtree
 
 
@@ -140,10 +140,8 @@ def own_checks(chk, new, root, kver):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    new = os.path.join(os.path.abspath(sys.argv[1]), "modinfo")
+    bindir = bin_dir_arg(__doc__)
+    new = os.path.join(bindir, "modinfo")
     chk = Checker()
     root = tree_or_skip()
     kver = realtree.kernel_release(root)

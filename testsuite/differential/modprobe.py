@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 
-from common import Checker, concretize, references, run, tree_or_skip
+from common import bin_dir_arg, Checker, concretize, references, run, tree_or_skip
 import realtree
 
 # Debian's kmod prints the source location of its library's messages; and messages from
@@ -66,10 +66,8 @@ options
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    new = os.path.join(os.path.abspath(sys.argv[1]), "modprobe")
+    bindir = bin_dir_arg(__doc__)
+    new = os.path.join(bindir, "modprobe")
     chk = Checker()
     for label, refdir, env in references():
         against(chk, label, os.path.join(refdir, "modprobe"), env, new)

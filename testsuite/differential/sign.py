@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import Checker, SKIP, reference_bin, run, tree_or_skip
+from common import bin_dir_arg, Checker, reference_bin, run, SKIP, tree_or_skip
 import realtree
 
 MAGIC = b"~Module signature appended~\n"
@@ -286,10 +286,7 @@ def verify_agrees(chk, env, m, keys, work):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    bindir = os.path.abspath(sys.argv[1])
+    bindir = bin_dir_arg(__doc__)
     env = {"sign_file": sign_file_or_skip(), "kmodx": os.path.join(bindir, "kmodx"),
            "sign_file_link": os.path.join(bindir, "sign-file"),
            "new_modinfo": os.path.join(bindir, "modinfo"),
