@@ -11,7 +11,7 @@ read. Here a synthetic tree (testsuite/gen-module.py) has sixty modules that sha
 symbols, and one, churn, that needs a hundred long names of its own; churn is overridden
 under updates/ and the override removed, a dozen times, after the tree was indexed
 once (which leaves no cache) and a cold run wrote one. The cache must never grow past
-twice the size a cold run gives it (each cycle appends about a third of that), and each
+twice the size a cold run gives it (each cycle appends about a quarter of that), and each
 run's indexes, exit code and messages must be those of a full run (--no-cache -o).
 
 Needs no real tree and no reference kmod. Usage: depmod-cache-growth.py KMODX_BIN_DIR
